@@ -1,0 +1,45 @@
+# Nimbus: `make serve` serves the default model on port 8000; `make test` runs everything CI runs.
+SHELL := /bin/bash
+NIM_CACHE_PATH ?= $(HOME)/.cache/nimbus
+PYTHON ?= python3
+SWIFT_BUILD_FLAGS ?= -c release
+BIN := .build/release/nimbus
+MODEL := $(NIM_CACHE_PATH)/models/SmolLM2-135M-Instruct.Q4_1.gguf
+export NIM_CACHE_PATH
+
+.PHONY: serve test build model python-deps unit-test e2e-test bench fixtures clean
+
+serve: model build
+	$(BIN) serve --model $(MODEL)
+
+build:
+	swift build $(SWIFT_BUILD_FLAGS) --product nimbus
+
+model: $(MODEL)
+
+$(MODEL):
+	$(PYTHON) scripts/fetch_model.py --cache $(NIM_CACHE_PATH)
+
+python-deps:
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+
+# Unit and integration tests run on the release build: the engine tests run a real model.
+unit-test: model
+	NIMBUS_MODEL_PATH=$(MODEL) NIMBUS_REQUIRE_MODELS=1 swift test $(SWIFT_BUILD_FLAGS)
+
+e2e-test: model build python-deps
+	NIMBUS_BIN=$(BIN) NIMBUS_MODEL_PATH=$(MODEL) $(PYTHON) -m pytest -q tests/e2e
+
+test: unit-test e2e-test
+
+# Single-stream prefill/decode tokens/s of Nimbus, and of llama.cpp when llama-cpp-python is installed.
+bench: model build
+	$(BIN) bench-engine --model $(MODEL)
+	-$(PYTHON) scripts/bench_llama_cpp.py $(MODEL)
+
+# Regenerates the committed reference fixtures (needs llama-cpp-python, gguf, jinja2).
+fixtures: model
+	$(PYTHON) scripts/fixtures/gen_fidelity_fixtures.py $(MODEL)
+
+clean:
+	rm -rf .build

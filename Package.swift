@@ -1,0 +1,87 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Numeric code drops overflow traps in release builds (the ones tests and benchmarks use): debug
+/// Swift is tens of times slower and the tests run real models.
+let numericSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "nimbus",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "nimbus", targets: ["nimbus"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+    ],
+    targets: [
+        // Layer 0: no internal dependencies.
+        .target(name: "NimbusGGUF"),
+        // SIMD kernels in C: each function carries its own `target(...)` attribute and runs only
+        // after cpuid says the CPU has the feature, so no global -m flags are needed.
+        .target(
+            name: "CNimbusKernels",
+            cSettings: [.unsafeFlags(["-O3", "-fno-strict-aliasing", "-ffp-contract=off"])],
+            linkerSettings: [.linkedLibrary("pthread")]
+        ),
+        .target(name: "NimbusKernels", dependencies: ["CNimbusKernels"], swiftSettings: numericSettings),
+        .executableTarget(name: "nimbus-kernels-bench", dependencies: ["NimbusKernels"], swiftSettings: numericSettings),
+        .target(name: "NimbusTokenizers"),
+        .target(name: "NimbusTemplates"),
+        .target(name: "NimbusAPI"),
+        // Layer 1: models join the reader, kernels and tokenizers.
+        .target(
+            name: "NimbusModels",
+            dependencies: ["NimbusGGUF", "NimbusKernels", "NimbusTokenizers", "NimbusTemplates"],
+            swiftSettings: numericSettings
+        ),
+        // Layer 2: the engine runs models on its own thread and streams results.
+        .target(
+            name: "NimbusEngine",
+            dependencies: [
+                "NimbusModels", "NimbusTokenizers",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: numericSettings
+        ),
+        // Layer 3: HTTP, mapping engine results to OpenAI wire types.
+        .target(
+            name: "NimbusServer",
+            dependencies: [
+                "NimbusEngine", "NimbusModels", "NimbusAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "nimbus",
+            dependencies: [
+                "NimbusServer", "NimbusModels",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "NimbusGGUFTests", dependencies: ["NimbusGGUF"]),
+        .testTarget(name: "NimbusAPITests", dependencies: ["NimbusAPI"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NimbusKernelsTests", dependencies: ["NimbusKernels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NimbusTokenizersTests", dependencies: ["NimbusTokenizers", "NimbusGGUF"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NimbusTemplatesTests", dependencies: ["NimbusTemplates"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NimbusModelsTests", dependencies: ["NimbusModels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NimbusEngineTests", dependencies: ["NimbusEngine"]),
+        .testTarget(
+            name: "NimbusServerTests",
+            dependencies: [
+                "NimbusServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,33 @@
+#include "CNimbusKernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+
+// xgetbv without requiring -mxsave: the OS must have enabled the register state we use.
+static uint64_t nk_xgetbv(uint32_t index) {
+    uint32_t eax, edx;
+    __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(index));
+    return ((uint64_t)edx << 32) | eax;
+}
+
+int nk_cpu_features(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    const int osxsave = (c >> 27) & 1, fma = (c >> 12) & 1, f16c = (c >> 29) & 1, avx = (c >> 28) & 1;
+    if (!osxsave || !avx) return 0;
+    const uint64_t xcr0 = nk_xgetbv(0);
+    if ((xcr0 & 0x6) != 0x6) return 0;  // XMM + YMM state
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    const int avx2 = (b >> 5) & 1;
+    int features = 0;
+    if (avx2 && fma && f16c) features |= NK_CPU_AVX2;
+    const int avx512f = (b >> 16) & 1, avx512dq = (b >> 17) & 1, avx512bw = (b >> 30) & 1;
+    const int avx512vl = (b >> 31) & 1, vnni = (c >> 11) & 1;
+    const int zmm_state = (xcr0 & 0xE0) == 0xE0;  // opmask + ZMM_Hi256 + Hi16_ZMM
+    if ((features & NK_CPU_AVX2) && zmm_state && avx512f && avx512dq && avx512bw && avx512vl && vnni)
+        features |= NK_CPU_AVX512VNNI;
+    return features;
+}
+#else
+int nk_cpu_features(void) { return 0; }
+#endif

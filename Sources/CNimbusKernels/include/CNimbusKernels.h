@@ -1,0 +1,72 @@
+#ifndef CNIMBUS_KERNELS_H
+#define CNIMBUS_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// ---------------------------------------------------------------------------------------------
+// CPU features (cpuid + xgetbv, so a feature the OS does not save is reported as missing).
+// ---------------------------------------------------------------------------------------------
+
+/// Bit set of the feature levels this CPU and OS support.
+enum {
+    NK_CPU_AVX2 = 1,        ///< AVX2 + FMA + F16C
+    NK_CPU_AVX512VNNI = 2,  ///< AVX-512 F/BW/VL/DQ + VNNI (plus AVX2 level)
+};
+int nk_cpu_features(void);
+
+// ---------------------------------------------------------------------------------------------
+// Packed activations: the layout every SIMD matmul kernel reads.
+//
+// Columns (activation rows) are grouped by 8. For group g and block k the record at
+// (g * nb + k) * NK_ACT_RECORD holds: qs of the 8 columns (8 x 32 int8, column-major by
+// column), then 8 float scales d, then 8 float sums s (Q8_1 only). Missing columns of the
+// last group are zero (d = 0), so they contribute exact zeros.
+// ---------------------------------------------------------------------------------------------
+#define NK_ACT_GROUP 8
+#define NK_ACT_RECORD 320
+
+/// Quantized-weight matmul over rows [row0, row1) and ncols activation columns.
+/// y[c * ldy + r] = dot(W[r], act column c), in ggml's x86 order (see Swift docs).
+typedef void (*nk_gemm_fn)(const uint8_t *w, size_t wstride, int64_t row0, int64_t row1,
+                           int64_t nb, const uint8_t *act, int64_t ncols,
+                           float *y, int64_t ldy);
+
+// kind: 0 = Q4_0 x Q8_0, 1 = Q4_1 x Q8_1, 2 = Q8_0 x Q8_0
+// isa: 1 = AVX2, 2 = AVX-512 VNNI. Returns NULL for an unknown pair.
+nk_gemm_fn nk_gemm_kernel(int kind, int isa);
+
+/// fp16 dot in ggml's AVX-512 vec_dot_f16 order. isa as above (AVX2 level uses F16C + FMA and
+/// emulates the same 16-lane order, so both give identical results).
+float nk_dot_f16_avx2(const uint16_t *x, const uint16_t *y, int64_t n);
+float nk_dot_f16_avx512(const uint16_t *x, const uint16_t *y, int64_t n);
+/// y[i] = fp16(fp32(y[i]) + fp32(x[i]) * v), ggml_vec_mad_f16 (fma, then round to fp16).
+void nk_axpy_f16_avx2(uint16_t *y, const uint16_t *x, float v, int64_t n);
+/// fp32 -> fp16 (round to nearest even) and back, F16C.
+void nk_f32_to_f16_avx2(const float *x, uint16_t *y, int64_t n);
+void nk_f16_to_f32_avx2(const uint16_t *x, float *y, int64_t n);
+
+// ---------------------------------------------------------------------------------------------
+// Compute pool: dedicated pthreads, the caller participates as worker 0.
+// ---------------------------------------------------------------------------------------------
+typedef struct nk_pool nk_pool;
+typedef void (*nk_task_fn)(void *ctx, int64_t begin, int64_t end);
+
+/// Creates a pool of nthreads workers in total (nthreads - 1 pthreads plus the caller).
+/// spin_us: microseconds an idle worker spins before it blocks on a condvar.
+nk_pool *nk_pool_create(int nthreads, int spin_us);
+void nk_pool_destroy(nk_pool *pool);
+int nk_pool_threads(const nk_pool *pool);
+/// Runs fn(ctx, b, e) over [0, count) in chunks of `chunk` items; returns when all are done.
+/// Calls from several threads are serialised; a nested call runs inline on the calling thread.
+void nk_pool_run(nk_pool *pool, int64_t count, int64_t chunk, nk_task_fn fn, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,61 @@
+import NimbusModels
+
+/// What the engine is asked to do for one API request: continue `prompt`, `choices` times.
+public struct GenerationRequest: Sendable {
+    public var prompt: [Int]
+    /// Most tokens to generate per choice.
+    public var maxTokens: Int
+    public var sampling: SamplingParameters
+    /// Stop strings: generation ends before the first one, which is not returned.
+    public var stop: [String]
+    /// Keep generating past end-of-generation tokens (until `maxTokens`).
+    public var ignoreEOS: Bool
+    /// OpenAI's `n`: independent continuations of the same prompt, sharing its prefill.
+    public var choices: Int
+
+    public init(prompt: [Int], maxTokens: Int, sampling: SamplingParameters = .greedy, stop: [String] = [],
+                ignoreEOS: Bool = false, choices: Int = 1) {
+        self.prompt = prompt
+        self.maxTokens = maxTokens
+        self.sampling = sampling
+        self.stop = stop
+        self.ignoreEOS = ignoreEOS
+        self.choices = choices
+    }
+}
+
+/// Why a choice ended; maps one to one onto OpenAI's `finish_reason`.
+public enum StopReason: String, Sendable, Equatable {
+    /// An end-of-generation token or a stop string.
+    case stop
+    /// `maxTokens` or the context length was reached.
+    case length
+}
+
+/// One generated token as the API reports it in `logprobs`.
+public struct GeneratedToken: Sendable, Equatable {
+    public struct Alternative: Sendable, Equatable {
+        public var id: Int
+        public var text: String
+        public var bytes: [UInt8]
+        public var logprob: Float
+    }
+
+    public var id: Int
+    /// The token's own text (may be part of a UTF-8 sequence, then with replacement characters).
+    public var text: String
+    public var bytes: [UInt8]
+    public var logprob: Float?
+    public var topLogprobs: [Alternative]
+}
+
+/// What a generation stream yields.
+public enum GenerationEvent: Sendable, Equatable {
+    /// A sampled token of choice `choice`, with the text that became safe to show because of it
+    /// (possibly empty: incomplete UTF-8 and possible stop-string prefixes are held back).
+    case token(choice: Int, text: String, token: GeneratedToken)
+    /// Text released at the end of a choice (held-back text), not tied to a new token.
+    case text(choice: Int, text: String)
+    /// Choice `choice` ended after generating `completionTokens` tokens.
+    case finished(choice: Int, reason: StopReason, completionTokens: Int)
+}

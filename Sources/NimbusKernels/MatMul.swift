@@ -1,0 +1,171 @@
+import CNimbusKernels
+
+/// `y[b][r] = dot(W[r], x[b])` for a batch of activation rows, computed as ggml-cpu does:
+/// activations are first converted to the weight type's `vecDotType` (Q8_0 for Q4_0/Q8_0,
+/// Q8_1 for Q4_1, fp16 for F16, ...), then each output is an integer block dot product with
+/// float scaling in ggml's x86 order. Weight rows are split across the compute pool; inside a
+/// thread the SIMD kernels tile 4 weight rows x 8 activation rows so each weight block is
+/// loaded once per 8 activation rows.
+///
+/// One `MatMul` holds scratch memory and is used by one thread at a time (the engine's step
+/// thread); the pool does the fan-out.
+public final class MatMul: @unchecked Sendable {
+    public let pool: ComputePool
+    public let path: KernelPath
+    private let scratch = ActivationBuffer()
+
+    /// - Throws: `KernelError.pathUnavailable` if this CPU cannot run `path`.
+    public init(pool: ComputePool, path: KernelPath = .detected) throws(KernelError) {
+        guard path.isSupported else { throw .pathUnavailable(path) }
+        self.pool = pool
+        self.path = path
+    }
+
+    /// Converts `batch` rows of `columns` floats (row `b` at `input + b * inputStride`) to
+    /// `weightType.vecDotType`, into `buffer`.
+    public func quantize(_ input: UnsafePointer<Float>, inputStride: Int, batch: Int, columns: Int,
+                         for weightType: QuantType, into buffer: ActivationBuffer) throws(KernelError) {
+        let type = weightType.vecDotType
+        _ = try type.rowBytes(count: columns)
+        guard batch >= 0, inputStride >= columns else { throw .badShape("input stride \(inputStride) < \(columns)") }
+        let base = buffer.reset(type: type, columns: columns, batch: batch, path: path)
+        let nb = columns / type.blockSize
+        switch type {
+        case .q8_0, .q8_1:
+            if path == .scalar {
+                let rowBytes = nb * type.blockBytes
+                for b in 0..<batch {
+                    if type == .q8_0 {
+                        try ActivationQuantizer.quantizeQ8_0(input + b * inputStride, count: columns, into: base + b * rowBytes)
+                    } else {
+                        try ActivationQuantizer.quantizeQ8_1(input + b * inputStride, count: columns, into: base + b * rowBytes)
+                    }
+                }
+                return
+            }
+            let group = Int(NK_ACT_GROUP), record = Int(NK_ACT_RECORD)
+            let groups = (batch + group - 1) / group
+            let job = UnsafeSendable(input: input, base: base)
+            let inputBase = input
+            pool.parallelFor(groups, chunk: 1) { range in
+                for g in range {
+                    for k in 0..<nb {
+                        let rec = job.base + (g * nb + k) * record
+                        let ds = (rec + 256).assumingMemoryBound(to: Float.self)
+                        let ss = (rec + 288).assumingMemoryBound(to: Float.self)
+                        for lane in 0..<group {
+                            let c = g * group + lane
+                            let q = (rec + 32 * lane).assumingMemoryBound(to: Int8.self)
+                            if c < batch {
+                                let (d, sum) = ActivationQuantizer.block(inputBase + c * inputStride + 32 * k, q)
+                                // The kernels read fp32 copies of the fp16 values ggml stores.
+                                ds[lane] = Float(Float16(d))
+                                ss[lane] = Float(Float16(d * Float(sum)))
+                            } else {
+                                q.update(repeating: 0, count: 32)
+                                ds[lane] = 0
+                                ss[lane] = 0
+                            }
+                        }
+                    }
+                }
+            }
+        case .f16:
+            let dst = base.assumingMemoryBound(to: UInt16.self)
+            for b in 0..<batch {
+                ActivationQuantizer.convertToF16(input + b * inputStride, count: columns, into: dst + b * columns, path: path)
+            }
+        case .bf16:
+            let dst = base.assumingMemoryBound(to: UInt16.self)
+            for b in 0..<batch { ActivationQuantizer.convertToBF16(input + b * inputStride, count: columns, into: dst + b * columns) }
+        case .f32:
+            let dst = base.assumingMemoryBound(to: Float.self)
+            for b in 0..<batch { (dst + b * columns).update(from: input + b * inputStride, count: columns) }
+        default:
+            throw .unsupportedType(type, operation: "activation conversion")
+        }
+    }
+
+    /// Multiplies `weight` by activations prepared with `quantize(...)` for the same weight type.
+    /// Output row `b` (length `weight.rows`) is written at `output + b * outputStride`.
+    public func multiply(_ weight: WeightMatrix, _ acts: ActivationBuffer,
+                         output: UnsafeMutablePointer<Float>, outputStride: Int) throws(KernelError) {
+        guard acts.type == weight.type.vecDotType, acts.columns == weight.columns, acts.path == path else {
+            throw .badShape("activations (\(acts.type), \(acts.columns) columns, \(acts.path)) do not match weight (\(weight.type), \(weight.columns) columns) on path \(path)")
+        }
+        guard outputStride >= weight.rows || acts.batch <= 1 else {
+            throw .badShape("output stride \(outputStride) < \(weight.rows) rows")
+        }
+        guard weight.rows > 0, acts.batch > 0, let storage = acts.storage else { return }
+        let job = UnsafeSendable(input: nil, base: storage)
+        let batch = acts.batch, n = weight.columns
+        switch weight.type {
+        case .q4_0, .q4_1, .q8_0:
+            let nb = n / 32
+            if path == .scalar {
+                let abytes = nb * weight.type.vecDotType.blockBytes
+                let dot: (UnsafeRawPointer, UnsafeRawPointer, Int) -> Float
+                switch weight.type {
+                case .q4_0: dot = { ScalarDot.q4_0($0, $1, blocks: $2) }
+                case .q4_1: dot = { ScalarDot.q4_1($0, $1, blocks: $2) }
+                default: dot = { ScalarDot.q8_0($0, $1, blocks: $2) }
+                }
+                pool.parallelFor(weight.rows) { rows in
+                    for b in 0..<batch {
+                        let a = UnsafeRawPointer(job.base) + b * abytes
+                        for r in rows { output[b * outputStride + r] = dot(weight.row(r), a, nb) }
+                    }
+                }
+                return
+            }
+            let kind: Int32 = weight.type == .q4_0 ? 0 : weight.type == .q4_1 ? 1 : 2
+            guard let kernel = nk_gemm_kernel(kind, path == .avx512vnni ? 2 : 1) else {
+                throw .unsupportedType(weight.type, operation: "matmul on \(path)")
+            }
+            // Units of 4 rows (the kernels' tile height), about 4 chunks per worker.
+            let tiles = (weight.rows + 3) / 4
+            pool.parallelFor(tiles) { range in
+                let r0 = range.lowerBound * 4, r1 = Swift.min(weight.rows, range.upperBound * 4)
+                kernel(weight.base.assumingMemoryBound(to: UInt8.self), weight.rowStride, Int64(r0), Int64(r1),
+                       Int64(nb), UnsafeRawPointer(job.base).assumingMemoryBound(to: UInt8.self), Int64(batch),
+                       output, Int64(outputStride))
+            }
+        case .f16, .bf16, .f32:
+            let type = weight.type, path = self.path
+            pool.parallelFor(weight.rows) { rows in
+                for b in 0..<batch {
+                    for r in rows {
+                        output[b * outputStride + r] = Self.floatDot(type, weight.row(r), UnsafeRawPointer(job.base), b, n, path)
+                    }
+                }
+            }
+        default:
+            throw .unsupportedType(weight.type, operation: "matmul")
+        }
+    }
+
+    @inline(__always)
+    static func floatDot(_ type: QuantType, _ w: UnsafeRawPointer, _ acts: UnsafeRawPointer, _ b: Int, _ n: Int, _ path: KernelPath) -> Float {
+        switch type {
+        case .f16:
+            return F16Ops.dot(w.assumingMemoryBound(to: UInt16.self), acts.assumingMemoryBound(to: UInt16.self) + b * n, count: n, path: path)
+        case .bf16:
+            return ScalarDot.bf16(w.assumingMemoryBound(to: UInt16.self), acts.assumingMemoryBound(to: UInt16.self) + b * n, count: n)
+        default:
+            return ScalarDot.f32(w.assumingMemoryBound(to: Float.self), acts.assumingMemoryBound(to: Float.self) + b * n, count: n)
+        }
+    }
+
+    /// One-shot: quantize `batch` input rows into internal scratch, then multiply.
+    public func multiply(_ weight: WeightMatrix, input: UnsafePointer<Float>, inputStride: Int, batch: Int,
+                         output: UnsafeMutablePointer<Float>, outputStride: Int) throws(KernelError) {
+        try quantize(input, inputStride: inputStride, batch: batch, columns: weight.columns, for: weight.type, into: scratch)
+        try multiply(weight, scratch, output: output, outputStride: outputStride)
+    }
+}
+
+/// Raw pointers handed to pool workers; every worker touches a disjoint part.
+struct UnsafeSendable: @unchecked Sendable {
+    let input: UnsafePointer<Float>?
+    let base: UnsafeMutableRawPointer
+}

@@ -1,0 +1,61 @@
+import NimbusKernels
+
+/// A weight matrix of the model with the two things a model does with one: multiply activations
+/// by it, or read one row (embedding lookup).
+struct Linear {
+    let matrix: WeightMatrix
+
+    /// Writes `batch` output rows (`matrix.rows` wide) for `batch` input rows (`matrix.columns` wide).
+    func multiply(_ input: UnsafePointer<Float>, batch: Int, into output: UnsafeMutablePointer<Float>,
+                  with matmul: MatMul) throws(ModelError) {
+        do {
+            try matmul.multiply(matrix, input: input, inputStride: matrix.columns, batch: batch,
+                                output: output, outputStride: matrix.rows)
+        } catch {
+            throw .kernel("\(error)")
+        }
+    }
+
+    /// Multiplies activations already converted for this matrix's type (shared by Q/K/V and by
+    /// gate/up, so the input is quantized once).
+    func multiply(_ activations: ActivationBuffer, into output: UnsafeMutablePointer<Float>,
+                  with matmul: MatMul) throws(ModelError) {
+        do {
+            try matmul.multiply(matrix, activations, output: output, outputStride: matrix.rows)
+        } catch {
+            throw .kernel("\(error)")
+        }
+    }
+
+    /// Row `row` as floats.
+    func dequantizeRow(_ row: Int, into output: UnsafeMutablePointer<Float>) throws(ModelError) {
+        do {
+            try Dequantize.row(row, of: matrix, into: output)
+        } catch {
+            throw .kernel("\(error)")
+        }
+    }
+}
+
+/// Several matrices applied to the same input, which is converted once when their types agree.
+struct ProjectionGroup {
+    let activations = ActivationBuffer()
+
+    func multiply(_ input: UnsafePointer<Float>, batch: Int, columns: Int,
+                  _ targets: [(Linear, UnsafeMutablePointer<Float>)], with matmul: MatMul) throws(ModelError) {
+        var preparedFor: QuantType?
+        for (linear, output) in targets {
+            let type = linear.matrix.type.vecDotType
+            if preparedFor != type {
+                do {
+                    try matmul.quantize(input, inputStride: columns, batch: batch, columns: columns,
+                                        for: linear.matrix.type, into: activations)
+                } catch {
+                    throw .kernel("\(error)")
+                }
+                preparedFor = type
+            }
+            try linear.multiply(activations, into: output, with: matmul)
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import NimbusGGUF
+import NimbusKernels
+import NimbusTemplates
+import NimbusTokenizers
+
+/// One message of a conversation, as the chat template sees it.
+public struct ChatTurn: Sendable, Equatable {
+    public var role: String
+    public var content: String
+
+    public init(role: String, content: String) {
+        self.role = role
+        self.content = content
+    }
+}
+
+/// A model ready to serve: the network, its tokenizer and its chat template.
+public struct LoadedModel: Sendable {
+    public let path: String
+    public let architecture: String
+    public let model: any LanguageModel
+    public let tokenizer: any Tokenizer
+    public let chatTemplate: ChatTemplate
+    /// The kernel implementation chosen for this CPU (for logs and the status page).
+    public let kernelPath: String
+    public var contextLength: Int { model.contextLength }
+
+    /// Token ids of `turns` rendered with the chat template, ending with the assistant header.
+    /// - Throws: `TemplateError` when the template rejects the conversation (`raise_exception`).
+    public func chatPrompt(_ turns: [ChatTurn]) throws -> [Int] {
+        let bos = tokenizer.bosTokenID.map { tokenizer.decode([$0], renderSpecial: true) } ?? ""
+        let eos = tokenizer.eosTokenID.map { tokenizer.decode([$0], renderSpecial: true) } ?? ""
+        let messages: [TemplateValue] = turns.map { ["role": .string($0.role), "content": .string($0.content)] }
+        let text = try chatTemplate.render(ChatTemplate.context(
+            messages: messages, addGenerationPrompt: true, bosToken: bos, eosToken: eos))
+        // Templates that write the BOS text themselves must not get a second BOS.
+        let addSpecial = bos.isEmpty || !text.hasPrefix(bos)
+        return tokenizer.encode(text, addSpecial: addSpecial, parseSpecial: true)
+    }
+
+    /// Token ids of a raw completion prompt (BOS added as the vocabulary asks; special-token text
+    /// in the prompt is recognised, as llama.cpp's server does).
+    public func completionPrompt(_ text: String) -> [Int] {
+        tokenizer.encode(text, addSpecial: true, parseSpecial: true)
+    }
+}
+
+extension GGUFFile: TokenizerMetadata {}
+
+/// Opens model files and builds what they describe.
+public enum ModelLoader {
+    /// ChatML, which llama.cpp also assumes for a model whose file carries no template.
+    public static let fallbackTemplate = """
+        {% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}
+        """
+
+    /// Loads a GGUF model.
+    /// - Parameters:
+    ///   - path: the GGUF file.
+    ///   - threads: compute threads for the kernels.
+    ///   - maxBatch: most tokens one forward step processes.
+    /// - Throws: `GGUFError`, `ModelError`, `TokenizerError` or `TemplateError`, each naming what is wrong.
+    public static func load(path: String, threads: Int, maxBatch: Int = 512) throws -> LoadedModel {
+        let gguf = try GGUFFile(path: path)
+        let architecture = gguf.string("general.architecture") ?? "unknown"
+        guard architecture == "llama" else { throw ModelError.unsupportedArchitecture(architecture) }
+        let tokenizer = try makeTokenizer(metadata: gguf)
+        let template: ChatTemplate
+        do {
+            template = try ChatTemplate(source: gguf.string("tokenizer.chat_template") ?? fallbackTemplate)
+        } catch {
+            throw ModelError.tokenizer("the chat template in \(path) cannot be used: \(error)")
+        }
+        let pool = ComputePool(threads: threads)
+        let model = try LlamaModel(gguf: gguf, pool: pool, maxBatch: maxBatch)
+        return LoadedModel(path: path, architecture: architecture, model: model, tokenizer: tokenizer,
+                           chatTemplate: template, kernelPath: model.kernelPath)
+    }
+}

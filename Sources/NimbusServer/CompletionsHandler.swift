@@ -1,0 +1,127 @@
+import Hummingbird
+import NimbusAPI
+import NimbusEngine
+import NimbusModels
+
+/// POST /v1/completions: continue raw prompts (text or token ids), whole or as SSE.
+///
+/// Several prompts run one after another; choice `i` of prompt `p` has index `p * n + i`, as
+/// OpenAI numbers them.
+struct CompletionsHandler {
+    let host: ModelHost
+
+    private struct Prepared {
+        var prompt: [Int]
+        var echo: String
+        var request: GenerationRequest
+    }
+
+    func respond(to completion: CompletionRequest) async throws -> Response {
+        let engine = try host.engine(for: completion.model)
+        if completion.echo, completion.logprobs != nil {
+            throw APIError.invalidRequest("echo together with logprobs is not supported", param: "echo")
+        }
+        let options = GenerationPlan.Options(
+            temperature: completion.temperature, topP: completion.topP, topK: completion.topK, minP: completion.minP,
+            presencePenalty: completion.presencePenalty, frequencyPenalty: completion.frequencyPenalty,
+            repetitionPenalty: completion.repetitionPenalty, logitBias: completion.logitBiasByTokenID,
+            seed: completion.seed, logprobs: completion.logprobs, maxTokens: completion.maxTokens,
+            stop: completion.stop ?? [], ignoreEOS: completion.ignoreEOS, n: completion.n)
+        let tokenizer = engine.model.tokenizer
+        var prepared: [Prepared] = []
+        for item in completion.prompt.items {
+            let prompt: [Int], text: String
+            switch item {
+            case .text(let t):
+                prompt = engine.model.completionPrompt(t)
+                text = t
+            case .tokens(let ids):
+                let vocabulary = engine.model.model.vocabularySize
+                if let bad = ids.first(where: { $0 < 0 || $0 >= vocabulary }) {
+                    throw APIError.invalidRequest("prompt token id \(bad) is outside the vocabulary (0..<\(vocabulary))", param: "prompt")
+                }
+                prompt = ids
+                text = tokenizer.decode(ids)
+            }
+            let request = try GenerationPlan.make(prompt: prompt, options: options, engine: engine, limits: host.limits)
+            prepared.append(Prepared(prompt: prompt, echo: completion.echo ? text : "", request: request))
+        }
+        let promptTokens = prepared.reduce(0) { $0 + $1.prompt.count }
+        let n = completion.n
+        if completion.stream {
+            return stream(prepared, engine: engine, n: n, promptTokens: promptTokens,
+                          logprobs: completion.logprobs != nil, includeUsage: completion.includeUsage)
+        }
+        var choices: [Completion.Choice] = []
+        var completionTokens = 0
+        for (p, item) in prepared.enumerated() {
+            let events = try GenerationPlan.submit(item.request, to: engine)
+            let result = try await GenerationResult.collect(events, choices: n)
+            completionTokens += result.completionTokens
+            for (i, choice) in result.choices.enumerated() {
+                choices.append(Completion.Choice(
+                    text: item.echo + choice.text, index: p * n + i,
+                    logprobs: completion.logprobs == nil ? nil : Self.logprobs(choice.tokens, startOffset: 0),
+                    finishReason: FinishReason(choice.reason)))
+            }
+        }
+        return try JSONResponse(Completion(model: host.servedName, choices: choices,
+                                           usage: Usage(promptTokens: promptTokens, completionTokens: completionTokens)))
+    }
+
+    private func stream(_ prepared: [Prepared], engine: Engine, n: Int, promptTokens: Int, logprobs: Bool,
+                        includeUsage: Bool) -> Response {
+        let id = ResponseID.completion(), created = ResponseID.now(), model = host.servedName
+        @Sendable func chunk(_ index: Int, _ text: String, logprobs: CompletionLogprobs? = nil, finish: FinishReason? = nil) -> CompletionChunk {
+            CompletionChunk(id: id, created: created, model: model,
+                            choices: [.init(text: text, index: index, logprobs: logprobs, finishReason: finish)],
+                            usage: .forContentChunk(includeUsage: includeUsage))
+        }
+        return SSEResponse.make { send in
+            var completionTokens = 0
+            for (p, item) in prepared.enumerated() {
+                let events = try GenerationPlan.submit(item.request, to: engine)
+                var offsets = [Int](repeating: 0, count: n)
+                if !item.echo.isEmpty {
+                    for i in 0..<n { try await send(chunk(p * n + i, item.echo)) }
+                }
+                for try await event in events {
+                    switch event {
+                    case .token(let i, let text, let token):
+                        let lp = logprobs ? Self.logprobs([token], startOffset: offsets[i]) : nil
+                        offsets[i] += text.utf8.count
+                        if !text.isEmpty || lp != nil { try await send(chunk(p * n + i, text, logprobs: lp)) }
+                    case .text(let i, let text):
+                        offsets[i] += text.utf8.count
+                        try await send(chunk(p * n + i, text))
+                    case .finished(let i, let reason, let tokens):
+                        completionTokens += tokens
+                        try await send(chunk(p * n + i, "", finish: FinishReason(reason)))
+                    }
+                }
+            }
+            if includeUsage {
+                try await send(CompletionChunk.usageChunk(
+                    id: id, created: created, model: model,
+                    usage: Usage(promptTokens: promptTokens, completionTokens: completionTokens)))
+            }
+        }
+    }
+
+    /// The legacy completions logprobs shape; offsets count UTF-8 bytes of the token texts.
+    static func logprobs(_ tokens: [GeneratedToken], startOffset: Int) -> CompletionLogprobs {
+        var offsets: [Int] = []
+        var offset = startOffset
+        for token in tokens {
+            offsets.append(offset)
+            offset += token.text.utf8.count
+        }
+        return CompletionLogprobs(
+            tokens: tokens.map(\.text),
+            tokenLogprobs: tokens.map { $0.logprob.map(Double.init) },
+            topLogprobs: tokens.map { token in
+                Dictionary(token.topLogprobs.map { ($0.text, Double($0.logprob)) }, uniquingKeysWith: max)
+            },
+            textOffset: offsets)
+    }
+}

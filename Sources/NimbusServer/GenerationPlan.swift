@@ -1,0 +1,100 @@
+import NimbusAPI
+import NimbusEngine
+
+/// The engine-side view of an API request, checked against the model and the server's limits.
+///
+/// Chat and completions differ in how they build the prompt; everything after the prompt (the
+/// sampling parameters, the length checks, the error messages) is shared here.
+struct GenerationPlan {
+    struct Options {
+        var temperature: Double?
+        var topP: Double?
+        var topK: Int?
+        var minP: Double?
+        var presencePenalty: Double?
+        var frequencyPenalty: Double?
+        var repetitionPenalty: Double?
+        var logitBias: [Int: Double]?
+        var seed: Int?
+        /// Alternatives per token; nil = no logprobs.
+        var logprobs: Int?
+        var maxTokens: Int?
+        var stop: [String]
+        var ignoreEOS: Bool
+        var n: Int
+    }
+
+    /// Checks `prompt` and `options` against `engine` and `limits` and builds the engine request.
+    /// - Throws: `APIError` (400) with the numbers when a limit is exceeded.
+    static func make(prompt: [Int], options o: Options, engine: Engine, limits: RequestLimits) throws(APIError) -> GenerationRequest {
+        let context = engine.contextLength
+        guard !prompt.isEmpty else { throw .invalidRequest("the prompt is empty after tokenization", param: "prompt") }
+        let maxInput = min(limits.maxInputLength ?? context - 1, context - 1)
+        guard prompt.count <= maxInput else {
+            throw .invalidRequest("the prompt has \(prompt.count) tokens, more than the maximum input length of \(maxInput) tokens",
+                                  param: "messages", code: "context_length_exceeded")
+        }
+        let room = context - prompt.count
+        let maxTokens: Int
+        if let requested = o.maxTokens {
+            guard requested <= room else {
+                throw .invalidRequest(
+                    "This model's maximum context length is \(context) tokens. However, you requested \(prompt.count + requested) tokens (\(prompt.count) in the messages, \(requested) in the completion). Please reduce the length of the messages or completion.",
+                    param: "max_tokens", code: "context_length_exceeded")
+            }
+            if let cap = limits.maxOutputLength, requested > cap {
+                throw .invalidRequest("max_tokens must be at most \(cap) (the server's maximum output length), got \(requested)",
+                                      param: "max_tokens")
+            }
+            maxTokens = requested
+        } else {
+            maxTokens = min(room, limits.maxOutputLength ?? room)
+        }
+        let vocabulary = engine.model.model.vocabularySize
+        var bias: [Int: Float] = [:]
+        for (token, value) in o.logitBias ?? [:] {
+            guard token >= 0, token < vocabulary else {
+                throw .invalidRequest("logit_bias token id \(token) is outside the vocabulary (0..<\(vocabulary))", param: "logit_bias")
+            }
+            bias[token] = Float(value)
+        }
+        let sampling = SamplingParameters(
+            temperature: Float(o.temperature ?? 1),
+            topP: Float(o.topP ?? 1),
+            topK: max(0, o.topK ?? 0),
+            minP: Float(o.minP ?? 0),
+            presencePenalty: Float(o.presencePenalty ?? 0),
+            frequencyPenalty: Float(o.frequencyPenalty ?? 0),
+            repetitionPenalty: Float(o.repetitionPenalty ?? 1),
+            logitBias: bias,
+            seed: o.seed.map { UInt64(bitPattern: Int64($0)) },
+            logprobs: o.logprobs
+        )
+        return GenerationRequest(prompt: prompt, maxTokens: maxTokens, sampling: sampling, stop: o.stop,
+                                 ignoreEOS: o.ignoreEOS, choices: o.n)
+    }
+
+    /// Submits to the engine, mapping its refusals to API errors.
+    static func submit(_ request: GenerationRequest, to engine: Engine) throws(APIError) -> AsyncThrowingStream<GenerationEvent, any Error> {
+        do {
+            return try engine.submit(request)
+        } catch .shuttingDown {
+            throw .serviceUnavailable("the server is shutting down")
+        } catch {
+            throw .invalidRequest(error.description, code: "context_length_exceeded")
+        }
+    }
+}
+
+extension ModelHost {
+    /// The engine, after checking the request names the served model.
+    /// - Throws: 503 while loading or shutting down, 404 for another model's name.
+    func engine(for model: String) throws(APIError) -> Engine {
+        guard let engine else { throw .serviceUnavailable("the model is not loaded yet; retry when /v1/health/ready returns 200") }
+        guard model == servedName else {
+            throw APIError(status: 404, message: "The model '\(model)' does not exist; this server serves '\(servedName)'.",
+                           type: "not_found_error", param: "model", code: "model_not_found")
+        }
+        return engine
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Logging
+import NimbusEngine
+import NimbusModels
+import ServiceLifecycle
+import Synchronization
+
+/// Holds the served model's engine once it is loaded, so handlers can answer 503 until then.
+public final class ModelHost: Sendable {
+    private enum State {
+        case loading
+        case ready(Engine)
+        case failed(String)
+        case draining
+    }
+    private let state = Mutex(State.loading)
+    /// The name clients use in `model`.
+    public let servedName: String
+    public let limits: RequestLimits
+
+    public init(servedName: String, limits: RequestLimits) {
+        self.servedName = servedName
+        self.limits = limits
+    }
+
+    /// The engine, when the model is loaded and the server is not shutting down.
+    public var engine: Engine? {
+        state.withLock { if case .ready(let e) = $0 { e } else { nil } }
+    }
+
+    public var isReady: Bool { engine != nil }
+
+    func set(engine: Engine) { state.withLock { $0 = .ready(engine) } }
+    func fail(_ reason: String) { state.withLock { $0 = .failed(reason) } }
+    func drain() { state.withLock { $0 = .draining } }
+}
+
+/// Limits a request must respect, from NIM_MAX_* settings and the model.
+public struct RequestLimits: Sendable {
+    public var maxModelLength: Int?
+    public var maxInputLength: Int?
+    public var maxOutputLength: Int?
+
+    public init(maxModelLength: Int? = nil, maxInputLength: Int? = nil, maxOutputLength: Int? = nil) {
+        self.maxModelLength = maxModelLength
+        self.maxInputLength = maxInputLength
+        self.maxOutputLength = maxOutputLength
+    }
+}
+
+/// Loads the model off the cooperative pool, then runs its engine until shutdown.
+///
+/// Loading happens inside the service so that the HTTP server is up (and /v1/health/live answers)
+/// while the weights are mapped and the tokenizer is built.
+struct InferenceService: Service {
+    let host: ModelHost
+    let modelPath: String
+    let threads: Int
+    let logger: Logger
+
+    func run() async throws {
+        let start = ContinuousClock.now
+        let loaded: LoadedModel
+        do {
+            loaded = try await loadOnThread()
+        } catch {
+            host.fail("\(error)")
+            logger.critical("cannot load model \(modelPath): \(error)")
+            throw error
+        }
+        let engine = Engine(model: loaded, contextLength: host.limits.maxModelLength, logger: logger)
+        logger.info("model loaded", metadata: [
+            "model": "\(host.servedName)", "path": "\(modelPath)",
+            "seconds": "\((ContinuousClock.now - start).components.seconds)",
+            "kernels": "\(loaded.kernelPath)", "threads": "\(threads)",
+        ])
+        host.set(engine: engine)
+        try await withGracefulShutdownHandler {
+            try await engine.run()
+        } onGracefulShutdown: {
+            host.drain()
+        }
+    }
+
+    /// Builds the model on a plain thread: mapping and tokenizer construction are blocking work.
+    private func loadOnThread() async throws -> LoadedModel {
+        let path = modelPath, threads = threads
+        return try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                do {
+                    continuation.resume(returning: try ModelLoader.load(path: path, threads: threads))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            thread.name = "nimbus-loader"
+            thread.start()
+        }
+    }
+}

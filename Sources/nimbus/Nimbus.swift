@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `nimbus` command: one binary that turns a model file into an OpenAI-compatible service.
+@main
+struct Nimbus: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nimbus",
+        abstract: "An OpenAI-compatible inference microservice.",
+        subcommands: [Serve.self, BenchEngine.self],
+        defaultSubcommand: Serve.self
+    )
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NimbusServer
+
+/// `nimbus serve`: serve a model over the OpenAI API. Each flag overrides the NIM_* variable
+/// of the same meaning.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve a model over the OpenAI-compatible HTTP API.",
+        discussion: "Environment variables (a flag wins over its variable):\n"
+            + ServerConfiguration.variables.map { "  \($0.name)  \($0.help) (default: \($0.defaultValue))" }.joined(separator: "\n")
+    )
+
+    @Option(name: .customLong("model"), help: "GGUF path or cached model name (NIM_MODEL_NAME).")
+    var model: String?
+    @Option(name: .customLong("served-model-name"), help: "Name clients use as `model` (NIM_SERVED_MODEL_NAME).")
+    var servedModelName: String?
+    @Option(name: .customLong("port"), help: "HTTP port (NIM_SERVER_PORT).")
+    var port: String?
+    @Option(name: .customLong("host"), help: "Address to listen on (default 0.0.0.0).")
+    var host: String?
+    @Option(name: .customLong("cache-path"), help: "Model cache directory (NIM_CACHE_PATH).")
+    var cachePath: String?
+    @Option(name: .customLong("max-model-len"), help: "Most prompt + completion tokens (NIM_MAX_MODEL_LEN).")
+    var maxModelLength: String?
+    @Option(name: .customLong("max-input-length"), help: "Most prompt tokens (NIM_MAX_INPUT_LENGTH).")
+    var maxInputLength: String?
+    @Option(name: .customLong("max-output-length"), help: "Most completion tokens (NIM_MAX_OUTPUT_LENGTH).")
+    var maxOutputLength: String?
+    @Option(name: .customLong("log-level"), help: "DEBUG, INFO, WARNING or ERROR (NIM_LOG_LEVEL).")
+    var logLevel: String?
+    @Option(name: .customLong("threads"), help: "Compute threads (NIM_NUM_THREADS).")
+    var threads: String?
+
+    func run() async throws {
+        var environment = ProcessInfo.processInfo.environment
+        let flags: [(String, String?)] = [
+            ("NIM_MODEL_NAME", model), ("NIM_SERVED_MODEL_NAME", servedModelName), ("NIM_SERVER_PORT", port),
+            ("NIM_CACHE_PATH", cachePath), ("NIM_MAX_MODEL_LEN", maxModelLength),
+            ("NIM_MAX_INPUT_LENGTH", maxInputLength), ("NIM_MAX_OUTPUT_LENGTH", maxOutputLength),
+            ("NIM_LOG_LEVEL", logLevel), ("NIM_NUM_THREADS", threads),
+        ]
+        for case (let name, let value?) in flags { environment[name] = value }
+        let configuration: ServerConfiguration
+        do {
+            configuration = try ServerConfiguration.resolve(environment: environment)
+        } catch {
+            // One clear line, no stack trace: the operator fixes a variable and restarts.
+            FileHandle.standardError.write(Data("nimbus: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        var resolved = configuration
+        if let host { resolved.host = host }
+        let level = resolved.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        try await NimbusServer.run(configuration: resolved)
+    }
+}

@@ -1,0 +1,48 @@
+import Synchronization
+import Testing
+import NimbusKernels
+
+@Suite struct ComputePoolTests {
+    @Test(arguments: [1, 2, 3, 5])
+    func coversEveryIndexOnce(threads: Int) {
+        let pool = ComputePool(threads: threads, spinMicroseconds: 5)
+        for count in [0, 1, 2, 7, 64, 1000] {
+            for chunk in [nil, 1, 3] {
+                var marks = [UInt8](repeating: 0, count: count)
+                marks.withUnsafeMutableBufferPointer { m in
+                    let p = m.baseAddress
+                    pool.parallelFor(count, chunk: chunk) { r in
+                        for i in r { p?[i] &+= 1 }
+                    }
+                }
+                #expect(marks.allSatisfy { $0 == 1 }, "count \(count) chunk \(String(describing: chunk))")
+            }
+        }
+    }
+
+    @Test func nestedCallRunsInline() {
+        let pool = ComputePool(threads: 2)
+        var total = [Int](repeating: 0, count: 8)
+        total.withUnsafeMutableBufferPointer { t in
+            let p = t.baseAddress
+            pool.parallelFor(8, chunk: 1) { outer in
+                for i in outer {
+                    pool.parallelFor(10) { inner in p?[i] += inner.count }
+                }
+            }
+        }
+        #expect(total == [Int](repeating: 10, count: 8))
+    }
+
+    @Test func manyBackToBackCallsAndSleepingWorkers() async throws {
+        let pool = ComputePool(threads: 2, spinMicroseconds: 0)  // workers block at once: exercises wake-ups
+        let counter = Atomic<Int>(0)
+        for _ in 0..<2000 {
+            pool.parallelFor(4, chunk: 1) { r in counter.add(r.count, ordering: .relaxed) }
+        }
+        #expect(counter.load(ordering: .relaxed) == 8000)
+        try await Task.sleep(for: .milliseconds(20))
+        pool.parallelFor(4, chunk: 1) { r in counter.add(r.count, ordering: .relaxed) }
+        #expect(counter.load(ordering: .relaxed) == 8004)
+    }
+}

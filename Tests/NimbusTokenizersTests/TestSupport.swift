@@ -1,0 +1,76 @@
+import Foundation
+import NimbusGGUF
+import NimbusTokenizers
+
+extension GGUFFile: TokenizerMetadata {}
+
+/// Fixture files copied into the test bundle.
+enum Fixtures {
+    static func data(_ name: String) throws -> Data {
+        guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures") else {
+            throw FixtureError("fixture \(name).json is missing from the test bundle")
+        }
+        return try Data(contentsOf: url)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from name: String) throws -> T {
+        try JSONDecoder().decode(type, from: data(name))
+    }
+}
+
+struct FixtureError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The default model, found as the rest of Nimbus finds it.
+///
+/// Tests that need it are skipped when it is absent, unless `NIMBUS_REQUIRE_MODELS=1` (CI),
+/// which makes them fail with the path that was looked for.
+enum DefaultModel {
+    static let fileName = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+    static var path: String {
+        let env = ProcessInfo.processInfo.environment
+        if let explicit = env["NIMBUS_MODEL_PATH"], !explicit.isEmpty { return explicit }
+        let cache = env["NIM_CACHE_PATH"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".cache/nimbus")
+        return (cache as NSString).appendingPathComponent("models/\(fileName)")
+    }
+
+    static var isPresent: Bool { FileManager.default.fileExists(atPath: path) }
+    static var isRequired: Bool { ProcessInfo.processInfo.environment["NIMBUS_REQUIRE_MODELS"] == "1" }
+    /// Run the model tests: the model is there, or CI demands it (and then they fail loudly).
+    static var shouldTest: Bool { isPresent || isRequired }
+
+    /// The tokenizer built from the model's metadata, loaded once per test process.
+    static let tokenizer: Result<BPETokenizer, any Error> = Result {
+        guard isPresent else {
+            throw FixtureError("model file not found at \(path) (NIMBUS_REQUIRE_MODELS=1 requires it; "
+                + "fetch it with scripts/fetch_model.py or set NIMBUS_MODEL_PATH)")
+        }
+        let file = try GGUFFile(path: path)
+        guard let bpe = try makeTokenizer(metadata: file) as? BPETokenizer else {
+            throw FixtureError("expected a BPETokenizer for \(path)")
+        }
+        return bpe
+    }
+}
+
+extension Array where Element == UInt8 {
+    init(hex: String) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(hex.utf8.count / 2)
+        var high: UInt8?
+        for c in hex.utf8 {
+            let v: UInt8 = c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x61 + 10
+            if let h = high {
+                bytes.append(h << 4 | v)
+                high = nil
+            } else {
+                high = v
+            }
+        }
+        self = bytes
+    }
+}

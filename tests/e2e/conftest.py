@@ -1,0 +1,64 @@
+"""Starts the real `nimbus serve` on the real model for the end-to-end tests.
+
+The server binary and model come from NIMBUS_BIN and NIMBUS_MODEL_PATH (the Makefile sets both).
+It is served under the NIM reference's model name so that the reference's request bodies work
+verbatim.
+"""
+import os
+import socket
+import subprocess
+import time
+
+import openai
+import pytest
+import requests
+
+SERVED_NAME = "meta/llama-3.1-8b-instruct"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server():
+    binary = os.environ.get("NIMBUS_BIN", ".build/release/nimbus")
+    model = os.environ.get("NIMBUS_MODEL_PATH")
+    assert model and os.path.exists(model), "NIMBUS_MODEL_PATH must point at the GGUF model (make test sets it)"
+    port = free_port()
+    env = dict(os.environ, NIM_SERVER_PORT=str(port), NIM_MODEL_NAME=model,
+               NIM_SERVED_MODEL_NAME=SERVED_NAME, NIM_MAX_MODEL_LEN="2048", NIM_LOG_LEVEL="INFO")
+    log = open("e2e-server.log", "w")
+    proc = subprocess.Popen([binary, "serve", "--host", "127.0.0.1"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        assert proc.poll() is None, f"nimbus exited early with {proc.returncode}; see e2e-server.log"
+        try:
+            if requests.get(base + "/v1/health/ready", timeout=1).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("nimbus did not become ready within 120 s")
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def client(server):
+    return openai.OpenAI(base_url=server + "/v1", api_key="unused", max_retries=0, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def model(client):
+    return client.models.list().data[0].id
