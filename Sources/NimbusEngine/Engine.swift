@@ -62,7 +62,10 @@ public final class Engine: Service, Sendable {
     private func threadMain() {
         let runner = SequenceRunner(model: model, contextLength: contextLength)
         while let job = queue.pop() {
-            runner.run(job)
+            let error = runner.run(job)
+            // Counted as done before the stream ends, so a client that sees the end sees the count drop.
+            queue.complete()
+            job.continuation.finish(throwing: error)
         }
         queue.markStopped()
     }
@@ -117,7 +120,6 @@ final class JobQueue: Sendable {
         defer { condition.unlock() }
         while true {
             let next: Job?? = state.withLock { s in
-                s.running = 0
                 if !s.jobs.isEmpty {
                     s.running = 1
                     return .some(s.jobs.removeFirst())
@@ -127,6 +129,11 @@ final class JobQueue: Sendable {
             if let next { return next }
             condition.wait()
         }
+    }
+
+    /// The running job is done.
+    func complete() {
+        state.withLock { $0.running = 0 }
     }
 
     func close() {

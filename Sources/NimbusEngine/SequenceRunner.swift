@@ -15,9 +15,11 @@ final class SequenceRunner {
         logits = [Float](repeating: 0, count: model.model.vocabularySize)
     }
 
-    func run(_ job: Job) {
+    /// Runs the job's choices, yielding their events; the caller finishes the stream.
+    /// - Returns: the error that ended the job early, if any.
+    func run(_ job: Job) -> EngineError? {
         let request = job.request
-        guard !job.isCancelled else { return job.continuation.finish() }
+        guard !job.isCancelled else { return nil }
         let capacity = min(request.prompt.count + request.maxTokens, contextLength)
         let prefill = model.model.makeCache(capacity: capacity)
         do {
@@ -25,7 +27,7 @@ final class SequenceRunner {
                 try model.model.forward(tokens: request.prompt, cache: prefill, logits: buffer)
             }
         } catch {
-            return job.continuation.finish(throwing: EngineError.model(error))
+            return .model(error)
         }
         let promptLogits = logits
         // Choices share the prompt's prefill; each gets its own copy of the cache.
@@ -36,10 +38,10 @@ final class SequenceRunner {
             do {
                 try decode(job, choice: choice, cache: cache)
             } catch {
-                return job.continuation.finish(throwing: EngineError.model(error))
+                return .model(error)
             }
         }
-        job.continuation.finish()
+        return nil
     }
 
     private func decode(_ job: Job, choice: Int, cache: KVCache) throws(ModelError) {

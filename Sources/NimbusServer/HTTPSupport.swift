@@ -17,7 +17,8 @@ enum RequestBody {
         do {
             let buffer = try await request.collectBody(upTo: NimbusServer.maxBodyBytes)
             return Data(buffer.readableBytesView)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            // NIO reports an oversized body as NIOTooManyBytesError, which Hummingbird maps to 413.
             throw APIError(status: 413, message: "request body is larger than \(NimbusServer.maxBodyBytes) bytes",
                            type: "invalid_request_error", code: "request_too_large")
         }
@@ -52,5 +53,22 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             logger.error("unhandled error", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             return APIError.serverError().response
         }
+    }
+}
+
+/// One access-log line per request: method, path, status and latency (never the body, which
+/// holds prompts). For a stream the latency is the time to the response head.
+struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let response = try await next(request, context)
+        let elapsed = ContinuousClock.now - start
+        let ms = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+        logger.info("\(request.method) \(request.uri.path) \(response.status.code)", metadata: [
+            "latency_ms": "\(Int(ms.rounded()))",
+        ])
+        return response
     }
 }

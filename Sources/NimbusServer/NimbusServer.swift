@@ -24,6 +24,7 @@ public enum NimbusServer {
             limits: RequestLimits(maxModelLength: c.maxModelLength, maxInputLength: c.maxInputLength,
                                   maxOutputLength: c.maxOutputLength))
         let router = Router()
+        router.add(middleware: AccessLogMiddleware(logger: logger))
         router.add(middleware: APIErrorMiddleware(logger: logger))
         addRoutes(to: router, host: host)
         var app = Application(
