@@ -34,6 +34,8 @@ let package = Package(
         .target(name: "NimbusTokenizers"),
         .target(name: "NimbusTemplates"),
         .target(name: "NimbusAPI"),
+        // Shared by the test targets only: where the real model is.
+        .target(name: "NimbusTestSupport"),
         // Layer 1: models join the reader, kernels and tokenizers.
         .target(
             name: "NimbusModels",
@@ -71,14 +73,14 @@ let package = Package(
         .testTarget(name: "NimbusGGUFTests", dependencies: ["NimbusGGUF"]),
         .testTarget(name: "NimbusAPITests", dependencies: ["NimbusAPI"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusKernelsTests", dependencies: ["NimbusKernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "NimbusTokenizersTests", dependencies: ["NimbusTokenizers", "NimbusGGUF"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NimbusTokenizersTests", dependencies: ["NimbusTestSupport", "NimbusTokenizers", "NimbusGGUF"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusTemplatesTests", dependencies: ["NimbusTemplates"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "NimbusModelsTests", dependencies: ["NimbusModels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "NimbusEngineTests", dependencies: ["NimbusEngine"]),
+        .testTarget(name: "NimbusModelsTests", dependencies: ["NimbusTestSupport", "NimbusModels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NimbusEngineTests", dependencies: ["NimbusTestSupport", "NimbusEngine"]),
         .testTarget(
             name: "NimbusServerTests",
             dependencies: [
-                "NimbusServer",
+                "NimbusServer", "NimbusTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -65,8 +65,7 @@ struct InferenceService: Service {
             loaded = try await loadOnThread()
         } catch {
             host.fail("\(error)")
-            logger.critical("cannot load model \(modelPath): \(error)")
-            throw error
+            throw ModelLoadFailure(path: modelPath, reason: "\(error)")
         }
         let engine = Engine(model: loaded, contextLength: host.limits.maxModelLength, logger: logger)
         logger.info("model loaded", metadata: [
@@ -97,4 +96,11 @@ struct InferenceService: Service {
             thread.start()
         }
     }
+}
+
+/// The served model could not be loaded; the server stops with this one line.
+public struct ModelLoadFailure: Error, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+    public var description: String { "cannot load model \(path): \(reason)" }
 }

@@ -58,6 +58,11 @@ struct Serve: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
-        try await NimbusServer.run(configuration: resolved)
+        do {
+            try await NimbusServer.run(configuration: resolved)
+        } catch let failure as ModelLoadFailure {
+            FileHandle.standardError.write(Data("nimbus: \(failure)\n".utf8))
+            throw ExitCode(1)
+        }
     }
 }

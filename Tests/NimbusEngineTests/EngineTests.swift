@@ -2,14 +2,15 @@ import Foundation
 import Logging
 import NimbusEngine
 import NimbusModels
+import NimbusTestSupport
 import Testing
 
 /// The engine on the real model: streaming, choices, stop strings, cancellation.
-@Suite(.serialized, .enabled(if: EngineModel.shouldRun))
+@Suite(.serialized, .enabled(if: TestModel.shouldRun))
 struct EngineTests {
     /// Runs `body` with a started engine and stops it afterwards.
     func withEngine(_ body: (Engine) async throws -> Void) async throws {
-        let loaded = try ModelLoader.load(path: EngineModel.path, threads: 2)
+        let loaded = try ModelLoader.load(path: TestModel.path, threads: 2)
         let engine = Engine(model: loaded, contextLength: 512, logger: Logger(label: "test"))
         let runner = Task { try await engine.run() }
         defer { runner.cancel() }
@@ -103,15 +104,5 @@ struct EngineTests {
             }
             #expect(throws: EngineError.emptyPrompt) { try engine.submit(GenerationRequest(prompt: [], maxTokens: 1)) }
         }
-    }
-}
-
-enum EngineModel {
-    static var path: String {
-        ProcessInfo.processInfo.environment["NIMBUS_MODEL_PATH"]
-            ?? (ProcessInfo.processInfo.environment["HOME"] ?? "") + "/.cache/nimbus/models/SmolLM2-135M-Instruct.Q4_1.gguf"
-    }
-    static var shouldRun: Bool {
-        ProcessInfo.processInfo.environment["NIMBUS_REQUIRE_MODELS"] == "1" || FileManager.default.fileExists(atPath: path)
     }
 }

@@ -1,10 +1,11 @@
 import Foundation
 import NimbusModels
+import NimbusTestSupport
 import Testing
 
 /// Greedy decoding of the real SmolLM2 model, token for token against llama.cpp's output
 /// recorded by scripts/fixtures/gen_fidelity_fixtures.py.
-@Suite(.serialized, .enabled(if: ModelFixture.shouldRun))
+@Suite(.serialized, .enabled(if: TestModel.shouldRun))
 struct FidelityTests {
     struct Fixture: Decodable {
         struct Case: Decodable {
@@ -20,10 +21,10 @@ struct FidelityTests {
     }
 
     static let fixture: Fixture? = try? ModelFixture.load(Fixture.self, fixture: "fidelity_smollm2")
-    static let model: LoadedModel? = try? ModelLoader.load(path: ModelFixture.path, threads: 2)
+    static let model: LoadedModel? = try? ModelLoader.load(path: TestModel.path, threads: 2)
 
     @Test func modelLoads() throws {
-        let loaded = try ModelLoader.load(path: ModelFixture.path, threads: 2)
+        let loaded = try ModelLoader.load(path: TestModel.path, threads: 2)
         #expect(loaded.architecture == "llama")
         #expect(loaded.model.vocabularySize == 49152)
     }

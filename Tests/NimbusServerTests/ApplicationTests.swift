@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NimbusServer
+import NimbusTestSupport
 import Testing
 
 /// The real application (routes, error mapping, model service) on the real model, driven
@@ -111,16 +112,5 @@ struct ApplicationTests {
                 #expect(events.count >= 3)
             }
         }
-    }
-}
-
-/// The real model for these tests; absent, they are skipped unless NIMBUS_REQUIRE_MODELS=1.
-enum TestModel {
-    static var path: String {
-        ProcessInfo.processInfo.environment["NIMBUS_MODEL_PATH"]
-            ?? (ProcessInfo.processInfo.environment["HOME"] ?? "") + "/.cache/nimbus/models/SmolLM2-135M-Instruct.Q4_1.gguf"
-    }
-    static var shouldRun: Bool {
-        ProcessInfo.processInfo.environment["NIMBUS_REQUIRE_MODELS"] == "1" || FileManager.default.fileExists(atPath: path)
     }
 }

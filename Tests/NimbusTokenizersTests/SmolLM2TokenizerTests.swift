@@ -5,7 +5,7 @@ import Testing
 
 /// The default model's tokenizer against llama.cpp's own ids and pieces
 /// (Fixtures/smollm2_tokens.json, from llama-cpp-python).
-@Suite(.enabled(if: DefaultModel.shouldTest, "\(DefaultModel.fileName) not found (NIMBUS_MODEL_PATH; NIMBUS_REQUIRE_MODELS=1 fails instead)"))
+@Suite(.enabled(if: DefaultModel.shouldTest, "\(TestModel.fileName) not found (NIMBUS_MODEL_PATH; NIMBUS_REQUIRE_MODELS=1 fails instead)"))
 struct SmolLM2TokenizerTests {
     struct TokenFixture: Decodable {
         struct Case: Decodable {

@@ -1,6 +1,7 @@
 import Foundation
 import NimbusGGUF
 import NimbusTokenizers
+import NimbusTestSupport
 
 extension GGUFFile: TokenizerMetadata {}
 
@@ -23,25 +24,11 @@ struct FixtureError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// The default model, found as the rest of Nimbus finds it.
-///
-/// Tests that need it are skipped when it is absent, unless `NIMBUS_REQUIRE_MODELS=1` (CI),
-/// which makes them fail with the path that was looked for.
+/// The default model's tokenizer (the model is found by `TestModel`).
 enum DefaultModel {
-    static let fileName = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-    static var path: String {
-        let env = ProcessInfo.processInfo.environment
-        if let explicit = env["NIMBUS_MODEL_PATH"], !explicit.isEmpty { return explicit }
-        let cache = env["NIM_CACHE_PATH"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".cache/nimbus")
-        return (cache as NSString).appendingPathComponent("models/\(fileName)")
-    }
-
-    static var isPresent: Bool { FileManager.default.fileExists(atPath: path) }
-    static var isRequired: Bool { ProcessInfo.processInfo.environment["NIMBUS_REQUIRE_MODELS"] == "1" }
-    /// Run the model tests: the model is there, or CI demands it (and then they fail loudly).
-    static var shouldTest: Bool { isPresent || isRequired }
+    static var path: String { TestModel.path }
+    static var isPresent: Bool { TestModel.isPresent }
+    static var shouldTest: Bool { TestModel.shouldRun }
 
     /// The tokenizer built from the model's metadata, loaded once per test process.
     static let tokenizer: Result<BPETokenizer, any Error> = Result {

@@ -1,0 +1,24 @@
+import Foundation
+
+/// The real model the integration tests run, found as the server finds it.
+///
+/// `make test` (and so CI) fetches the model and sets NIMBUS_REQUIRE_MODELS=1, which makes the
+/// model tests run and fail loudly if it is missing; a developer without the model gets them
+/// skipped instead.
+public enum TestModel {
+    public static let fileName = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+    /// NIMBUS_MODEL_PATH, else the default model in $NIM_CACHE_PATH (default ~/.cache/nimbus).
+    public static var path: String {
+        let env = ProcessInfo.processInfo.environment
+        if let explicit = env["NIMBUS_MODEL_PATH"], !explicit.isEmpty { return explicit }
+        let cache = env["NIM_CACHE_PATH"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".cache/nimbus")
+        return (cache as NSString).appendingPathComponent("models/\(fileName)")
+    }
+
+    public static var isPresent: Bool { FileManager.default.fileExists(atPath: path) }
+    public static var isRequired: Bool { ProcessInfo.processInfo.environment["NIMBUS_REQUIRE_MODELS"] == "1" }
+    /// Run the model tests when the model is there, or when it must be.
+    public static var shouldRun: Bool { isPresent || isRequired }
+}
