@@ -1,8 +1,8 @@
 import CNimbusKernels
 
-/// fp16 vector helpers for attention over an fp16 KV cache, following ggml-cpu:
-/// llama.cpp converts q to fp16 and uses `ggml_vec_dot_f16` for Q·K, and accumulates V rows
-/// with `ggml_vec_mad_f16` (fp16 accumulator, fma then round to fp16 per element).
+/// fp16 vector helpers following ggml-cpu: `ggml_vec_dot_f16` (the F16 matmul order for one
+/// activation row) and `ggml_vec_mad_f16` (fp16 accumulator, fma then round per element, as in
+/// llama.cpp's flash-attention path). Non-flash attention uses `AttentionKernels` instead.
 public enum F16Ops {
     /// Dot product of two fp16 rows in ggml's AVX-512 `vec_dot_f16` order (every path gives the
     /// same bits).

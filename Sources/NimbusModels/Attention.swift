@@ -2,9 +2,11 @@ import NimbusKernels
 
 /// Causal grouped-query attention of a chunk of rows over one sequence's KV cache.
 ///
-/// Mirrors llama.cpp's non-flash path: the query is rounded to fp16 (the cache's precision)
-/// before Q·K, softmax runs in float with a double sum, and the probabilities are rounded to
-/// fp16 before they weight V.
+/// Mirrors llama.cpp's non-flash path bit for bit (see `AttentionKernels`): the query is rounded
+/// to fp16 (the cache's precision) for Q·K, softmax uses ggml's exp and blocked double sum, and
+/// the probabilities are rounded to fp16 before they weight V. The reduction orders of Q·K and
+/// of the V mix depend on whether llama.cpp sees one token (decode) or several (a batched
+/// ubatch), so `rows > 1` selects the batched order for every row of the chunk.
 enum Attention {
     /// - Parameters:
     ///   - queries: `rows` rows of `headCount * headDimension` rotated queries.
@@ -17,35 +19,29 @@ enum Attention {
         let group = c.headCount / c.kvHeadCount
         let scale = 1 / Float(hd).squareRoot()
         let kvDim = c.kvDimension
+        let batched = rows > 1
         let keys = cache.keys(layer: layer, position: 0)
         let values = cache.values(layer: layer, position: 0)
         let q = UnsafeSendable(queries), out = UnsafeSendable(output)
         let k = UnsafeSendable(keys), v = UnsafeSendable(values)
+        let mixScratch = AttentionKernels.mixScratchCount(dimension: hd)
         pool.parallelFor(rows * c.headCount) { items in
             let length = firstPosition + rows  // an upper bound for the scratch size
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: length + hd) { buffer in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: length + hd + mixScratch) { buffer in
                 guard let scores = buffer.baseAddress else { return }
                 let query = scores + length
+                let scratch = query + hd
                 for item in items {
                     let row = item / c.headCount, head = item % c.headCount
                     let visible = firstPosition + row + 1
                     let kvOffset = (head / group) * hd
                     Operations.roundToHalf(q.pointer + row * c.queryDimension + head * hd, count: hd, into: query)
-                    for p in 0..<visible {
-                        let key = k.pointer + p * kvDim + kvOffset
-                        var dot: Float = 0
-                        for i in 0..<hd { dot += query[i] * key[i] }
-                        scores[p] = dot
-                    }
-                    Operations.scaledSoftmax(scores, count: visible, scale: scale)
-                    Operations.roundToHalf(scores, count: visible, into: scores)
-                    let result = out.pointer + row * c.queryDimension + head * hd
-                    for i in 0..<hd { result[i] = 0 }
-                    for p in 0..<visible {
-                        let weight = scores[p]
-                        let value = v.pointer + p * kvDim + kvOffset
-                        for i in 0..<hd { result[i] += weight * value[i] }
-                    }
+                    AttentionKernels.scores(query: query, keys: k.pointer + kvOffset, stride: kvDim, count: visible,
+                                            dimension: hd, batched: batched, into: scores)
+                    AttentionKernels.softmax(scores, count: visible, scale: scale)
+                    AttentionKernels.mix(weights: scores, values: v.pointer + kvOffset, stride: kvDim, count: visible,
+                                         dimension: hd, batched: batched, scratch: scratch,
+                                         into: out.pointer + row * c.queryDimension + head * hd)
                 }
             }
         }

@@ -4,9 +4,15 @@ import NimbusKernels
 /// The Llama architecture (Llama 2/3, SmolLM, TinyLlama, Mistral-style GQA models in GGUF).
 ///
 /// Numerics follow llama.cpp's CPU backend step by step, because the fidelity tests compare
-/// greedy tokens with it: RMSNorm sums squares in double, RoPE angles are built by repeated
-/// multiplication in float, K/V and the attention query/probabilities are rounded to fp16, and
+/// greedy tokens with it: RMSNorm sums squares in double and adds eps to the float mean, RoPE
+/// angles are built by repeated multiplication in float and rotated with GCC's fmas, K/V and the
+/// attention query/probabilities are rounded to fp16, attention and SwiGLU reproduce the AVX-512
+/// build's reduction orders and vectorized exp (`AttentionKernels`, `ActivationKernels`), and
 /// matmuls quantize activations exactly as ggml does (see NimbusKernels).
+///
+/// Like llama.cpp, the result depends on how tokens are batched: a multi-token `forward` uses
+/// the batched (tinyBLAS) attention order, a single-token call the decode (vec_dot) order, and
+/// the two differ in the last bits, which the model can amplify.
 ///
 /// `forward` is not reentrant: the scratch buffers belong to the one thread that runs the model.
 public final class LlamaModel: @unchecked Sendable {
@@ -107,7 +113,12 @@ public final class LlamaModel: @unchecked Sendable {
             }
             try projections.multiply(s.normed, batch: n, columns: dim,
                                      [(layer.gate, s.gate), (layer.up, s.up)], with: matmul)
-            Operations.swiGLU(gate: s.gate, up: s.up, count: n * c.feedForwardLength)
+            // Row by row: ggml's 16-wide blocks restart at each row, which matters for widths
+            // that are not a multiple of 16.
+            for row in 0..<n {
+                let offset = row * c.feedForwardLength
+                Operations.swiGLU(gate: s.gate + offset, up: s.up + offset, count: c.feedForwardLength)
+            }
             try layer.down.multiply(s.gate, batch: n, into: s.normed, with: matmul)
             Operations.add(s.normed, into: s.x, count: n * dim)
         }

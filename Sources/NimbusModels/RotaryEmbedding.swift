@@ -39,8 +39,10 @@ struct RotaryEmbedding {
                 for i in 0..<pairs {
                     let cos = table[2 * i], sin = table[2 * i + 1]
                     let x0 = head[2 * i], x1 = head[2 * i + 1]
-                    head[2 * i] = x0 * cos - x1 * sin
-                    head[2 * i + 1] = x0 * sin + x1 * cos
+                    // GCC contracts ggml's `x0*cos - x1*sin` and `x0*sin + x1*cos` into one fma
+                    // each, with the x1 product rounded first; the bits follow that.
+                    head[2 * i] = (-(x1 * sin)).addingProduct(x0, cos)
+                    head[2 * i + 1] = (x1 * cos).addingProduct(x0, sin)
                 }
             }
         }

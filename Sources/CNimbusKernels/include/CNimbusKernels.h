@@ -51,6 +51,26 @@ void nk_f32_to_f16_avx2(const float *x, uint16_t *y, int64_t n);
 void nk_f16_to_f32_avx2(const uint16_t *x, float *y, int64_t n);
 
 // ---------------------------------------------------------------------------------------------
+// Attention and activation steps in llama.cpp's AVX-512 CPU order (see attention.c). Inputs are
+// fp32 holding fp16-rounded values (q, keys, values). `_scalar` runs anywhere and gives the same
+// bits as the SIMD versions; `batched` selects tinyBLAS order (ubatch >= 2) over vec_dot_f16.
+// ---------------------------------------------------------------------------------------------
+/// scores[p] = q . keys[p * stride ...], p < count, dim elements each.
+void nk_attn_scores_scalar(const float *q, const float *keys, int64_t stride, int64_t count, int64_t dim, int batched, float *scores);
+void nk_attn_scores_avx2(const float *q, const float *keys, int64_t stride, int64_t count, int64_t dim, int batched, float *scores);
+void nk_attn_scores_avx512(const float *q, const float *keys, int64_t stride, int64_t count, int64_t dim, int batched, float *scores);
+/// out[d] = sum_p weights[p] * values[p * stride + d]; acc: scratch of 64 * dim floats.
+void nk_attn_mix_scalar(const float *weights, const float *values, int64_t stride, int64_t count, int64_t dim, int batched, float *acc, float *out);
+void nk_attn_mix_avx2(const float *weights, const float *values, int64_t stride, int64_t count, int64_t dim, int batched, float *acc, float *out);
+void nk_attn_mix_avx512(const float *weights, const float *values, int64_t stride, int64_t count, int64_t dim, int batched, float *acc, float *out);
+/// In place: x = fp16(softmax(x * scale)) over count scores (ggml_v_expf, blocked double sum).
+void nk_attn_softmax_scalar(float *x, int64_t count, float scale);
+void nk_attn_softmax_avx512(float *x, int64_t count, float scale);
+/// gate[i] = silu(gate[i]) * up[i] (ggml_vec_swiglu_f32: ggml_v_expf on 16-wide blocks, libm expf on the tail).
+void nk_swiglu_scalar(float *gate, const float *up, int64_t n);
+void nk_swiglu_avx512(float *gate, const float *up, int64_t n);
+
+// ---------------------------------------------------------------------------------------------
 // Compute pool: dedicated pthreads, the caller participates as worker 0.
 // ---------------------------------------------------------------------------------------------
 typedef struct nk_pool nk_pool;
