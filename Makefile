@@ -7,7 +7,7 @@ BIN := .build/release/nimbus
 MODEL := $(NIM_CACHE_PATH)/models/SmolLM2-135M-Instruct.Q4_1.gguf
 export NIM_CACHE_PATH
 
-.PHONY: serve test build model python-deps unit-test e2e-test bench fixtures clean
+.PHONY: serve test build model python-deps unit-test e2e-test e2e-run bench fixtures clean
 
 serve: model build
 	$(BIN) serve --model $(MODEL)
@@ -27,10 +27,15 @@ python-deps:
 unit-test: model
 	NIMBUS_MODEL_PATH=$(MODEL) NIMBUS_REQUIRE_MODELS=1 swift test $(SWIFT_BUILD_FLAGS)
 
-e2e-test: model build python-deps
+e2e-test: model build python-deps e2e-run
+
+e2e-run:
 	NIMBUS_BIN=$(BIN) NIMBUS_MODEL_PATH=$(MODEL) $(PYTHON) -m pytest -q tests/e2e
 
-test: unit-test e2e-test
+# `swift test` also builds the nimbus executable (with testing enabled), so the end-to-end tests
+# drive that binary instead of paying for a second release build of every dependency.
+test: python-deps unit-test
+	$(MAKE) e2e-run
 
 # Single-stream prefill/decode tokens/s of Nimbus, and of llama.cpp when llama-cpp-python is installed.
 bench: model build
