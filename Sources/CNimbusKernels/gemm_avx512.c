@@ -106,11 +106,11 @@ void nk_tile512(int kind, int RM, int NP, const uint8_t *w, size_t wstride, int6
 // weight rows of a tile stay in L1.
 #define NK_COL_CHUNK_GROUPS 8
 
-#define NK_DEFINE_GEMM512(KIND, NAME)                                                           \
+#define NK_DEFINE_GEMM512(KIND, NAME, GEMV)                                                         \
     NK_T512 void NAME(const uint8_t *w, size_t wstride, int64_t row0, int64_t row1, int64_t nb, \
                       const uint8_t *act, int64_t ncols, float *y, int64_t ldy) {               \
         if (ncols == 1) {                                                                       \
-            nk_gemm256__vnni256(KIND, w, wstride, row0, row1, nb, act, ncols, y, ldy); \
+            GEMV(w, wstride, row0, row1, nb, act, y);                                           \
             return;                                                                             \
         }                                                                                       \
         const int64_t ngroups = (ncols + NK_ACT_GROUP - 1) / NK_ACT_GROUP;                       \
@@ -130,7 +130,7 @@ void nk_tile512(int kind, int RM, int NP, const uint8_t *w, size_t wstride, int6
         }                                                                                       \
     }
 
-NK_DEFINE_GEMM512(NK_Q4_0, nk_gemm_q4_0_avx512)
-NK_DEFINE_GEMM512(NK_Q4_1, nk_gemm_q4_1_avx512)
-NK_DEFINE_GEMM512(NK_Q8_0, nk_gemm_q8_0_avx512)
+NK_DEFINE_GEMM512(NK_Q4_0, nk_gemm_q4_0_avx512, nk_gemv_q4_0_avx512)
+NK_DEFINE_GEMM512(NK_Q4_1, nk_gemm_q4_1_avx512, nk_gemv_q4_1_avx512)
+NK_DEFINE_GEMM512(NK_Q8_0, nk_gemm_q8_0_avx512, nk_gemv_q8_0_avx512)
 #endif

@@ -43,4 +43,12 @@ static inline float nk_hsum8(const float *t) {
 // ggml's `summs += m * s` is contracted to an FMA by the compilers llama.cpp is built with.
 static inline float nk_fmaf(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
 
+// Single-column kernels (gemv_avx512.c): y[r] for rows [row0, row1), activation column 0.
+void nk_gemv_q4_0_avx512(const uint8_t *w, size_t wstride, int64_t row0, int64_t row1, int64_t nb,
+                         const uint8_t *act, float *y);
+void nk_gemv_q4_1_avx512(const uint8_t *w, size_t wstride, int64_t row0, int64_t row1, int64_t nb,
+                         const uint8_t *act, float *y);
+void nk_gemv_q8_0_avx512(const uint8_t *w, size_t wstride, int64_t row0, int64_t row1, int64_t nb,
+                         const uint8_t *act, float *y);
+
 #endif

@@ -144,6 +144,63 @@ public final class MatMul: @unchecked Sendable {
         }
     }
 
+    /// Multiplies several weights that share the activations `acts` (Q/K/V, or gate/up) in one
+    /// parallel region instead of one per weight: a decode step is short enough (~5 ms for ~200
+    /// matmuls) that each region's fork/join and its tail imbalance are a visible share of it.
+    /// Output `i` (row `b` at `outputs[i].output + b * weights[i].rows`) is exactly what
+    /// `multiply(weights[i], acts, ...)` writes: the kernels compute every output on its own,
+    /// whichever range of rows a call covers.
+    public func multiply(_ targets: [(weight: WeightMatrix, output: UnsafeMutablePointer<Float>)],
+                         _ acts: ActivationBuffer) throws(KernelError) {
+        var kernels: [nk_gemm_fn] = []
+        kernels.reserveCapacity(targets.count)
+        for t in targets {
+            guard path != .scalar, t.weight.rows > 0, acts.batch > 0,
+                  acts.type == t.weight.type.vecDotType, acts.columns == t.weight.columns, acts.path == path,
+                  let kernel = Self.quantizedKernel(t.weight.type, path) else { break }
+            kernels.append(kernel)
+        }
+        guard kernels.count == targets.count, let storage = acts.storage else {
+            // Not all quantized on a SIMD path (or nothing to do): one call per weight.
+            for t in targets { try multiply(t.weight, acts, output: t.output, outputStride: t.weight.rows) }
+            return
+        }
+        // Units of 4 rows (the kernels' tile height); matrix i owns tiles [start[i], start[i+1]).
+        var start = [0]
+        start.reserveCapacity(targets.count + 1)
+        for t in targets { start.append(start[start.count - 1] + (t.weight.rows + 3) / 4) }
+        let job = UnsafeSendable(input: nil, base: storage)
+        let batch = acts.batch
+        let start0 = start, fns = kernels  // immutable copies, read by every worker
+        pool.parallelFor(start0[start0.count - 1]) { range in
+            let start = start0
+            for (i, t) in targets.enumerated() where range.lowerBound < start[i + 1] && range.upperBound > start[i] {
+                let w = t.weight
+                let r0 = (Swift.max(range.lowerBound, start[i]) - start[i]) * 4
+                let r1 = Swift.min(w.rows, (Swift.min(range.upperBound, start[i + 1]) - start[i]) * 4)
+                fns[i](w.base.assumingMemoryBound(to: UInt8.self), w.rowStride, Int64(r0), Int64(r1),
+                           Int64(w.columns / 32), UnsafeRawPointer(job.base).assumingMemoryBound(to: UInt8.self),
+                           Int64(batch), t.output, Int64(w.rows))
+            }
+        }
+    }
+
+    /// The SIMD kernel for a quantized weight type on `path`, if there is one.
+    static func quantizedKernel(_ type: QuantType, _ path: KernelPath) -> nk_gemm_fn? {
+        let kind: Int32
+        switch type {
+        case .q4_0: kind = 0
+        case .q4_1: kind = 1
+        case .q8_0: kind = 2
+        default: return nil
+        }
+        switch path {
+        case .avx512vnni: return nk_gemm_kernel(kind, 2)
+        case .scalar: return nil
+        default: return nk_gemm_kernel(kind, 1)
+        }
+    }
+
     @inline(__always)
     static func floatDot(_ type: QuantType, _ w: UnsafeRawPointer, _ acts: UnsafeRawPointer, _ b: Int, _ n: Int, _ path: KernelPath) -> Float {
         switch type {

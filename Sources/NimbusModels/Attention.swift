@@ -25,7 +25,8 @@ enum Attention {
         let q = UnsafeSendable(queries), out = UnsafeSendable(output)
         let k = UnsafeSendable(keys), v = UnsafeSendable(values)
         let mixScratch = AttentionKernels.mixScratchCount(dimension: hd)
-        pool.parallelFor(rows * c.headCount) { items in
+        // One head per chunk at decode: a handful of heads in chunks of two balances badly.
+        pool.parallelFor(rows * c.headCount, chunk: rows == 1 ? 1 : nil) { items in
             let length = firstPosition + rows  // an upper bound for the scratch size
             withUnsafeTemporaryAllocation(of: Float.self, capacity: length + hd + mixScratch) { buffer in
                 guard let scores = buffer.baseAddress else { return }

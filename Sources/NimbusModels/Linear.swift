@@ -43,6 +43,18 @@ struct ProjectionGroup {
 
     func multiply(_ input: UnsafePointer<Float>, batch: Int, columns: Int,
                   _ targets: [(Linear, UnsafeMutablePointer<Float>)], with matmul: MatMul) throws(ModelError) {
+        guard let first = targets.first?.0.matrix.type else { return }
+        // One quantization and one parallel region for all when the types agree (the usual case).
+        if targets.allSatisfy({ $0.0.matrix.type.vecDotType == first.vecDotType }) {
+            do {
+                try matmul.quantize(input, inputStride: columns, batch: batch, columns: columns,
+                                    for: first, into: activations)
+                try matmul.multiply(targets.map { (weight: $0.0.matrix, output: $0.1) }, activations)
+            } catch {
+                throw .kernel("\(error)")
+            }
+            return
+        }
         var preparedFor: QuantType?
         for (linear, output) in targets {
             let type = linear.matrix.type.vecDotType
