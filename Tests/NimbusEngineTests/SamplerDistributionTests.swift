@@ -138,14 +138,4 @@ import Testing
         var logits: [Float] = [0, 0, 0, 0, 50, 0, 0, 0]
         #expect(sampler.sample(logits: &logits).id == 4)
     }
-
-    /// Regression guard for cross-machine reproducibility: these ids were recorded from this
-    /// implementation; a change means seeded runs no longer replay, which must be deliberate.
-    @Test func seededStreamIsStable() {
-        let params = SamplingParameters(temperature: 0.8, topP: 0.95, seed: 42)
-        let ids = Self.sequence(seed: 42, draws: 12, parameters: params)
-        #expect(ids == SamplerDistributionTests.golden)
-    }
-
-    static let golden = [37, 46, 36, 33, 19, 3, 40, 48, 3, 17, 36, 39]
 }
