@@ -96,6 +96,8 @@ final class JobQueue: Sendable {
         var stopped = false
         var stopWaiters: [CheckedContinuation<Void, Never>] = []
     }
+    // The state lives in a Mutex so the compiler checks its Sendable use; the condition only
+    // parks the engine thread, and is held around state changes that must wake it.
     private let state = Mutex(State())
     private let condition = NSCondition()
 

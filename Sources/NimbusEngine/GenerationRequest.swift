@@ -42,7 +42,8 @@ public struct GeneratedToken: Sendable, Equatable {
     }
 
     public var id: Int
-    /// The token's own text (may be part of a UTF-8 sequence, then with replacement characters).
+    /// The token's own text (may be part of a UTF-8 sequence, then with replacement characters);
+    /// empty, like `bytes`, unless the request asked for logprobs.
     public var text: String
     public var bytes: [UInt8]
     public var logprob: Float?

@@ -54,6 +54,7 @@ final class SequenceRunner {
         var detokenizer = StreamingDetokenizer(tokenizer: model.tokenizer)
         var stops = StopSequenceMatcher(stops: request.stop)
         let endOfGeneration = model.tokenizer.endOfGenerationTokenIDs
+        let wantsLogprobs = sampling.logprobs != nil
         var generated = 0
 
         func finish(_ reason: StopReason) {
@@ -69,7 +70,7 @@ final class SequenceRunner {
             let isEnd = endOfGeneration.contains(sampled.id) && !request.ignoreEOS
             let piece = isEnd ? "" : detokenizer.append(sampled.id)
             let (emit, stopped) = stops.append(piece)
-            job.continuation.yield(.token(choice: choice, text: emit, token: describe(sampled)))
+            job.continuation.yield(.token(choice: choice, text: emit, token: describe(sampled, withText: wantsLogprobs)))
             if isEnd || stopped { return finish(.stop) }
             if generated >= request.maxTokens || cache.count >= cache.capacity { return finish(.length) }
             try logits.withUnsafeMutableBufferPointer { buffer throws(ModelError) in
@@ -78,7 +79,12 @@ final class SequenceRunner {
         }
     }
 
-    private func describe(_ sampled: SampledToken) -> GeneratedToken {
+    /// The token as the API reports it; its text and bytes are only looked up when the request
+    /// asked for logprobs (the per-token path stays lean otherwise).
+    private func describe(_ sampled: SampledToken, withText: Bool) -> GeneratedToken {
+        guard withText else {
+            return GeneratedToken(id: sampled.id, text: "", bytes: [], logprob: sampled.logprob, topLogprobs: [])
+        }
         let tokenizer = model.tokenizer
         func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
         let bytes = tokenizer.tokenBytes(sampled.id)

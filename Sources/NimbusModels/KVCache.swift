@@ -27,9 +27,6 @@ public final class KVCache: @unchecked Sendable {
         values.deallocate()
     }
 
-    /// Bytes held by the cache.
-    public var byteCount: Int { 2 * layers * capacity * kvDimension * MemoryLayout<Float>.size }
-
     func keys(layer: Int, position: Int) -> UnsafeMutablePointer<Float> {
         keys + (layer * capacity + position) * kvDimension
     }
@@ -40,9 +37,6 @@ public final class KVCache: @unchecked Sendable {
 
     /// Marks `n` more positions as filled (after every layer has written them).
     func advance(by n: Int) { count += n }
-
-    /// Forgets positions from `length` on, so a sequence can be rewound.
-    public func truncate(to length: Int) { count = min(count, max(0, length)) }
 
     /// A copy holding the same positions, for sequences that share a prompt (`n > 1`).
     public func copy() -> KVCache {

@@ -10,7 +10,6 @@ public final class ModelHost: Sendable {
     private enum State {
         case loading
         case ready(Engine)
-        case failed(String)
         case draining
     }
     private let state = Mutex(State.loading)
@@ -31,7 +30,6 @@ public final class ModelHost: Sendable {
     public var isReady: Bool { engine != nil }
 
     func set(engine: Engine) { state.withLock { $0 = .ready(engine) } }
-    func fail(_ reason: String) { state.withLock { $0 = .failed(reason) } }
     func drain() { state.withLock { $0 = .draining } }
 }
 
@@ -64,7 +62,6 @@ struct InferenceService: Service {
         do {
             loaded = try await loadOnThread()
         } catch {
-            host.fail("\(error)")
             throw ModelLoadFailure(path: modelPath, reason: "\(error)")
         }
         let engine = Engine(model: loaded, contextLength: host.limits.maxModelLength, logger: logger)
