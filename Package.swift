@@ -34,6 +34,8 @@ let package = Package(
         .target(name: "NimbusTokenizers"),
         .target(name: "NimbusTemplates"),
         .target(name: "NimbusAPI"),
+        // Continuous batching and the KV block pool, as a state machine over integers.
+        .target(name: "NimbusScheduler"),
         // Shared by the test targets only: where the real model is.
         .target(name: "NimbusTestSupport"),
         // Layer 1: models join the reader, kernels and tokenizers.
@@ -71,6 +73,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "NimbusGGUFTests", dependencies: ["NimbusGGUF"]),
+        .testTarget(name: "NimbusSchedulerTests", dependencies: ["NimbusScheduler"]),
         .testTarget(name: "NimbusAPITests", dependencies: ["NimbusAPI"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusKernelsTests", dependencies: ["NimbusKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusTokenizersTests", dependencies: ["NimbusTestSupport", "NimbusTokenizers", "NimbusGGUF"], resources: [.copy("Fixtures")]),

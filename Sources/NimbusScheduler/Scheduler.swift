@@ -1,0 +1,305 @@
+/// Iteration-level continuous batching, in the spirit of vLLM's scheduler: every `schedule()`
+/// picks, under a token budget, which running sequences compute their next token(s) and which
+/// waiting prompts are admitted (whole or a chunk); `complete(_:)` records what was computed;
+/// `append`/`finish` apply what the engine sampled. KV memory is a pool of fixed-size blocks
+/// with a block table per sequence; when it runs out, a running sequence is preempted (its
+/// blocks freed, its tokens recomputed later) instead of anything failing.
+///
+/// A pure state machine over integers: no model, no clock, no threads. The engine owns one and
+/// calls it from its thread only.
+public final class Scheduler {
+    public let configuration: SchedulerConfiguration
+    public private(set) var pool: BlockPool
+    private var sequences: [Int: SequenceRecord] = [:]
+    /// Admitted sequences in admission order (decodes are scheduled in this order).
+    private var running: [Int] = []
+    private var waiting: [Int] = []
+    private var arrivals = 0
+    private var prefixHitTokens = 0
+    private var preemptions = 0
+
+    public init(configuration: SchedulerConfiguration) {
+        self.configuration = configuration
+        pool = BlockPool(blockCount: configuration.blockCount)
+    }
+
+    // MARK: - Requests in and out
+
+    /// Queues a sequence. A `sibling` (another choice of the same request, `n > 1`) waits until
+    /// that sequence's prompt is computed and then shares its full prompt blocks.
+    public func add(id: Int, prompt: [Int], priority: Int = 0, sharingPromptWith sibling: Int? = nil) {
+        precondition(sequences[id] == nil, "sequence \(id) added twice")
+        precondition(!prompt.isEmpty, "empty prompt")
+        arrivals += 1
+        let record = SequenceRecord(id: id, tokens: prompt, priority: priority, arrival: arrivals)
+        if let sibling, let source = sequences[sibling], source.computed < source.promptCount {
+            record.awaitedSibling = sibling
+            source.siblings.append(id)
+        }
+        sequences[id] = record
+        waiting.append(id)
+    }
+
+    /// The engine sampled `token` for `id` after a chunk with `samples == true`.
+    public func append(id: Int, token: Int) {
+        sequences[id]?.tokens.append(token)
+    }
+
+    /// Removes a finished, failed or cancelled sequence and frees its blocks at once.
+    public func finish(id: Int) {
+        guard let record = sequences.removeValue(forKey: id) else { return }
+        release(record)
+        running.removeAll { $0 == id }
+        waiting.removeAll { $0 == id }
+        // Siblings still waiting for this prompt compute it themselves.
+        for sibling in record.siblings { sequences[sibling]?.awaitedSibling = nil }
+    }
+
+    public func contains(_ id: Int) -> Bool { sequences[id] != nil }
+    public func isRunning(_ id: Int) -> Bool { sequences[id]?.isRunning ?? false }
+    public func tokens(of id: Int) -> [Int]? { sequences[id]?.tokens }
+    public func blockTable(of id: Int) -> [Int]? { sequences[id]?.blocks }
+    public var waitingCount: Int { waiting.count }
+    public var runningCount: Int { running.count }
+    public var isIdle: Bool { sequences.isEmpty }
+
+    public var statistics: SchedulerStatistics {
+        SchedulerStatistics(waiting: waiting.count, running: running.count, usedBlocks: pool.usedCount,
+                            totalBlocks: pool.blockCount, cachedBlocks: pool.cachedCount,
+                            prefixHitTokens: prefixHitTokens, preemptions: preemptions)
+    }
+
+    // MARK: - One step
+
+    /// Chooses the work of the next step. Running sequences come first (in admission order), so
+    /// streams keep flowing; waiting prompts fill the rest of the budget, unless this step had to
+    /// preempt (then memory is short and nothing new is admitted).
+    public func schedule() -> SchedulerStep {
+        var step = SchedulerStep()
+        var budget = configuration.maxBatchedTokens
+        var planned: [(id: Int, count: Int)] = []
+        var index = 0
+        while index < running.count, budget > 0 {
+            let id = running[index]
+            guard let record = sequences[id] else { index += 1; continue }
+            let needed = record.tokens.count - record.computed
+            let count = min(needed, budget)
+            if needed == 0 || (!configuration.chunkedPrefill && count < needed) { index += 1; continue }
+            var selfPreempted = false
+            while !ensureBlocks(record, positions: record.computed + count) {
+                guard let victim = preemptionVictim(), let position = running.firstIndex(of: victim) else { break }
+                preempt(victim, in: &step)
+                if position < index { index -= 1 }
+                if let at = planned.firstIndex(where: { $0.id == victim }) {
+                    budget += planned[at].count
+                    planned.remove(at: at)
+                }
+                if victim == id { selfPreempted = true; break }
+            }
+            guard !selfPreempted else { continue }  // `running` shrank; same index is the next one
+            planned.append((id, count))
+            budget -= count
+            index += 1
+        }
+        if step.preempted.isEmpty { admit(budget: &budget, planned: &planned) }
+        for (id, count) in planned {
+            guard let r = sequences[id] else { continue }
+            let end = r.computed + count
+            step.chunks.append(ScheduledChunk(sequence: id, start: r.computed, tokens: Array(r.tokens[r.computed..<end]),
+                                              blockTable: r.blocks, promptCount: r.promptCount,
+                                              samples: end == r.tokens.count))
+        }
+        return step
+    }
+
+    /// Records that the step's chunks were computed: their KV is in the blocks. Full prompt
+    /// blocks become reusable, and siblings waiting for a prompt now share it.
+    public func complete(_ step: SchedulerStep) {
+        for chunk in step.chunks {
+            guard let r = sequences[chunk.sequence], r.computed == chunk.start else { continue }
+            r.computed += chunk.count
+            registerFullPromptBlocks(r)
+            if r.computed >= r.promptCount, !r.siblings.isEmpty {
+                for sibling in r.siblings { sharePrompt(of: r, with: sibling) }
+                r.siblings = []
+            }
+        }
+    }
+
+    // MARK: - Internals
+
+    /// Admits waiting sequences in policy order while the budget, the sequence limit and the pool allow.
+    private func admit(budget: inout Int, planned: inout [(id: Int, count: Int)]) {
+        var skipped = Set<Int>()
+        while budget > 0, running.count < configuration.maxRunningSequences,
+              let id = nextWaiting(skipping: skipped) {
+            guard let record = sequences[id] else { waiting.removeAll { $0 == id }; continue }
+            if record.blocks.isEmpty, configuration.prefixCaching { reuseCachedPrefix(record) }
+            let needed = record.tokens.count - record.computed
+            let count = configuration.chunkedPrefill ? min(needed, budget) : needed
+            if count > budget {
+                // A whole prompt that does not fit waits for a step with room (first in line keeps its place).
+                break
+            }
+            guard ensureBlocks(record, positions: record.computed + count) else {
+                // Not enough memory: give back what was taken and try again after others finish.
+                releaseUncomputed(record)
+                skipped.insert(id)
+                break
+            }
+            waiting.removeAll { $0 == id }
+            running.append(id)
+            record.isRunning = true
+            planned.append((id, count))
+            budget -= count
+        }
+    }
+
+    /// The best waiting sequence that may be admitted now.
+    private func nextWaiting(skipping skipped: Set<Int>) -> Int? {
+        var best: SequenceRecord?
+        for id in waiting where !skipped.contains(id) {
+            guard let r = sequences[id], r.awaitedSibling == nil else { continue }
+            if let b = best, !precedes(r, b) { continue }
+            best = r
+        }
+        return best?.id
+    }
+
+    private func precedes(_ a: SequenceRecord, _ b: SequenceRecord) -> Bool {
+        if configuration.policy == .priority, a.priority != b.priority { return a.priority < b.priority }
+        return a.arrival < b.arrival
+    }
+
+    /// The running sequence to give up first: the newest (fcfs), or the lowest priority then newest.
+    private func preemptionVictim() -> Int? {
+        var victim: SequenceRecord?
+        for id in running {
+            guard let r = sequences[id] else { continue }
+            if let v = victim, precedes(r, v) { continue }
+            victim = r
+        }
+        return victim?.id
+    }
+
+    private func preempt(_ id: Int, in step: inout SchedulerStep) {
+        guard let r = sequences[id] else { return }
+        release(r)
+        r.computed = 0
+        r.registeredBlocks = 0
+        r.chain = .empty
+        r.isRunning = false
+        running.removeAll { $0 == id }
+        waiting.append(id)
+        step.preempted.append(id)
+        preemptions += 1
+    }
+
+    /// Grows `r`'s block table to hold `positions` tokens; false if the pool ran dry.
+    private func ensureBlocks(_ r: SequenceRecord, positions: Int) -> Bool {
+        let needed = (positions + configuration.blockSize - 1) / configuration.blockSize
+        while r.blocks.count < needed {
+            guard let block = pool.allocate() else { return false }
+            r.blocks.append(block)
+        }
+        return true
+    }
+
+    /// Tail first, so that the head of a cached prefix (the part other prompts share) is the
+    /// last of it to be evicted.
+    private func release(_ r: SequenceRecord) {
+        for block in r.blocks.reversed() { pool.release(block) }
+        r.blocks = []
+    }
+
+    /// Drops the blocks of a sequence that never ran (prefix hits and fresh ones alike).
+    private func releaseUncomputed(_ r: SequenceRecord) {
+        guard !r.isRunning else { return }
+        release(r)
+        r.computed = 0
+        r.registeredBlocks = 0
+        r.chain = .empty
+    }
+
+    /// How many leading blocks of `r` may come from or go to the prefix cache: full blocks of
+    /// prompt positions only (generated positions are computed with decode numerics, which a
+    /// prompt elsewhere would not reproduce), and never the block of the last prompt token, which
+    /// the sequence computes itself to get its logits.
+    private func shareableBlocks(_ r: SequenceRecord) -> Int { (r.promptCount - 1) / configuration.blockSize }
+
+    private func reuseCachedPrefix(_ r: SequenceRecord) {
+        let size = configuration.blockSize
+        var chain = PrefixHash.empty
+        for index in 0..<shareableBlocks(r) {
+            let key = BlockKey(prefix: chain, tokens: Array(r.tokens[index * size..<(index + 1) * size]))
+            guard let block = pool.lookup(key) else { break }
+            r.blocks.append(block)
+            chain = key.chained
+        }
+        r.computed = r.blocks.count * size
+        r.registeredBlocks = r.blocks.count
+        r.chain = chain
+        prefixHitTokens += r.computed
+    }
+
+    private func registerFullPromptBlocks(_ r: SequenceRecord) {
+        let size = configuration.blockSize
+        let limit = min(shareableBlocks(r), r.computed / size, r.blocks.count)
+        while r.registeredBlocks < limit {
+            let index = r.registeredBlocks
+            let key = BlockKey(prefix: r.chain, tokens: Array(r.tokens[index * size..<(index + 1) * size]))
+            if configuration.prefixCaching { pool.register(key, block: r.blocks[index]) }
+            r.chain = key.chained
+            r.registeredBlocks += 1
+        }
+    }
+
+    /// A sibling choice takes the prompt's shareable blocks by reference.
+    private func sharePrompt(of source: SequenceRecord, with id: Int) {
+        guard let sibling = sequences[id], sibling.blocks.isEmpty, !sibling.isRunning else { return }
+        sibling.awaitedSibling = nil
+        let shared = min(shareableBlocks(source), source.blocks.count)
+        for block in source.blocks.prefix(shared) {
+            pool.retain(block)
+            sibling.blocks.append(block)
+        }
+        sibling.computed = shared * configuration.blockSize
+        sibling.registeredBlocks = shared
+        sibling.chain = source.chain(upTo: shared, blockSize: configuration.blockSize)
+        prefixHitTokens += sibling.computed
+    }
+}
+
+/// The scheduler's view of one sequence.
+final class SequenceRecord {
+    let id: Int
+    var tokens: [Int]
+    let promptCount: Int
+    let priority: Int
+    let arrival: Int
+    /// Positions whose KV is in `blocks`.
+    var computed = 0
+    var blocks: [Int] = []
+    /// Leading blocks already hashed (registered or looked up) and the chain hash after them.
+    var registeredBlocks = 0
+    var chain = PrefixHash.empty
+    var isRunning = false
+    /// Set while this sequence waits for a sibling's prompt to share.
+    var awaitedSibling: Int?
+    /// Siblings waiting for this sequence's prompt.
+    var siblings: [Int] = []
+
+    init(id: Int, tokens: [Int], priority: Int, arrival: Int) {
+        self.id = id
+        self.tokens = tokens
+        promptCount = tokens.count
+        self.priority = priority
+        self.arrival = arrival
+    }
+
+    func chain(upTo blocks: Int, blockSize: Int) -> PrefixHash {
+        var hash = PrefixHash.empty
+        for index in 0..<blocks { hash = hash.appending(Array(tokens[index * blockSize..<(index + 1) * blockSize])) }
+        return hash
+    }
+}
