@@ -48,7 +48,7 @@ let package = Package(
         .target(
             name: "NimbusEngine",
             dependencies: [
-                "NimbusModels", "NimbusTokenizers",
+                "NimbusModels", "NimbusTokenizers", "NimbusScheduler",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

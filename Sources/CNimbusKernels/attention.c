@@ -16,6 +16,12 @@
 // dimension without changing any rounding.
 #include "ggml_order.h"
 
+// Keys and values live in a paged cache: position p of a sequence is row p % block_size of block
+// p / block_size, and a row's vector for one KV head starts `offset` floats in. Paging changes
+// where a row is read from, never the order in which rows are combined.
+#define NK_ROW(p) (blocks[(p) / block_size] + ((p) % block_size) * stride + offset)
+#define NK_PAGED const float *const *blocks, int64_t block_size, int64_t stride, int64_t offset
+
 // ---------------------------------------------------------------------------------------------
 // Portable definitions: the scalar reference of each order, also compiled for AVX2 (where the
 // compiler vectorizes the independent lanes; with fp-contract off that cannot change a result).
@@ -23,7 +29,7 @@
 
 #define NK_SCORES_BODY                                                                          \
     for (int64_t p = 0; p < count; p++) {                                                       \
-        const float *k = keys + p * stride;                                                     \
+        const float *k = NK_ROW(p);                                                     \
         if (batched && dim % 16 == 0) {                                                         \
             float lane[16] = {0};                                                               \
             for (int64_t d = 0; d < dim; d += 16)                                               \
@@ -48,7 +54,7 @@
     for (int64_t i = 0; i < used * dim; i++) acc[i] = 0.0f;                                     \
     for (int64_t p = 0; p < count; p++) {                                                       \
         float *a = acc + (p % slots) * dim;                                                     \
-        const float *v = values + p * stride, w = weights[p];                                   \
+        const float *v = NK_ROW(p), w = weights[p];                                   \
         for (int64_t d = 0; d < dim; d++) a[d] = __builtin_fmaf(w, v[d], a[d]);                 \
     }                                                                                           \
     /* Unused slots hold exact zeros in ggml; adding them changes nothing, so they are skipped. */ \
@@ -70,12 +76,12 @@
         out[d] = nk_reduce16(t);                                                                \
     }
 
-void nk_attn_scores_scalar(const float *q, const float *keys, int64_t stride, int64_t count, int64_t dim,
+void nk_attn_scores_scalar(const float *q, NK_PAGED, int64_t count, int64_t dim,
                            int batched, float *scores) {
     NK_SCORES_BODY
 }
 
-void nk_attn_mix_scalar(const float *weights, const float *values, int64_t stride, int64_t count, int64_t dim,
+void nk_attn_mix_scalar(const float *weights, NK_PAGED, int64_t count, int64_t dim,
                         int batched, float *acc, float *out) {
     NK_MIX_BODY
 }
@@ -84,12 +90,12 @@ void nk_attn_mix_scalar(const float *weights, const float *values, int64_t strid
 #define NK_T2 __attribute__((target("avx2,fma,f16c")))
 #define NK_T5 __attribute__((target("avx2,fma,f16c,avx512f,avx512dq,avx512bw,avx512vl")))
 
-NK_T2 void nk_attn_scores_avx2(const float *q, const float *keys, int64_t stride, int64_t count, int64_t dim,
+NK_T2 void nk_attn_scores_avx2(const float *q, NK_PAGED, int64_t count, int64_t dim,
                                int batched, float *scores) {
     NK_SCORES_BODY
 }
 
-NK_T2 void nk_attn_mix_avx2(const float *weights, const float *values, int64_t stride, int64_t count, int64_t dim,
+NK_T2 void nk_attn_mix_avx2(const float *weights, NK_PAGED, int64_t count, int64_t dim,
                             int batched, float *acc, float *out) {
     NK_MIX_BODY
 }
@@ -102,14 +108,14 @@ NK_T5 static inline float nk_reduce512(__m512 v) {
     return _mm_cvtss_f32(_mm_add_ss(c, _mm_shuffle_ps(c, c, _MM_SHUFFLE(1, 1, 1, 1))));
 }
 
-NK_T5 void nk_attn_scores_avx512(const float *q, const float *keys, int64_t stride, int64_t count, int64_t dim,
+NK_T5 void nk_attn_scores_avx512(const float *q, NK_PAGED, int64_t count, int64_t dim,
                                  int batched, float *scores) {
     if (dim % 16 != 0 || (!batched && dim % 64 != 0)) {
-        nk_attn_scores_avx2(q, keys, stride, count, dim, batched, scores);
+        nk_attn_scores_avx2(q, blocks, block_size, stride, offset, count, dim, batched, scores);
         return;
     }
     for (int64_t p = 0; p < count; p++) {
-        const float *k = keys + p * stride;
+        const float *k = NK_ROW(p);
         if (batched) {
             __m512 acc = _mm512_setzero_ps();
             for (int64_t d = 0; d < dim; d += 16)
@@ -128,10 +134,10 @@ NK_T5 void nk_attn_scores_avx512(const float *q, const float *keys, int64_t stri
     }
 }
 
-NK_T5 void nk_attn_mix_avx512(const float *weights, const float *values, int64_t stride, int64_t count, int64_t dim,
+NK_T5 void nk_attn_mix_avx512(const float *weights, NK_PAGED, int64_t count, int64_t dim,
                               int batched, float *acc, float *out) {
     if (dim % 16 != 0) {
-        nk_attn_mix_avx2(weights, values, stride, count, dim, batched, acc, out);
+        nk_attn_mix_avx2(weights, blocks, block_size, stride, offset, count, dim, batched, acc, out);
         return;
     }
     const int64_t slots = batched ? 16 : 64;
@@ -139,7 +145,7 @@ NK_T5 void nk_attn_mix_avx512(const float *weights, const float *values, int64_t
     memset(acc, 0, (size_t)(used * dim) * sizeof(float));
     for (int64_t p = 0; p < count; p++) {
         float *a = acc + (p % slots) * dim;
-        const float *v = values + p * stride;
+        const float *v = NK_ROW(p);
         const __m512 w = _mm512_set1_ps(weights[p]);
         for (int64_t d = 0; d < dim; d += 16)
             _mm512_storeu_ps(a + d, _mm512_fmadd_ps(w, _mm512_loadu_ps(v + d), _mm512_loadu_ps(a + d)));
@@ -211,14 +217,14 @@ NK_T5 void nk_swiglu_avx512(float *gate, const float *up, int64_t n) {
     for (; i < n; i++) gate[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];
 }
 #else
-void nk_attn_scores_avx2(const float *q, const float *keys, int64_t stride, int64_t count, int64_t dim,
-                         int batched, float *scores) { nk_attn_scores_scalar(q, keys, stride, count, dim, batched, scores); }
-void nk_attn_mix_avx2(const float *weights, const float *values, int64_t stride, int64_t count, int64_t dim,
-                      int batched, float *acc, float *out) { nk_attn_mix_scalar(weights, values, stride, count, dim, batched, acc, out); }
-void nk_attn_scores_avx512(const float *q, const float *keys, int64_t stride, int64_t count, int64_t dim,
-                           int batched, float *scores) { nk_attn_scores_scalar(q, keys, stride, count, dim, batched, scores); }
-void nk_attn_mix_avx512(const float *weights, const float *values, int64_t stride, int64_t count, int64_t dim,
-                        int batched, float *acc, float *out) { nk_attn_mix_scalar(weights, values, stride, count, dim, batched, acc, out); }
+void nk_attn_scores_avx2(const float *q, NK_PAGED, int64_t count, int64_t dim,
+                         int batched, float *scores) { nk_attn_scores_scalar(q, blocks, block_size, stride, offset, count, dim, batched, scores); }
+void nk_attn_mix_avx2(const float *weights, NK_PAGED, int64_t count, int64_t dim,
+                      int batched, float *acc, float *out) { nk_attn_mix_scalar(weights, blocks, block_size, stride, offset, count, dim, batched, acc, out); }
+void nk_attn_scores_avx512(const float *q, NK_PAGED, int64_t count, int64_t dim,
+                           int batched, float *scores) { nk_attn_scores_scalar(q, blocks, block_size, stride, offset, count, dim, batched, scores); }
+void nk_attn_mix_avx512(const float *weights, NK_PAGED, int64_t count, int64_t dim,
+                        int batched, float *acc, float *out) { nk_attn_mix_scalar(weights, blocks, block_size, stride, offset, count, dim, batched, acc, out); }
 void nk_attn_softmax_avx512(float *x, int64_t count, float scale) { nk_attn_softmax_scalar(x, count, scale); }
 void nk_swiglu_avx512(float *gate, const float *up, int64_t n) { nk_swiglu_scalar(gate, up, n); }
 #endif

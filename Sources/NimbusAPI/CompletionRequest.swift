@@ -38,6 +38,8 @@ public struct CompletionRequest: APIRequest, Hashable {
     public var bestOf: Int?
     public var user: String?
     public var ignoreEOS: Bool
+    /// Extension: scheduling priority; lower runs earlier, as in vLLM.
+    public var priority: Int?
 
     /// OpenAI's documented default for `max_tokens` on this endpoint.
     public static let defaultMaxTokens = 16
@@ -64,7 +66,8 @@ public struct CompletionRequest: APIRequest, Hashable {
         echo: Bool = false,
         bestOf: Int? = nil,
         user: String? = nil,
-        ignoreEOS: Bool = false
+        ignoreEOS: Bool = false,
+        priority: Int? = nil
     ) {
         self.model = model
         self.prompt = prompt
@@ -88,6 +91,7 @@ public struct CompletionRequest: APIRequest, Hashable {
         self.bestOf = bestOf
         self.user = user
         self.ignoreEOS = ignoreEOS
+        self.priority = priority
     }
 
     private enum CodingKeys: String, CodingKey {
@@ -108,6 +112,7 @@ public struct CompletionRequest: APIRequest, Hashable {
         case bestOf = "best_of"
         case user
         case ignoreEOS = "ignore_eos"
+        case priority
     }
 
     public init(from decoder: any Decoder) throws {
@@ -134,6 +139,7 @@ public struct CompletionRequest: APIRequest, Hashable {
         bestOf = try c.decodeIntegerIfPresent(forKey: .bestOf)
         user = try c.decodeIfPresent(String.self, forKey: .user)
         ignoreEOS = try c.decodeIfPresent(Bool.self, forKey: .ignoreEOS) ?? false
+        priority = try c.decodeIntegerIfPresent(forKey: .priority)
     }
 
     /// Whether the stream must end with a usage chunk (and carry `"usage": null` before it).

@@ -1,167 +1,143 @@
 import Foundation
 import Logging
 import NimbusModels
+import NimbusScheduler
 import ServiceLifecycle
 import Synchronization
 
-/// Runs generation requests on a dedicated thread and streams their tokens back.
+/// Runs generation requests with continuous batching on a dedicated thread and streams their
+/// tokens back.
 ///
-/// Requests wait in a FIFO queue and run one at a time on the engine thread, which is also the
-/// first worker of the model's compute pool; matmuls never run on Swift's cooperative pool or an
-/// event loop. A consumer that stops iterating its stream cancels the request before the next
-/// token. As a `Service`, the engine runs until graceful shutdown, then finishes the queue.
+/// `submit` hands a request to the engine thread (or refuses it when the waiting queue is full);
+/// every iteration of that thread schedules the running and waiting sequences under the token
+/// budget, computes them in one batched forward pass and streams each sampled token. The thread
+/// is also the first worker of the model's compute pool: matmuls never run on Swift's
+/// cooperative pool or an event loop. A consumer that stops iterating its stream cancels the
+/// request, and its KV blocks are free before the next step. As a `Service`, the engine runs
+/// until graceful shutdown, then finishes what it accepted.
 public final class Engine: Service, Sendable {
     public let model: LoadedModel
     /// Longest sequence (prompt plus completion) a request may use.
     public let contextLength: Int
+    public let configuration: EngineConfiguration
+    /// KV blocks in the pool (each `configuration.blockSize` tokens).
+    public let kvBlocks: Int
     private let logger: Logger
-    private let queue = JobQueue()
+    private let inbox: RequestInbox
+    private let published: Mutex<EngineStatistics>
 
-    public init(model: LoadedModel, contextLength: Int? = nil, logger: Logger) {
+    /// - Throws: `EngineError.exceedsKVCache` when the KV pool cannot hold one full-length sequence.
+    public init(model: LoadedModel, contextLength: Int? = nil, configuration: EngineConfiguration = EngineConfiguration(),
+                logger: Logger) throws(EngineError) {
         self.model = model
         self.contextLength = min(contextLength ?? model.contextLength, model.contextLength)
+        var configuration = configuration
+        // Without chunking a whole prompt is one step's work; a step never holds more rows than
+        // the model's scratch buffers.
+        let wanted = configuration.chunkedPrefill ? configuration.maxBatchedTokens
+            : max(configuration.maxBatchedTokens, min(contextLength ?? model.contextLength, model.contextLength))
+        configuration.maxBatchedTokens = max(1, min(wanted, model.model.maxBatch))
+        self.configuration = configuration
         self.logger = logger
+        let bytes = configuration.kvCacheBytes
+            ?? Int(Double(SystemMemory.availableBytes()) * configuration.kvCacheMemoryFraction)
+        let blockBytes = model.model.kvBytesPerToken * configuration.blockSize
+        kvBlocks = max(0, bytes / max(1, blockBytes))
+        let capacity = kvBlocks * configuration.blockSize
+        guard capacity >= self.contextLength else {
+            throw .exceedsKVCache(tokens: self.contextLength, capacity: capacity)
+        }
+        inbox = RequestInbox(limit: configuration.maxQueuedRequests)
+        var initial = EngineStatistics()
+        initial.totalBlocks = kvBlocks
+        initial.blockSize = configuration.blockSize
+        published = Mutex(initial)
     }
 
     /// Queues `request` and returns its event stream; cancelling (dropping) the stream cancels it.
-    /// - Throws: `EngineError` when the request can never run (empty prompt, too long).
+    /// - Throws: `EngineError` when the request can never run (empty prompt, too long), when
+    ///   `configuration.maxQueuedRequests` requests already wait, or during shutdown.
     public func submit(_ request: GenerationRequest) throws(EngineError) -> AsyncThrowingStream<GenerationEvent, any Error> {
         guard !request.prompt.isEmpty else { throw .emptyPrompt }
         guard request.prompt.count + request.maxTokens <= contextLength else {
             throw .contextExceeded(promptTokens: request.prompt.count, maxTokens: request.maxTokens,
                                    contextLength: contextLength)
         }
+        if !configuration.chunkedPrefill, request.prompt.count > configuration.maxBatchedTokens {
+            throw .promptExceedsStep(promptTokens: request.prompt.count, limit: configuration.maxBatchedTokens)
+        }
+        let capacity = kvBlocks * configuration.blockSize
+        let needed = request.prompt.count + request.choices * request.maxTokens
+        guard needed <= capacity else { throw .exceedsKVCache(tokens: needed, capacity: capacity) }
         let (stream, continuation) = AsyncThrowingStream<GenerationEvent, any Error>.makeStream()
         let job = Job(request: request, continuation: continuation)
-        continuation.onTermination = { _ in job.cancel() }
-        guard queue.push(job) else { throw .shuttingDown }
+        continuation.onTermination = { [inbox] _ in
+            job.cancel()
+            inbox.wake()
+        }
+        try inbox.push(job)
         return stream
     }
 
-    /// Number of requests waiting or running.
-    public var pendingRequests: Int { queue.count }
+    /// Requests accepted and not yet started.
+    public var waitingRequests: Int { inbox.waiting }
 
-    /// Starts the engine thread and keeps it until graceful shutdown; queued work is finished first.
+    /// A snapshot taken after the latest step.
+    public var statistics: EngineStatistics {
+        var s = published.withLock { $0 }
+        s.waitingRequests = inbox.waiting
+        return s
+    }
+
+    /// Starts the engine thread and keeps it until graceful shutdown; accepted work is finished first.
     public func run() async throws {
         let thread = Thread { [self] in threadMain() }
         thread.name = "nimbus-engine"
         thread.stackSize = 8 << 20
         thread.start()
-        logger.info("engine started", metadata: ["model": "\(model.path)", "context": "\(contextLength)"])
+        logger.info("engine started", metadata: [
+            "model": "\(model.path)", "context": "\(contextLength)",
+            "kv_cache_tokens": "\(kvBlocks * configuration.blockSize)",
+            "max_sequences": "\(configuration.maxSequences)", "max_batched_tokens": "\(configuration.maxBatchedTokens)",
+            "policy": "\(configuration.policy.rawValue)", "prefix_caching": "\(configuration.prefixCaching)",
+        ])
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
-                await queue.waitUntilClosed()
-            } onGracefulShutdown: { [queue] in
-                queue.close()
+                await inbox.waitUntilStopped()
+            } onGracefulShutdown: { [inbox] in
+                inbox.close()
             }
-        } onCancel: { [queue] in
-            queue.close()
+        } onCancel: { [inbox] in
+            inbox.close()
         }
     }
 
     private func threadMain() {
-        let runner = SequenceRunner(model: model, contextLength: contextLength)
-        while let job = queue.pop() {
-            let error = runner.run(job)
-            // Counted as done before the stream ends, so a client that sees the end sees the count drop.
-            queue.complete()
-            job.continuation.finish(throwing: error)
+        let loop = GenerationLoop(model: model, scheduler: configuration.scheduler(blockCount: kvBlocks),
+                                  contextLength: contextLength)
+        while let jobs = inbox.take(idle: loop.isIdle) {
+            for job in jobs { loop.admit(job) }
+            let unstarted = loop.dropCancelled()
+            if unstarted > 0 { inbox.started(count: unstarted) }
+            let started = loop.step()
+            if started > 0 { inbox.started(count: started) }
+            loop.refreshStatistics(waitingRequests: inbox.waiting)
+            let snapshot = loop.statistics
+            published.withLock { $0 = snapshot }
         }
-        queue.markStopped()
+        inbox.markStopped()
     }
 }
 
-/// A queued request and where its events go.
-final class Job: Sendable {
-    let request: GenerationRequest
-    let continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation
-    private let cancelled = Atomic<Bool>(false)
-
-    init(request: GenerationRequest, continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation) {
-        self.request = request
-        self.continuation = continuation
-    }
-
-    var isCancelled: Bool { cancelled.load(ordering: .relaxed) }
-    func cancel() { cancelled.store(true, ordering: .relaxed) }
-}
-
-/// The FIFO between request handlers and the engine thread. `pop` blocks the engine thread (never
-/// a task) while the queue is empty.
-final class JobQueue: Sendable {
-    private struct State {
-        var jobs: [Job] = []
-        var running = 0
-        var closed = false
-        var stopped = false
-        var stopWaiters: [CheckedContinuation<Void, Never>] = []
-    }
-    // The state lives in a Mutex so the compiler checks its Sendable use; the condition only
-    // parks the engine thread, and is held around state changes that must wake it.
-    private let state = Mutex(State())
-    private let condition = NSCondition()
-
-    var count: Int { state.withLock { $0.jobs.count + $0.running } }
-
-    /// Adds a job; false once the queue is closed.
-    func push(_ job: Job) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        let accepted = state.withLock { s in
-            guard !s.closed else { return false }
-            s.jobs.append(job)
-            return true
-        }
-        condition.signal()
-        return accepted
-    }
-
-    /// The next job, blocking while there is none; nil when closed and drained.
-    func pop() -> Job? {
-        condition.lock()
-        defer { condition.unlock() }
-        while true {
-            let next: Job?? = state.withLock { s in
-                if !s.jobs.isEmpty {
-                    s.running = 1
-                    return .some(s.jobs.removeFirst())
-                }
-                return s.closed ? .some(nil) : nil
+/// Memory the kernel says is available to a new process (MemAvailable), for sizing the KV pool.
+enum SystemMemory {
+    static func availableBytes() -> Int {
+        if let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) {
+            for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
+                let fields = line.split(separator: " ")
+                if fields.count >= 2, let kib = Int(fields[1]) { return kib * 1024 }
             }
-            if let next { return next }
-            condition.wait()
         }
-    }
-
-    /// The running job is done.
-    func complete() {
-        state.withLock { $0.running = 0 }
-    }
-
-    func close() {
-        condition.lock()
-        state.withLock { $0.closed = true }
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    func markStopped() {
-        let waiters = state.withLock { s in
-            s.stopped = true
-            defer { s.stopWaiters = [] }
-            return s.stopWaiters
-        }
-        for w in waiters { w.resume() }
-    }
-
-    func waitUntilClosed() async {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let resumeNow = state.withLock { s in
-                if s.stopped { return true }
-                s.stopWaiters.append(c)
-                return false
-            }
-            if resumeNow { c.resume() }
-        }
+        return Int(ProcessInfo.processInfo.physicalMemory / 2)
     }
 }

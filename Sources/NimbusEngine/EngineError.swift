@@ -8,6 +8,12 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
     case emptyPrompt
     /// The engine is shutting down and takes no new work.
     case shuttingDown
+    /// The waiting queue is full; the client should retry later.
+    case queueFull(limit: Int)
+    /// Without chunked prefill, the prompt does not fit one step's token budget.
+    case promptExceedsStep(promptTokens: Int, limit: Int)
+    /// The request needs more KV memory than the whole pool has.
+    case exceedsKVCache(tokens: Int, capacity: Int)
     /// The model failed while running.
     case model(ModelError)
 
@@ -17,6 +23,11 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
             "This model's maximum context length is \(c) tokens. However, you requested \(p + m) tokens (\(p) in the prompt, \(m) for the completion). Please reduce the prompt or max_tokens."
         case .emptyPrompt: "the prompt is empty"
         case .shuttingDown: "the server is shutting down"
+        case .queueFull(let limit): "the server is busy: \(limit) requests are already waiting; retry later"
+        case .promptExceedsStep(let p, let limit):
+            "the prompt has \(p) tokens but chunked prefill is disabled and one step computes at most \(limit) (NIM_MAX_NUM_BATCHED_TOKENS)"
+        case .exceedsKVCache(let t, let c):
+            "the request needs \(t) tokens of KV cache but the whole cache holds \(c); reduce the prompt, max_tokens or n"
         case .model(let e): "model error: \(e)"
         }
     }

@@ -12,9 +12,12 @@ public struct GenerationRequest: Sendable {
     public var ignoreEOS: Bool
     /// OpenAI's `n`: independent continuations of the same prompt, sharing its prefill.
     public var choices: Int
+    /// Scheduling priority under the `priority` policy: lower runs first (vLLM's convention).
+    public var priority: Int
 
     public init(prompt: [Int], maxTokens: Int, sampling: SamplingParameters = .greedy, stop: [String] = [],
-                ignoreEOS: Bool = false, choices: Int = 1) {
+                ignoreEOS: Bool = false, choices: Int = 1, priority: Int = 0) {
+        self.priority = priority
         self.prompt = prompt
         self.maxTokens = maxTokens
         self.sampling = sampling

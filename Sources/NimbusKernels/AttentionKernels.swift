@@ -14,16 +14,26 @@ public enum AttentionKernels {
     /// Scratch floats that `mix` needs for a head dimension of `dimension`.
     public static func mixScratchCount(dimension: Int) -> Int { 64 * dimension }
 
-    /// `scores[p] = query · keys[p * stride ..< p * stride + dimension]` for `p < count`.
+    /// `scores[p] = query · key(p)` for `p < count`, keys read from a paged cache.
     /// - Parameter batched: whether the ubatch holds two or more tokens (tinyBLAS order).
-    public static func scores(query: UnsafePointer<Float>, keys: UnsafePointer<Float>, stride: Int, count: Int,
+    public static func scores(query: UnsafePointer<Float>, keys: PagedRows, count: Int,
                               dimension: Int, batched: Bool, into scores: UnsafeMutablePointer<Float>,
                               path: KernelPath = .detected) {
         let b: Int32 = batched ? 1 : 0
+        let bs = Int64(keys.blockSize), st = Int64(keys.stride), off = Int64(keys.offset)
         switch path {
-        case .avx512vnni: nk_attn_scores_avx512(query, keys, Int64(stride), Int64(count), Int64(dimension), b, scores)
-        case .avx2: nk_attn_scores_avx2(query, keys, Int64(stride), Int64(count), Int64(dimension), b, scores)
-        case .scalar: nk_attn_scores_scalar(query, keys, Int64(stride), Int64(count), Int64(dimension), b, scores)
+        case .avx512vnni: nk_attn_scores_avx512(query, keys.blocks, bs, st, off, Int64(count), Int64(dimension), b, scores)
+        case .avx2: nk_attn_scores_avx2(query, keys.blocks, bs, st, off, Int64(count), Int64(dimension), b, scores)
+        case .scalar: nk_attn_scores_scalar(query, keys.blocks, bs, st, off, Int64(count), Int64(dimension), b, scores)
+        }
+    }
+
+    /// `scores` over contiguous keys: key `p` at `keys + p * stride`.
+    public static func scores(query: UnsafePointer<Float>, keys: UnsafePointer<Float>, stride: Int, count: Int,
+                              dimension: Int, batched: Bool, into scores: UnsafeMutablePointer<Float>,
+                              path: KernelPath = .detected) {
+        PagedRows.contiguous(keys, stride: stride, count: count) { rows in
+            Self.scores(query: query, keys: rows, count: count, dimension: dimension, batched: batched, into: scores, path: path)
         }
     }
 
@@ -37,19 +47,54 @@ public enum AttentionKernels {
         }
     }
 
-    /// `output[d] = Σ_p weights[p] * values[p * stride + d]` for `d < dimension`.
+    /// `output[d] = Σ_p weights[p] * value(p)[d]` for `d < dimension`, values read from a paged cache.
     /// - Parameter scratch: at least `mixScratchCount(dimension:)` floats.
-    public static func mix(weights: UnsafePointer<Float>, values: UnsafePointer<Float>, stride: Int, count: Int,
+    public static func mix(weights: UnsafePointer<Float>, values: PagedRows, count: Int,
                            dimension: Int, batched: Bool, scratch: UnsafeMutablePointer<Float>,
                            into output: UnsafeMutablePointer<Float>, path: KernelPath = .detected) {
         let b: Int32 = batched ? 1 : 0
+        let bs = Int64(values.blockSize), st = Int64(values.stride), off = Int64(values.offset)
         switch path {
         case .avx512vnni:
-            nk_attn_mix_avx512(weights, values, Int64(stride), Int64(count), Int64(dimension), b, scratch, output)
+            nk_attn_mix_avx512(weights, values.blocks, bs, st, off, Int64(count), Int64(dimension), b, scratch, output)
         case .avx2:
-            nk_attn_mix_avx2(weights, values, Int64(stride), Int64(count), Int64(dimension), b, scratch, output)
+            nk_attn_mix_avx2(weights, values.blocks, bs, st, off, Int64(count), Int64(dimension), b, scratch, output)
         case .scalar:
-            nk_attn_mix_scalar(weights, values, Int64(stride), Int64(count), Int64(dimension), b, scratch, output)
+            nk_attn_mix_scalar(weights, values.blocks, bs, st, off, Int64(count), Int64(dimension), b, scratch, output)
+        }
+    }
+
+    /// `mix` over contiguous values: value `p` at `values + p * stride`.
+    public static func mix(weights: UnsafePointer<Float>, values: UnsafePointer<Float>, stride: Int, count: Int,
+                           dimension: Int, batched: Bool, scratch: UnsafeMutablePointer<Float>,
+                           into output: UnsafeMutablePointer<Float>, path: KernelPath = .detected) {
+        PagedRows.contiguous(values, stride: stride, count: count) { rows in
+            Self.mix(weights: weights, values: rows, count: count, dimension: dimension, batched: batched,
+                     scratch: scratch, into: output, path: path)
+        }
+    }
+}
+
+/// Where the rows of one KV head live in a paged cache: row `p` starts at
+/// `blocks[p / blockSize] + (p % blockSize) * stride + offset`.
+public struct PagedRows {
+    public let blocks: UnsafePointer<UnsafePointer<Float>?>
+    public let blockSize: Int
+    public let stride: Int
+    public let offset: Int
+
+    public init(blocks: UnsafePointer<UnsafePointer<Float>?>, blockSize: Int, stride: Int, offset: Int) {
+        self.blocks = blocks
+        self.blockSize = blockSize
+        self.stride = stride
+        self.offset = offset
+    }
+
+    /// Contiguous rows as a single block.
+    static func contiguous(_ base: UnsafePointer<Float>, stride: Int, count: Int, _ body: (PagedRows) -> Void) {
+        var block: UnsafePointer<Float>? = base
+        withUnsafePointer(to: &block) { pointer in
+            body(PagedRows(blocks: pointer, blockSize: max(count, 1), stride: stride, offset: 0))
         }
     }
 }

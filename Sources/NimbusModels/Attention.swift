@@ -1,48 +1,59 @@
 import NimbusKernels
 
-/// Causal grouped-query attention of a chunk of rows over one sequence's KV cache.
+/// One row of a batch as attention sees it.
+struct AttentionRow: Sendable {
+    /// Index of the row's sequence in the batch (and of its block table).
+    let sequence: Int
+    let position: Int
+    /// llama.cpp's multi-token (tinyBLAS) reduction order rather than the single-token one.
+    let batchedOrder: Bool
+}
+
+/// Causal grouped-query attention of every row of a batch over its own sequence's paged KV.
 ///
 /// Mirrors llama.cpp's non-flash path bit for bit (see `AttentionKernels`): the query is rounded
 /// to fp16 (the cache's precision) for Q·K, softmax uses ggml's exp and blocked double sum, and
-/// the probabilities are rounded to fp16 before they weight V. The reduction orders of Q·K and
-/// of the V mix depend on whether llama.cpp sees one token (decode) or several (a batched
-/// ubatch), so `rows > 1` selects the batched order for every row of the chunk.
+/// the probabilities are rounded to fp16 before they weight V. Row r attends to positions
+/// `0...position(r)` of its sequence, so rows of other sequences never meet.
 enum Attention {
     /// - Parameters:
-    ///   - queries: `rows` rows of `headCount * headDimension` rotated queries.
-    ///   - firstPosition: the position of row 0; row r attends to positions `0...firstPosition + r`.
-    ///   - output: `rows` rows of `headCount * headDimension`.
-    static func run(configuration c: LlamaConfiguration, queries: UnsafeMutablePointer<Float>, rows: Int,
-                    firstPosition: Int, cache: KVCache, layer: Int,
+    ///   - queries: one row of `headCount * headDimension` rotated queries per batch row.
+    ///   - tableStarts: where each sequence's block pointers begin in `pointers` (for this layer).
+    ///   - output: one row of `headCount * headDimension` per batch row.
+    static func run(configuration c: LlamaConfiguration, queries: UnsafeMutablePointer<Float>, rows: [AttentionRow],
+                    tableStarts: [Int], pointers: BlockPointerTables, blockSize: Int,
                     output: UnsafeMutablePointer<Float>, pool: ComputePool) {
         let hd = c.headDimension
         let group = c.headCount / c.kvHeadCount
         let scale = 1 / Float(hd).squareRoot()
         let kvDim = c.kvDimension
-        let batched = rows > 1
-        let keys = cache.keys(layer: layer, position: 0)
-        let values = cache.values(layer: layer, position: 0)
         let q = UnsafeSendable(queries), out = UnsafeSendable(output)
-        let k = UnsafeSendable(keys), v = UnsafeSendable(values)
+        let keyTables = UnsafeSendable(pointers.keys), valueTables = UnsafeSendable(pointers.values)
         let mixScratch = AttentionKernels.mixScratchCount(dimension: hd)
-        // One head per chunk at decode: a handful of heads in chunks of two balances badly.
-        pool.parallelFor(rows * c.headCount, chunk: rows == 1 ? 1 : nil) { items in
-            let length = firstPosition + rows  // an upper bound for the scratch size
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: length + hd + mixScratch) { buffer in
+        let longest = rows.reduce(0) { max($0, $1.position + 1) }
+        // One head per chunk for a lone row: a handful of heads in chunks of two balances badly.
+        pool.parallelFor(rows.count * c.headCount, chunk: rows.count == 1 ? 1 : nil) { items in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: longest + hd + mixScratch) { buffer in
                 guard let scores = buffer.baseAddress else { return }
-                let query = scores + length
+                let query = scores + longest
                 let scratch = query + hd
                 for item in items {
-                    let row = item / c.headCount, head = item % c.headCount
-                    let visible = firstPosition + row + 1
+                    let index = item / c.headCount, head = item % c.headCount
+                    let row = rows[index]
+                    let visible = row.position + 1
+                    let start = tableStarts[row.sequence]
                     let kvOffset = (head / group) * hd
-                    Operations.roundToHalf(q.pointer + row * c.queryDimension + head * hd, count: hd, into: query)
-                    AttentionKernels.scores(query: query, keys: k.pointer + kvOffset, stride: kvDim, count: visible,
-                                            dimension: hd, batched: batched, into: scores)
+                    let keys = PagedRows(blocks: UnsafePointer(keyTables.pointer + start), blockSize: blockSize,
+                                         stride: kvDim, offset: kvOffset)
+                    let values = PagedRows(blocks: UnsafePointer(valueTables.pointer + start), blockSize: blockSize,
+                                           stride: kvDim, offset: kvOffset)
+                    Operations.roundToHalf(q.pointer + index * c.queryDimension + head * hd, count: hd, into: query)
+                    AttentionKernels.scores(query: query, keys: keys, count: visible, dimension: hd,
+                                            batched: row.batchedOrder, into: scores)
                     AttentionKernels.softmax(scores, count: visible, scale: scale)
-                    AttentionKernels.mix(weights: scores, values: v.pointer + kvOffset, stride: kvDim, count: visible,
-                                         dimension: hd, batched: batched, scratch: scratch,
-                                         into: out.pointer + row * c.queryDimension + head * hd)
+                    AttentionKernels.mix(weights: scores, values: values, count: visible, dimension: hd,
+                                         batched: row.batchedOrder, scratch: scratch,
+                                         into: out.pointer + index * c.queryDimension + head * hd)
                 }
             }
         }

@@ -1,52 +1,42 @@
-/// The keys and values of one sequence, for every layer, rounded to fp16 like llama.cpp's default
-/// cache (the rounding is part of the numerics the fidelity tests compare). Values are kept as
-/// fp16-rounded Float so that the attention loops need no conversions.
-///
-/// Layout per layer: `[position][kvHead * headDimension]`, so one position's keys are contiguous.
-/// A cache belongs to one sequence and is only touched by the engine's thread.
+/// A single sequence's KV cache: a paged cache of its own whose block table is simply every
+/// block in order. For running one sequence outside the engine (tests, `bench-engine`).
 public final class KVCache: @unchecked Sendable {
-    public let layers: Int
-    public let kvDimension: Int
+    public let storage: PagedKVCache
     public let capacity: Int
     /// Positions filled so far.
     public private(set) var count = 0
-    let keys: UnsafeMutablePointer<Float>
-    let values: UnsafeMutablePointer<Float>
+    let table: [Int]
 
-    public init(layers: Int, kvDimension: Int, capacity: Int) {
-        self.layers = layers
-        self.kvDimension = kvDimension
+    public init(layers: Int, kvDimension: Int, capacity: Int, blockSize: Int = 16) {
+        let blocks = (max(capacity, 1) + blockSize - 1) / blockSize
+        storage = PagedKVCache(layers: layers, kvDimension: kvDimension, blockSize: blockSize, blockCount: blocks)
         self.capacity = capacity
-        let total = layers * capacity * kvDimension
-        keys = .allocate(capacity: max(total, 1))
-        values = .allocate(capacity: max(total, 1))
+        table = Array(0..<blocks)
     }
 
-    deinit {
-        keys.deallocate()
-        values.deallocate()
-    }
-
-    func keys(layer: Int, position: Int) -> UnsafeMutablePointer<Float> {
-        keys + (layer * capacity + position) * kvDimension
-    }
-
-    func values(layer: Int, position: Int) -> UnsafeMutablePointer<Float> {
-        values + (layer * capacity + position) * kvDimension
-    }
-
-    /// Marks `n` more positions as filled (after every layer has written them).
     func advance(by n: Int) { count += n }
+}
 
-    /// A copy holding the same positions, for sequences that share a prompt (`n > 1`).
-    public func copy() -> KVCache {
-        let other = KVCache(layers: layers, kvDimension: kvDimension, capacity: capacity)
-        for layer in 0..<layers {
-            let offset = layer * capacity * kvDimension
-            (other.keys + offset).update(from: keys + offset, count: count * kvDimension)
-            (other.values + offset).update(from: values + offset, count: count * kvDimension)
+extension LanguageModel {
+    /// Runs `tokens` after the positions already in `cache` and writes the last token's logits,
+    /// as llama.cpp does with one sequence: a call with several tokens uses the multi-token
+    /// attention order, a call with one token the single-token order. Longer inputs than
+    /// `maxBatch` are split into chunks (all in the multi-token order).
+    /// - Throws: `ModelError.tokenOutOfRange` or `.contextFull`; the cache is unchanged then.
+    public func forward(tokens: [Int], cache: KVCache, logits: UnsafeMutableBufferPointer<Float>) throws(ModelError) {
+        guard cache.count + tokens.count <= cache.capacity else { throw .contextFull(capacity: cache.capacity) }
+        guard !tokens.isEmpty, let output = logits.baseAddress, logits.count >= vocabularySize else {
+            throw .kernel("logits buffer of \(logits.count) floats for a vocabulary of \(vocabularySize)")
         }
-        other.count = count
-        return other
+        let batchedBelow = tokens.count > 1 ? cache.count + tokens.count : 0
+        var start = 0
+        while start < tokens.count {
+            let end = min(start + maxBatch, tokens.count)
+            let sequence = ForwardBatch.Sequence(tokens: Array(tokens[start..<end]), start: cache.count, blockTable: cache.table,
+                                                 batchedOrderBelow: batchedBelow, wantsLogits: end == tokens.count)
+            try forward(ForwardBatch(sequences: [sequence]), cache: cache.storage, logits: output)
+            cache.advance(by: end - start)
+            start = end
+        }
     }
 }

@@ -10,9 +10,10 @@ import NimbusKernels
 /// build's reduction orders and vectorized exp (`AttentionKernels`, `ActivationKernels`), and
 /// matmuls quantize activations exactly as ggml does (see NimbusKernels).
 ///
-/// Like llama.cpp, the result depends on how tokens are batched: a multi-token `forward` uses
-/// the batched (tinyBLAS) attention order, a single-token call the decode (vec_dot) order, and
-/// the two differ in the last bits, which the model can amplify.
+/// llama.cpp's result depends on how tokens are batched: a multi-token ubatch uses the batched
+/// (tinyBLAS) attention order, a single token the decode (vec_dot) order, and the two differ in
+/// the last bits, which the model can amplify. Here the order is chosen per position
+/// (`ForwardBatch.Sequence.batchedOrderBelow`), so results never depend on the batch.
 ///
 /// `forward` is not reentrant: the scratch buffers belong to the one thread that runs the model.
 public final class LlamaModel: @unchecked Sendable {
@@ -28,6 +29,7 @@ public final class LlamaModel: @unchecked Sendable {
     private let matmul: MatMul
     private let projections = ProjectionGroup()
     private let scratch: LlamaScratch
+    private let blockPointers = BlockPointerTables()
 
     /// Builds the model over the tensors of `gguf`, which must stay alive as long as the model.
     public init(gguf: GGUFFile, pool: ComputePool, maxBatch: Int = 512) throws(ModelError) {
@@ -51,41 +53,75 @@ public final class LlamaModel: @unchecked Sendable {
                 capacity: min(capacity, configuration.contextLength))
     }
 
-    /// Runs `tokens` at the positions after those already in `cache`, appends their keys and
-    /// values to it, and writes the last token's logits (vocabulary-sized) to `logits`.
-    /// - Throws: `ModelError.tokenOutOfRange` or `.contextFull`; the cache is unchanged then.
-    public func forward(tokens: [Int], cache: KVCache, logits: UnsafeMutableBufferPointer<Float>) throws(ModelError) {
-        let c = configuration
-        for t in tokens where t < 0 || t >= c.vocabularySize {
-            throw .tokenOutOfRange(t, vocabularySize: c.vocabularySize)
-        }
-        guard cache.count + tokens.count <= cache.capacity else { throw .contextFull(capacity: cache.capacity) }
-        guard !tokens.isEmpty, let output = logits.baseAddress, logits.count >= c.vocabularySize else {
-            throw .kernel("logits buffer of \(logits.count) floats for a vocabulary of \(c.vocabularySize)")
-        }
-        var start = 0
-        while start < tokens.count {
-            let end = min(start + maxBatch, tokens.count)
-            try runChunk(tokens[start..<end], cache: cache)
-            start = end
-        }
-        // Only the last position's logits are needed; llama.cpp also computes just that row.
-        let last = scratch.x + ((tokens.count - 1) % maxBatch) * c.embeddingLength
-        Operations.rmsNorm(last, weight: weights.outputNorm, count: c.embeddingLength,
-                           epsilon: c.rmsNormEpsilon, into: scratch.normed)
-        try weights.output.multiply(scratch.normed, batch: 1, into: output, with: matmul)
+    public func makePagedCache(blockSize: Int, blockCount: Int) -> PagedKVCache {
+        PagedKVCache(layers: configuration.blockCount, kvDimension: configuration.kvDimension,
+                     blockSize: blockSize, blockCount: blockCount)
     }
 
-    /// One chunk of at most `maxBatch` tokens through every layer.
-    private func runChunk(_ tokens: ArraySlice<Int>, cache: KVCache) throws(ModelError) {
+    /// Computes a batch of sequences in one pass: every weight is read once per step and applied
+    /// to all rows (matrix-matrix), attention runs per row over its own sequence's blocks, and
+    /// the output head runs only on the rows whose logits are wanted.
+    public func forward(_ batch: ForwardBatch, cache: PagedKVCache, logits: UnsafeMutablePointer<Float>) throws(ModelError) {
         let c = configuration
-        let n = tokens.count
+        let rows = try rowLayout(batch, cache: cache)
+        guard !rows.isEmpty else { return }
+        try runLayers(batch, rows: rows, cache: cache)
+        // Only the wanted rows go through the head; llama.cpp also computes just those.
+        let dim = c.embeddingLength
+        var wanted = 0, end = 0
+        for sequence in batch.sequences {
+            end += sequence.tokens.count
+            guard sequence.wantsLogits else { continue }
+            Operations.rmsNorm(scratch.x + (end - 1) * dim, weight: weights.outputNorm, count: dim,
+                               epsilon: c.rmsNormEpsilon, into: scratch.normed + wanted * dim)
+            wanted += 1
+        }
+        if wanted > 0 { try weights.output.multiply(scratch.normed, batch: wanted, into: logits, with: matmul) }
+    }
+
+    /// Checks the batch against the vocabulary, the row limit and the cache, and lists its rows.
+    private func rowLayout(_ batch: ForwardBatch, cache: PagedKVCache) throws(ModelError) -> [AttentionRow] {
+        let c = configuration
+        guard cache.layers == c.blockCount, cache.kvDimension == c.kvDimension else {
+            throw .kernel("KV cache of \(cache.layers) layers x \(cache.kvDimension) does not fit this model")
+        }
+        guard batch.rowCount <= maxBatch else { throw .kernel("batch of \(batch.rowCount) rows exceeds \(maxBatch)") }
+        var rows: [AttentionRow] = []
+        rows.reserveCapacity(batch.rowCount)
+        for (index, sequence) in batch.sequences.enumerated() {
+            for t in sequence.tokens where t < 0 || t >= c.vocabularySize {
+                throw .tokenOutOfRange(t, vocabularySize: c.vocabularySize)
+            }
+            let end = sequence.start + sequence.tokens.count
+            let capacity = sequence.blockTable.count * cache.blockSize
+            guard sequence.start >= 0, end <= capacity, end <= c.contextLength else {
+                throw .contextFull(capacity: min(capacity, c.contextLength))
+            }
+            for block in sequence.blockTable where block < 0 || block >= cache.blockCount {
+                throw .kernel("block \(block) outside the KV pool of \(cache.blockCount)")
+            }
+            for position in sequence.start..<end {
+                rows.append(AttentionRow(sequence: index, position: position,
+                                         batchedOrder: position < sequence.batchedOrderBelow))
+            }
+        }
+        return rows
+    }
+
+    /// Every layer over all rows of the batch.
+    private func runLayers(_ batch: ForwardBatch, rows: [AttentionRow], cache: PagedKVCache) throws(ModelError) {
+        let c = configuration
+        let n = rows.count
         let s = scratch
         let dim = c.embeddingLength
-        for (row, token) in tokens.enumerated() {
-            try weights.tokenEmbedding.dequantizeRow(token, into: s.x + row * dim)
+        var row = 0
+        for sequence in batch.sequences {
+            for token in sequence.tokens {
+                try weights.tokenEmbedding.dequantizeRow(token, into: s.x + row * dim)
+                row += 1
+            }
         }
-        let firstPosition = cache.count
+        let tables = batch.sequences.map(\.blockTable)
         for (index, layer) in weights.layers.enumerated() {
             for row in 0..<n {
                 Operations.rmsNorm(s.x + row * dim, weight: layer.attentionNorm, count: dim,
@@ -93,17 +129,18 @@ public final class LlamaModel: @unchecked Sendable {
             }
             try projections.multiply(s.normed, batch: n, columns: dim,
                                      [(layer.query, s.q), (layer.key, s.k), (layer.value, s.v)], with: matmul)
-            for row in 0..<n {
-                let position = firstPosition + row
-                weights.rope.apply(s.q + row * c.queryDimension, heads: c.headCount, position: position)
-                weights.rope.apply(s.k + row * c.kvDimension, heads: c.kvHeadCount, position: position)
+            for (row, r) in rows.enumerated() {
+                let table = tables[r.sequence]
+                weights.rope.apply(s.q + row * c.queryDimension, heads: c.headCount, position: r.position)
+                weights.rope.apply(s.k + row * c.kvDimension, heads: c.kvHeadCount, position: r.position)
                 Operations.roundToHalf(s.k + row * c.kvDimension, count: c.kvDimension,
-                                       into: cache.keys(layer: index, position: position))
+                                       into: cache.slot(cache.keys, layer: index, table: table, position: r.position))
                 Operations.roundToHalf(s.v + row * c.kvDimension, count: c.kvDimension,
-                                       into: cache.values(layer: index, position: position))
+                                       into: cache.slot(cache.values, layer: index, table: table, position: r.position))
             }
-            Attention.run(configuration: c, queries: s.q, rows: n, firstPosition: firstPosition,
-                          cache: cache, layer: index, output: s.attention, pool: pool)
+            let starts = blockPointers.fill(layer: index, tables: tables, cache: cache)
+            Attention.run(configuration: c, queries: s.q, rows: rows, tableStarts: starts, pointers: blockPointers,
+                          blockSize: cache.blockSize, output: s.attention, pool: pool)
             try layer.attentionOutput.multiply(s.attention, batch: n, into: s.normed, with: matmul)
             Operations.add(s.normed, into: s.x, count: n * dim)
 
@@ -122,7 +159,6 @@ public final class LlamaModel: @unchecked Sendable {
             try layer.down.multiply(s.gate, batch: n, into: s.normed, with: matmul)
             Operations.add(s.normed, into: s.x, count: n * dim)
         }
-        cache.advance(by: n)
     }
 }
 

@@ -22,6 +22,7 @@ struct GenerationPlan {
         var stop: [String]
         var ignoreEOS: Bool
         var n: Int
+        var priority: Int?
     }
 
     /// Checks `prompt` and `options` against `engine` and `limits` and builds the engine request.
@@ -71,7 +72,7 @@ struct GenerationPlan {
             logprobs: o.logprobs
         )
         return GenerationRequest(prompt: prompt, maxTokens: maxTokens, sampling: sampling, stop: o.stop,
-                                 ignoreEOS: o.ignoreEOS, choices: o.n)
+                                 ignoreEOS: o.ignoreEOS, choices: o.n, priority: o.priority ?? 0)
     }
 
     /// Submits to the engine, mapping its refusals to API errors.
@@ -80,6 +81,11 @@ struct GenerationPlan {
             return try engine.submit(request)
         } catch .shuttingDown {
             throw .serviceUnavailable("the server is shutting down")
+        } catch .queueFull(let limit) {
+            throw .rateLimitExceeded("The server is at capacity: \(limit) requests are already waiting (NIM_MAX_QUEUE_SIZE). Retry the request later.")
+        } catch .exceedsKVCache(let tokens, let capacity) {
+            throw .invalidRequest("the request needs \(tokens) tokens of KV cache (prompt + n x max_tokens) but the server's whole KV cache holds \(capacity); reduce max_tokens or n",
+                                  param: "max_tokens", code: "context_length_exceeded")
         } catch {
             throw .invalidRequest(error.description, code: "context_length_exceeded")
         }

@@ -54,6 +54,7 @@ struct InferenceService: Service {
     let host: ModelHost
     let modelPath: String
     let threads: Int
+    let engineConfiguration: EngineConfiguration
     let logger: Logger
 
     func run() async throws {
@@ -64,7 +65,13 @@ struct InferenceService: Service {
         } catch {
             throw ModelLoadFailure(path: modelPath, reason: "\(error)")
         }
-        let engine = Engine(model: loaded, contextLength: host.limits.maxModelLength, logger: logger)
+        let engine: Engine
+        do {
+            engine = try Engine(model: loaded, contextLength: host.limits.maxModelLength,
+                                configuration: engineConfiguration, logger: logger)
+        } catch {
+            throw ModelLoadFailure(path: modelPath, reason: "\(error) (raise NIM_KV_CACHE_SIZE or NIM_KV_CACHE_FREE_MEM_FRACTION, or lower NIM_MAX_MODEL_LEN)")
+        }
         logger.info("model loaded", metadata: [
             "model": "\(host.servedName)", "path": "\(modelPath)",
             "seconds": "\((ContinuousClock.now - start).components.seconds)",
@@ -81,10 +88,13 @@ struct InferenceService: Service {
     /// Builds the model on a plain thread: mapping and tokenizer construction are blocking work.
     private func loadOnThread() async throws -> LoadedModel {
         let path = modelPath, threads = threads
+        // Scratch for the largest step; without chunked prefill a whole prompt is one step.
+        let rows = engineConfiguration.chunkedPrefill ? engineConfiguration.maxBatchedTokens
+            : max(engineConfiguration.maxBatchedTokens, host.limits.maxModelLength ?? 8192)
         return try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 do {
-                    continuation.resume(returning: try ModelLoader.load(path: path, threads: threads))
+                    continuation.resume(returning: try ModelLoader.load(path: path, threads: threads, maxBatch: rows))
                 } catch {
                     continuation.resume(throwing: error)
                 }

@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import NimbusEngine
+import NimbusScheduler
 
 /// Everything `nimbus serve` needs, resolved from NIM_* variables and command-line flags.
 public struct ServerConfiguration: Sendable {
@@ -19,6 +21,8 @@ public struct ServerConfiguration: Sendable {
     public var cachePath: String
     /// Compute threads for the kernels (default: the machine's cores).
     public var threads: Int
+    /// Batching, scheduling and KV cache settings.
+    public var engine = EngineConfiguration()
 
     public init(modelPath: String, servedModelName: String? = nil, cachePath: String = ServerConfiguration.defaultCachePath,
                 threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
@@ -51,6 +55,15 @@ public struct ServerConfiguration: Sendable {
         ("NIM_MAX_OUTPUT_LENGTH", "unlimited (up to the context)", "most completion tokens per choice"),
         ("NIM_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
         ("NIM_NUM_THREADS", "number of cores", "compute threads for the kernels"),
+        ("NIM_MAX_NUM_SEQS", "16", "most sequences computed together in one step (continuous batching)"),
+        ("NIM_MAX_BATCH_SIZE", "16", "same as NIM_MAX_NUM_SEQS (which wins when both are set)"),
+        ("NIM_MAX_NUM_BATCHED_TOKENS", "256", "most tokens (prompt chunks + decodes) computed in one step"),
+        ("NIM_ENABLE_CHUNKED_PREFILL", "true", "split long prompts over steps so running streams never stall"),
+        ("NIM_SCHEDULING_POLICY", "fcfs", "fcfs, or priority (request field `priority`, lower first)"),
+        ("NIM_ENABLE_KV_CACHE_REUSE", "true", "share the KV cache of common prompt prefixes between requests"),
+        ("NIM_KV_CACHE_FREE_MEM_FRACTION", "0.1", "fraction of available memory for the KV cache"),
+        ("NIM_KV_CACHE_SIZE", "unset", "explicit KV cache size (e.g. 512MiB, 2GiB); wins over the fraction"),
+        ("NIM_MAX_QUEUE_SIZE", "256", "most requests waiting to start; beyond it requests get 429"),
     ]
 
     /// Resolves the configuration from `environment`, in which flags given on the command line
@@ -65,6 +78,7 @@ public struct ServerConfiguration: Sendable {
         c.maxInputLength = try integer(env, "NIM_MAX_INPUT_LENGTH", range: 1...(1 << 24))
         c.maxOutputLength = try integer(env, "NIM_MAX_OUTPUT_LENGTH", range: 1...(1 << 24))
         c.threads = try integer(env, "NIM_NUM_THREADS", range: 1...1024) ?? c.threads
+        c.engine = try resolveEngine(env)
         if let level = nonEmpty(env["NIM_LOG_LEVEL"]) {
             switch level.uppercased() {
             case "DEBUG": c.logLevel = .debug
@@ -76,6 +90,57 @@ public struct ServerConfiguration: Sendable {
             }
         }
         return c
+    }
+
+    static func resolveEngine(_ env: [String: String]) throws(ConfigurationError) -> EngineConfiguration {
+        var e = EngineConfiguration()
+        let batchSize = try integer(env, "NIM_MAX_BATCH_SIZE", range: 1...4096)
+        e.maxSequences = try integer(env, "NIM_MAX_NUM_SEQS", range: 1...4096) ?? batchSize ?? e.maxSequences
+        e.maxBatchedTokens = try integer(env, "NIM_MAX_NUM_BATCHED_TOKENS", range: 1...65536) ?? e.maxBatchedTokens
+        e.chunkedPrefill = try boolean(env, "NIM_ENABLE_CHUNKED_PREFILL") ?? e.chunkedPrefill
+        e.prefixCaching = try boolean(env, "NIM_ENABLE_KV_CACHE_REUSE") ?? e.prefixCaching
+        e.maxQueuedRequests = try integer(env, "NIM_MAX_QUEUE_SIZE", range: 1...1_000_000) ?? e.maxQueuedRequests
+        if let raw = nonEmpty(env["NIM_SCHEDULING_POLICY"]) {
+            guard let policy = SchedulingPolicy(rawValue: raw.lowercased().trimmingCharacters(in: .whitespaces)) else {
+                throw ConfigurationError(variable: "NIM_SCHEDULING_POLICY", message: "must be fcfs or priority, got '\(raw)'")
+            }
+            e.policy = policy
+        }
+        if let raw = nonEmpty(env["NIM_KV_CACHE_FREE_MEM_FRACTION"]) {
+            guard let f = Double(raw.trimmingCharacters(in: .whitespaces)), f > 0, f <= 1 else {
+                throw ConfigurationError(variable: "NIM_KV_CACHE_FREE_MEM_FRACTION", message: "must be a number in (0, 1], got '\(raw)'")
+            }
+            e.kvCacheMemoryFraction = f
+        }
+        if let raw = nonEmpty(env["NIM_KV_CACHE_SIZE"]) {
+            guard let bytes = byteCount(raw), bytes > 0 else {
+                throw ConfigurationError(variable: "NIM_KV_CACHE_SIZE", message: "must be a size such as 512MiB, 2GiB or a byte count, got '\(raw)'")
+            }
+            e.kvCacheBytes = bytes
+        }
+        return e
+    }
+
+    /// `1024`, `512KiB`/`512K`, `64MiB`/`64M`/`64MB`, `2GiB`/`2G`/`2GB` (all binary multiples).
+    static func byteCount(_ raw: String) -> Int? {
+        let text = raw.trimmingCharacters(in: .whitespaces).uppercased()
+        let units: [(String, Int)] = [("KIB", 1 << 10), ("MIB", 1 << 20), ("GIB", 1 << 30), ("KB", 1 << 10), ("MB", 1 << 20),
+                                      ("GB", 1 << 30), ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30), ("B", 1)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            guard let value = Double(text.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), value > 0,
+                  value * Double(scale) < 1e15 else { return nil }
+            return Int(value * Double(scale))
+        }
+        return Int(text)
+    }
+
+    private static func boolean(_ env: [String: String], _ name: String) throws(ConfigurationError) -> Bool? {
+        guard let raw = nonEmpty(env[name]) else { return nil }
+        switch raw.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw ConfigurationError(variable: name, message: "must be true or false, got '\(raw)'")
+        }
     }
 
     private static func nonEmpty(_ s: String?) -> String? {

@@ -32,6 +32,20 @@ struct Serve: AsyncParsableCommand {
     var logLevel: String?
     @Option(name: .customLong("threads"), help: "Compute threads (NIM_NUM_THREADS).")
     var threads: String?
+    @Option(name: .customLong("max-num-seqs"), help: "Sequences per step (NIM_MAX_NUM_SEQS).")
+    var maxNumSeqs: String?
+    @Option(name: .customLong("max-num-batched-tokens"), help: "Tokens per step (NIM_MAX_NUM_BATCHED_TOKENS).")
+    var maxNumBatchedTokens: String?
+    @Option(name: .customLong("enable-chunked-prefill"), help: "true or false (NIM_ENABLE_CHUNKED_PREFILL).")
+    var chunkedPrefill: String?
+    @Option(name: .customLong("scheduling-policy"), help: "fcfs or priority (NIM_SCHEDULING_POLICY).")
+    var schedulingPolicy: String?
+    @Option(name: .customLong("enable-kv-cache-reuse"), help: "true or false (NIM_ENABLE_KV_CACHE_REUSE).")
+    var kvCacheReuse: String?
+    @Option(name: .customLong("kv-cache-size"), help: "KV cache size, e.g. 1GiB (NIM_KV_CACHE_SIZE).")
+    var kvCacheSize: String?
+    @Option(name: .customLong("max-queue-size"), help: "Waiting requests before 429 (NIM_MAX_QUEUE_SIZE).")
+    var maxQueueSize: String?
 
     func run() async throws {
         var environment = ProcessInfo.processInfo.environment
@@ -40,6 +54,10 @@ struct Serve: AsyncParsableCommand {
             ("NIM_CACHE_PATH", cachePath), ("NIM_MAX_MODEL_LEN", maxModelLength),
             ("NIM_MAX_INPUT_LENGTH", maxInputLength), ("NIM_MAX_OUTPUT_LENGTH", maxOutputLength),
             ("NIM_LOG_LEVEL", logLevel), ("NIM_NUM_THREADS", threads),
+            ("NIM_MAX_NUM_SEQS", maxNumSeqs), ("NIM_MAX_NUM_BATCHED_TOKENS", maxNumBatchedTokens),
+            ("NIM_ENABLE_CHUNKED_PREFILL", chunkedPrefill), ("NIM_SCHEDULING_POLICY", schedulingPolicy),
+            ("NIM_ENABLE_KV_CACHE_REUSE", kvCacheReuse), ("NIM_KV_CACHE_SIZE", kvCacheSize),
+            ("NIM_MAX_QUEUE_SIZE", maxQueueSize),
         ]
         for case (let name, let value?) in flags { environment[name] = value }
         let configuration: ServerConfiguration

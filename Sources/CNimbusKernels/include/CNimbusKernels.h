@@ -55,14 +55,15 @@ void nk_f16_to_f32_avx2(const uint16_t *x, float *y, int64_t n);
 // fp32 holding fp16-rounded values (q, keys, values). `_scalar` runs anywhere and gives the same
 // bits as the SIMD versions; `batched` selects tinyBLAS order (ubatch >= 2) over vec_dot_f16.
 // ---------------------------------------------------------------------------------------------
-/// scores[p] = q . keys[p * stride ...], p < count, dim elements each.
-void nk_attn_scores_scalar(const float *q, const float *keys, int64_t stride, int64_t count, int64_t dim, int batched, float *scores);
-void nk_attn_scores_avx2(const float *q, const float *keys, int64_t stride, int64_t count, int64_t dim, int batched, float *scores);
-void nk_attn_scores_avx512(const float *q, const float *keys, int64_t stride, int64_t count, int64_t dim, int batched, float *scores);
-/// out[d] = sum_p weights[p] * values[p * stride + d]; acc: scratch of 64 * dim floats.
-void nk_attn_mix_scalar(const float *weights, const float *values, int64_t stride, int64_t count, int64_t dim, int batched, float *acc, float *out);
-void nk_attn_mix_avx2(const float *weights, const float *values, int64_t stride, int64_t count, int64_t dim, int batched, float *acc, float *out);
-void nk_attn_mix_avx512(const float *weights, const float *values, int64_t stride, int64_t count, int64_t dim, int batched, float *acc, float *out);
+/// Keys/values are paged: position p is at blocks[p / block_size] + (p % block_size) * stride + offset.
+/// scores[p] = q . key(p), p < count, dim elements each.
+void nk_attn_scores_scalar(const float *q, const float *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *scores);
+void nk_attn_scores_avx2(const float *q, const float *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *scores);
+void nk_attn_scores_avx512(const float *q, const float *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *scores);
+/// out[d] = sum_p weights[p] * value(p)[d]; acc: scratch of 64 * dim floats.
+void nk_attn_mix_scalar(const float *weights, const float *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *acc, float *out);
+void nk_attn_mix_avx2(const float *weights, const float *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *acc, float *out);
+void nk_attn_mix_avx512(const float *weights, const float *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *acc, float *out);
 /// In place: x = fp16(softmax(x * scale)) over count scores (ggml_v_expf, blocked double sum).
 void nk_attn_softmax_scalar(float *x, int64_t count, float scale);
 void nk_attn_softmax_avx512(float *x, int64_t count, float scale);

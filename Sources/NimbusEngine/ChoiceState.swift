@@ -1,0 +1,77 @@
+import NimbusModels
+import NimbusTokenizers
+
+/// One choice of a request as it decodes: its sampler (and random stream), the tokens it has
+/// seen, the detokenizer and stop-string matcher that decide what text is safe to send.
+///
+/// Lives on the engine thread; `accept` is called once per sampled position.
+struct ChoiceState {
+    let index: Int
+    private var sampler: Sampler
+    private var history: TokenHistory
+    private var detokenizer: StreamingDetokenizer
+    private var stops: StopSequenceMatcher
+    private let maxTokens: Int
+    private let ignoreEOS: Bool
+    private let wantsLogprobs: Bool
+    private let endOfGeneration: Set<Int>
+    /// Tokens generated so far.
+    private(set) var generated = 0
+
+    init(index: Int, request: GenerationRequest, tokenizer: any Tokenizer, vocabularySize: Int) {
+        self.index = index
+        var sampling = request.sampling
+        // Choices of a seeded request must differ from one another yet stay reproducible.
+        if let seed = sampling.seed { sampling.seed = seed &+ UInt64(index) }
+        sampler = Sampler(parameters: sampling, vocabularySize: vocabularySize)
+        history = TokenHistory(prompt: request.prompt)
+        detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
+        stops = StopSequenceMatcher(stops: request.stop)
+        maxTokens = request.maxTokens
+        ignoreEOS = request.ignoreEOS
+        wantsLogprobs = sampling.logprobs != nil
+        endOfGeneration = tokenizer.endOfGenerationTokenIDs
+    }
+
+    enum Outcome {
+        /// Feed `token` back and continue.
+        case next(Int)
+        case finished(StopReason)
+    }
+
+    /// Samples from the logits of the choice's last position, emits the token's event (and the
+    /// final ones if the choice ends), and says what happens next.
+    /// - Parameter atContextEnd: the sequence cannot grow further.
+    mutating func accept(logits: UnsafeMutableBufferPointer<Float>, atContextEnd: Bool, tokenizer: any Tokenizer,
+                         emit: (GenerationEvent) -> Void) -> Outcome {
+        let sampled = sampler.sample(logits: logits, history: history)
+        generated += 1
+        history.append(sampled.id)
+        let isEnd = endOfGeneration.contains(sampled.id) && !ignoreEOS
+        let piece = isEnd ? "" : detokenizer.append(sampled.id)
+        let (text, stopped) = stops.append(piece)
+        emit(.token(choice: index, text: text, token: describe(sampled, tokenizer: tokenizer)))
+        let reason: StopReason? = isEnd || stopped ? .stop : (generated >= maxTokens || atContextEnd ? .length : nil)
+        guard let reason else { return .next(sampled.id) }
+        let rest = stops.append(detokenizer.flush()).emit + stops.flush()
+        if !rest.isEmpty { emit(.text(choice: index, text: rest)) }
+        emit(.finished(choice: index, reason: reason, completionTokens: generated))
+        return .finished(reason)
+    }
+
+    /// The token as the API reports it; its text and bytes are only looked up when the request
+    /// asked for logprobs (the per-token path stays lean otherwise).
+    private func describe(_ sampled: SampledToken, tokenizer: any Tokenizer) -> GeneratedToken {
+        guard wantsLogprobs else {
+            return GeneratedToken(id: sampled.id, text: "", bytes: [], logprob: sampled.logprob, topLogprobs: [])
+        }
+        func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+        let bytes = tokenizer.tokenBytes(sampled.id)
+        return GeneratedToken(
+            id: sampled.id, text: text(bytes), bytes: bytes, logprob: sampled.logprob,
+            topLogprobs: sampled.topLogprobs.map { alt in
+                let b = tokenizer.tokenBytes(alt.id)
+                return .init(id: alt.id, text: text(b), bytes: b, logprob: alt.logprob)
+            })
+    }
+}

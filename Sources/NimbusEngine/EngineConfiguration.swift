@@ -1,0 +1,57 @@
+import NimbusScheduler
+
+/// How the engine batches and how much KV memory it keeps (from NIM_* settings).
+public struct EngineConfiguration: Sendable, Equatable {
+    /// Most sequences computed together in one step (NIM_MAX_NUM_SEQS / NIM_MAX_BATCH_SIZE).
+    public var maxSequences = 16
+    /// Most tokens computed in one step, prompt chunks and decodes together (NIM_MAX_NUM_BATCHED_TOKENS).
+    public var maxBatchedTokens = 256
+    /// Split long prompts over steps so running streams never stall (NIM_ENABLE_CHUNKED_PREFILL).
+    public var chunkedPrefill = true
+    /// NIM_SCHEDULING_POLICY.
+    public var policy: SchedulingPolicy = .fcfs
+    /// Reuse the KV of full prompt blocks across requests (NIM_ENABLE_KV_CACHE_REUSE).
+    public var prefixCaching = true
+    /// Most requests waiting to start; beyond it `submit` refuses (NIM_MAX_QUEUE_SIZE).
+    public var maxQueuedRequests = 256
+    /// Tokens per KV block.
+    public var blockSize = 16
+    /// KV pool size in bytes (NIM_KV_CACHE_SIZE); when nil, `kvCacheMemoryFraction` of the
+    /// memory available at start-up.
+    public var kvCacheBytes: Int?
+    /// NIM_KV_CACHE_FREE_MEM_FRACTION.
+    public var kvCacheMemoryFraction = 0.1
+
+    public init() {}
+
+    /// The scheduler's view, for a pool of `blockCount` blocks.
+    func scheduler(blockCount: Int) -> SchedulerConfiguration {
+        SchedulerConfiguration(maxRunningSequences: maxSequences, maxBatchedTokens: maxBatchedTokens,
+                               chunkedPrefill: chunkedPrefill, policy: policy, blockSize: blockSize,
+                               blockCount: blockCount, prefixCaching: prefixCaching)
+    }
+}
+
+/// What the engine is doing now, for metrics and the status page.
+public struct EngineStatistics: Sendable, Equatable {
+    /// Requests accepted but not yet started.
+    public var waitingRequests = 0
+    /// Sequences (choices) being computed.
+    public var runningSequences = 0
+    public var usedBlocks = 0
+    public var totalBlocks = 0
+    public var blockSize = 0
+    /// Prompt tokens that came from the prefix cache (or a sibling choice) since start.
+    public var prefixHitTokens = 0
+    /// Prompt tokens computed since start.
+    public var promptTokensComputed = 0
+    /// Tokens generated since start.
+    public var generatedTokens = 0
+    public var preemptions = 0
+    /// Steps run since start, and tokens in the last one.
+    public var steps = 0
+    public var lastStepTokens = 0
+
+    /// Fraction of KV blocks held by sequences.
+    public var kvCacheUsage: Double { totalBlocks == 0 ? 0 : Double(usedBlocks) / Double(totalBlocks) }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import Synchronization
+
+/// An accepted request and where its events go.
+final class Job: Sendable {
+    let request: GenerationRequest
+    let continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation
+    private let cancelled = Atomic<Bool>(false)
+
+    init(request: GenerationRequest, continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation) {
+        self.request = request
+        self.continuation = continuation
+    }
+
+    var isCancelled: Bool { cancelled.load(ordering: .relaxed) }
+    func cancel() { cancelled.store(true, ordering: .relaxed) }
+}
+
+/// The hand-off between request handlers and the engine thread, and the bound on waiting work.
+///
+/// Handlers `push`; the engine thread `take`s everything new at the start of each step and
+/// blocks (the thread, never a task) only while it has nothing at all to do. A request counts as
+/// waiting from `push` until the engine first schedules it (`started`), and `push` refuses once
+/// `limit` requests wait, so memory never grows without bound.
+final class RequestInbox: Sendable {
+    private struct State {
+        var jobs: [Job] = []
+        var waiting = 0
+        var closed = false
+        var stopped = false
+        var stopWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+    private let state = Mutex(State())
+    // Parks the engine thread; `state` changes that must wake it happen with it held.
+    private let condition = NSCondition()
+    let limit: Int
+
+    init(limit: Int) { self.limit = max(1, limit) }
+
+    /// Requests accepted and not yet started.
+    var waiting: Int { state.withLock { $0.waiting } }
+
+    func push(_ job: Job) throws(EngineError) {
+        condition.lock()
+        defer { condition.unlock() }
+        let refusal: EngineError? = state.withLock { s in
+            if s.closed { return .shuttingDown }
+            if s.waiting >= limit { return .queueFull(limit: limit) }
+            s.jobs.append(job)
+            s.waiting += 1
+            return nil
+        }
+        if let refusal { throw refusal }
+        condition.signal()
+    }
+
+    /// A request left the waiting count: it started, or ended before starting.
+    func started(count: Int = 1) {
+        state.withLock { $0.waiting -= count }
+    }
+
+    /// New jobs; when `idle`, blocks until there are some. Nil once closed with nothing left.
+    func take(idle: Bool) -> [Job]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            let result: [Job]?? = state.withLock { s in
+                if !s.jobs.isEmpty {
+                    defer { s.jobs = [] }
+                    return .some(s.jobs)
+                }
+                if !idle { return .some([]) }
+                return s.closed ? .some(nil) : nil
+            }
+            if let result { return result }
+            condition.wait()
+        }
+    }
+
+    /// Wakes the engine thread if it is parked (a cancellation may need its attention).
+    func wake() {
+        condition.lock()
+        condition.signal()
+        condition.unlock()
+    }
+
+    func close() {
+        condition.lock()
+        state.withLock { $0.closed = true }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func markStopped() {
+        let waiters = state.withLock { s in
+            s.stopped = true
+            defer { s.stopWaiters = [] }
+            return s.stopWaiters
+        }
+        for w in waiters { w.resume() }
+    }
+
+    func waitUntilStopped() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { s in
+                if s.stopped { return true }
+                s.stopWaiters.append(c)
+                return false
+            }
+            if resumeNow { c.resume() }
+        }
+    }
+}

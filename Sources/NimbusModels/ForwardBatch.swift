@@ -1,0 +1,38 @@
+/// The work of one engine step for a model: for each sequence, a run of consecutive tokens to
+/// compute after the positions already in its KV blocks.
+///
+/// Every row is computed on its own (matmul outputs, norms and attention never mix rows), so a
+/// sequence's results do not depend on what else is in the batch. The one choice llama.cpp makes
+/// by batch size, the attention reduction order, is made here per position instead: see
+/// `batchedOrderBelow`.
+public struct ForwardBatch: Sendable {
+    public struct Sequence: Sendable {
+        /// Tokens at positions `start ..< start + tokens.count`.
+        public var tokens: [Int]
+        public var start: Int
+        /// KV blocks of the sequence, covering at least `start + tokens.count` positions.
+        public var blockTable: [Int]
+        /// Positions below this attend in llama.cpp's multi-token (tinyBLAS) order, the others in
+        /// its single-token (vec_dot) order. The engine passes the prompt length, so prompt
+        /// tokens keep prompt numerics and generated ones decode numerics however they are
+        /// batched or recomputed.
+        public var batchedOrderBelow: Int
+        /// Write the logits of this sequence's last token.
+        public var wantsLogits: Bool
+
+        public init(tokens: [Int], start: Int, blockTable: [Int], batchedOrderBelow: Int, wantsLogits: Bool) {
+            self.tokens = tokens
+            self.start = start
+            self.blockTable = blockTable
+            self.batchedOrderBelow = batchedOrderBelow
+            self.wantsLogits = wantsLogits
+        }
+    }
+
+    public var sequences: [Sequence]
+
+    public init(sequences: [Sequence] = []) { self.sequences = sequences }
+
+    public var rowCount: Int { sequences.reduce(0) { $0 + $1.tokens.count } }
+    public var logitCount: Int { sequences.reduce(0) { $0 + ($1.wantsLogits ? 1 : 0) } }
+}

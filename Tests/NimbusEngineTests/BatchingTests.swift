@@ -1,0 +1,205 @@
+import Foundation
+import Synchronization
+import Logging
+import NimbusEngine
+import NimbusModels
+import NimbusTestSupport
+import Testing
+
+/// Continuous batching on the real model: a request's tokens do not depend on what else runs
+/// with it (other requests, how its prompt is chunked, preemption, prefix reuse), and the
+/// engine's limits hold.
+@Suite(.serialized, .enabled(if: TestModel.shouldRun))
+struct BatchingTests {
+    static let loaded: LoadedModel? = try? ModelLoader.load(path: TestModel.path, threads: 2, maxBatch: 1024)
+
+    func engine(context: Int = 1024, _ configure: (inout EngineConfiguration) -> Void = { _ in }) throws -> Engine {
+        let loaded = try #require(Self.loaded)
+        var configuration = EngineConfiguration()
+        configuration.kvCacheBytes = 64 << 20
+        configure(&configuration)
+        return try Engine(model: loaded, contextLength: context, configuration: configuration, logger: Logger(label: "test"))
+    }
+
+    func run(_ engine: Engine, _ body: (Engine) async throws -> Void) async throws {
+        let runner = Task { try await engine.run() }
+        defer { runner.cancel() }
+        try await body(engine)
+    }
+
+    /// Every choice's token ids.
+    func tokens(_ stream: AsyncThrowingStream<GenerationEvent, any Error>, choices: Int = 1) async throws -> [[Int]] {
+        var out = Array(repeating: [Int](), count: choices)
+        for try await event in stream {
+            if case .token(let c, _, let token) = event { out[c].append(token.id) }
+        }
+        return out
+    }
+
+    func prompt(_ text: String) throws -> [Int] {
+        try #require(Self.loaded).tokenizer.encode(text, addSpecial: false, parseSpecial: false)
+    }
+
+    /// A long prompt, so that it is chunked differently alone (budget 128) and in a crowd.
+    func longPrompt() throws -> [Int] {
+        let text = (1...30).map { "Item \($0): the quick brown fox number \($0 * 7) jumps over the lazy dog." }.joined(separator: " ")
+        return try prompt(text + " Summary:")
+    }
+
+    let greedy = SamplingParameters.greedy
+    let seeded = SamplingParameters(temperature: 0.9, topP: 0.95, seed: 1234)
+
+    func targets() throws -> [GenerationRequest] {
+        [GenerationRequest(prompt: try longPrompt(), maxTokens: 40, sampling: greedy, ignoreEOS: true),
+         GenerationRequest(prompt: try prompt("Once upon a time"), maxTokens: 40, sampling: seeded, ignoreEOS: true, choices: 2)]
+    }
+
+    /// 16 other requests of varied lengths and sampling, all different prompts.
+    func crowd() throws -> [GenerationRequest] {
+        try (0..<16).map { i in
+            let p = try prompt("Request \(i): " + String(repeating: "tell me about the number \(i * 13). ", count: 1 + i % 5))
+            let sampling = i % 2 == 0 ? greedy : SamplingParameters(temperature: 1.1, seed: UInt64(i))
+            return GenerationRequest(prompt: p, maxTokens: 20 + 3 * i, sampling: sampling, ignoreEOS: true)
+        }
+    }
+
+    /// The targets run one after the other on an engine of their own (computed once per run).
+    func alone() async throws -> [[[Int]]] {
+        if let cached = Self.reference.withLock({ $0 }) { return cached }
+        var results: [[[Int]]] = []
+        try await run(try engine { $0.maxBatchedTokens = 128 }) { engine in
+            for t in try targets() { results.append(try await tokens(engine.submit(t), choices: t.choices)) }
+        }
+        Self.reference.withLock { $0 = results }
+        return results
+    }
+
+    static let reference = Mutex<[[[Int]]]?>(nil)
+
+    func together(_ engine: Engine) async throws -> [[[Int]]] {
+        let targets = try targets(), others = try crowd()
+        return try await withThrowingTaskGroup(of: (Int, [[Int]]).self) { group in
+            // Interleave: some of the crowd start before the targets, some after.
+            for (i, r) in others.enumerated() where i < 8 {
+                let s = try engine.submit(r)
+                group.addTask { (-1, try await tokens(s)) }
+            }
+            for (i, t) in targets.enumerated() {
+                let s = try engine.submit(t)
+                group.addTask { (i, try await tokens(s, choices: t.choices)) }
+            }
+            for (i, r) in others.enumerated() where i >= 8 {
+                let s = try engine.submit(r)
+                group.addTask { (-1, try await tokens(s)) }
+            }
+            var results = Array(repeating: [[Int]](), count: targets.count)
+            for try await (i, t) in group where i >= 0 { results[i] = t }
+            return results
+        }
+    }
+
+    @Test func outputDoesNotDependOnTheBatch() async throws {
+        let reference = try await alone()
+        #expect(reference[0][0].count == 40)
+        #expect(reference[1][0] != reference[1][1])
+        try await run(try engine()) { engine in
+            let crowded = try await together(engine)
+            #expect(crowded == reference)
+            #expect(engine.statistics.steps > 0)
+        }
+    }
+
+    @Test func preemptionAndRecomputeKeepTheTokens() async throws {
+        let reference = try await alone()
+        // About 40 blocks of 16 tokens for 18 requests needing ~6-17 blocks each: the pool runs
+        // dry and sequences are preempted and recomputed.
+        let tight = try engine(context: 640) {
+            $0.kvCacheBytes = 40 * 16 * (Self.loaded?.model.kvBytesPerToken ?? 0)
+            $0.maxBatchedTokens = 128
+        }
+        try await run(tight) { engine in
+            let crowded = try await together(engine)
+            #expect(engine.statistics.preemptions > 0)
+            #expect(crowded == reference)
+        }
+    }
+
+    @Test func prefixReuseKeepsTheTokensAndSkipsWork() async throws {
+        let reference = try await alone()
+        try await run(try engine { $0.maxBatchedTokens = 128 }) { engine in
+            let first = try await tokens(engine.submit(try targets()[0]))
+            let computedOnce = engine.statistics.promptTokensComputed
+            let second = try await tokens(engine.submit(try targets()[0]))
+            let hits = engine.statistics.prefixHitTokens
+            #expect(first == reference[0] && second == reference[0])
+            let promptLength = try longPrompt().count
+            #expect(hits == (promptLength - 1) / 16 * 16)
+            #expect(engine.statistics.promptTokensComputed - computedOnce == promptLength - hits)
+        }
+    }
+
+    @Test func withoutChunkingOrReuseTheTokensAreTheSame() async throws {
+        let reference = try await alone()
+        let plain = try engine {
+            $0.chunkedPrefill = false
+            $0.prefixCaching = false
+        }
+        try await run(plain) { engine in
+            let crowded = try await together(engine)
+            #expect(crowded == reference)
+        }
+    }
+
+    @Test func fullQueueRefusesWithoutLosingAcceptedWork() async throws {
+        let e = try engine {
+            $0.maxSequences = 1
+            $0.maxQueuedRequests = 2
+        }
+        try await run(e) { engine in
+            let long = GenerationRequest(prompt: try prompt("Count:"), maxTokens: 200, ignoreEOS: true)
+            let running = try engine.submit(long)
+            for _ in 0..<500 where engine.statistics.runningSequences == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            let queued = try (0..<2).map { _ in try engine.submit(GenerationRequest(prompt: try prompt("Hi"), maxTokens: 2)) }
+            #expect(engine.waitingRequests == 2)
+            #expect(throws: EngineError.queueFull(limit: 2)) {
+                try engine.submit(GenerationRequest(prompt: [1, 2], maxTokens: 2))
+            }
+            let first = try await tokens(running)
+            #expect(first[0].count == 200)
+            for q in queued {
+                let t = try await tokens(q)
+                #expect(t[0].count >= 1)
+            }
+        }
+    }
+
+    @Test func priorityPolicyRunsUrgentRequestsFirst() async throws {
+        let e = try engine {
+            $0.maxSequences = 1
+            $0.policy = .priority
+        }
+        try await run(e) { engine in
+            let blocker = try engine.submit(GenerationRequest(prompt: try prompt("Wait:"), maxTokens: 30, ignoreEOS: true))
+            for _ in 0..<500 where engine.statistics.runningSequences == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            let order = OrderLog()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (name, priority) in [("low", 10), ("urgent", -5), ("normal", 0)] {
+                    let s = try engine.submit(GenerationRequest(prompt: try prompt(name), maxTokens: 1, priority: priority))
+                    group.addTask {
+                        _ = try await tokens(s)
+                        order.append(name)
+                    }
+                }
+                _ = try await tokens(blocker)
+                try await group.waitForAll()
+            }
+            #expect(order.names == ["urgent", "normal", "low"])
+        }
+    }
+}
+
+final class OrderLog: Sendable {
+    private let lock = Mutex<[String]>([])
+    func append(_ name: String) { lock.withLock { $0.append(name) } }
+    var names: [String] { lock.withLock { $0 } }
+}
