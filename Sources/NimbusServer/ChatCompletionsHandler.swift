@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 import NimbusAPI
 import NimbusEngine
 import NimbusModels
@@ -7,7 +8,7 @@ import NimbusModels
 struct ChatCompletionsHandler {
     let host: ModelHost
 
-    func respond(to chat: ChatCompletionRequest) async throws -> Response {
+    func respond(to chat: ChatCompletionRequest, connection: (any Channel)? = nil) async throws -> Response {
         let engine = try host.engine(for: chat.model)
         let loaded = engine.model
         let prompt: [Int]
@@ -30,7 +31,7 @@ struct ChatCompletionsHandler {
             return streamResponse(events, promptTokens: prompt.count, choices: chat.n, logprobs: wantLogprobs,
                                   includeUsage: chat.includeUsage)
         }
-        let result = try await GenerationResult.collect(events, choices: chat.n)
+        let result = try await GenerationResult.collect(events, connection: connection, choices: chat.n)
         let body = ChatCompletion(
             model: host.servedName,
             choices: result.choices.enumerated().map { index, choice in

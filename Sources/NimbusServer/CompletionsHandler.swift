@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 import NimbusAPI
 import NimbusEngine
 import NimbusModels
@@ -16,7 +17,7 @@ struct CompletionsHandler {
         var request: GenerationRequest
     }
 
-    func respond(to completion: CompletionRequest) async throws -> Response {
+    func respond(to completion: CompletionRequest, connection: (any Channel)? = nil) async throws -> Response {
         let engine = try host.engine(for: completion.model)
         if completion.echo, completion.logprobs != nil {
             throw APIError.invalidRequest("echo together with logprobs is not supported", param: "echo")
@@ -56,7 +57,7 @@ struct CompletionsHandler {
         var completionTokens = 0
         for (p, item) in prepared.enumerated() {
             let events = try GenerationPlan.submit(item.request, to: engine)
-            let result = try await GenerationResult.collect(events, choices: n)
+            let result = try await GenerationResult.collect(events, connection: connection, choices: n)
             completionTokens += result.completionTokens
             for (i, choice) in result.choices.enumerated() {
                 choices.append(Completion.Choice(

@@ -1,5 +1,6 @@
 import NimbusAPI
 import NimbusEngine
+import NIOCore
 
 /// A whole (non-streaming) generation: each choice's text, tokens and stop reason.
 struct GenerationResult {
@@ -12,8 +13,16 @@ struct GenerationResult {
     var choices: [Choice]
     var completionTokens = 0
 
-    /// Drains `events` into `choices` choices.
-    static func collect(_ events: AsyncThrowingStream<GenerationEvent, any Error>, choices count: Int) async throws -> GenerationResult {
+    /// Drains `events` into `choices` choices; if `connection` closes first (the client went
+    /// away), the request is cancelled and its KV blocks freed instead of finishing unseen.
+    static func collect(_ events: AsyncThrowingStream<GenerationEvent, any Error>, connection: (any Channel)?,
+                        choices count: Int) async throws -> GenerationResult {
+        try await ClientConnection.cancellingOnClose(connection) {
+            try await collect(events, choices: count)
+        }
+    }
+
+    private static func collect(_ events: AsyncThrowingStream<GenerationEvent, any Error>, choices count: Int) async throws -> GenerationResult {
         var result = GenerationResult(choices: Array(repeating: Choice(), count: count))
         do {
             for try await event in events {
@@ -31,6 +40,8 @@ struct GenerationResult {
         } catch let error as EngineError {
             throw APIError.serverError(error.description)
         }
+        // A cancelled iteration ends early without an error; the answer would be incomplete.
+        try Task.checkCancellation()
         return result
     }
 }

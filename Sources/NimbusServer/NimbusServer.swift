@@ -23,12 +23,13 @@ public enum NimbusServer {
             servedName: c.servedModelName,
             limits: RequestLimits(maxModelLength: c.maxModelLength, maxInputLength: c.maxInputLength,
                                   maxOutputLength: c.maxOutputLength))
-        let router = Router()
+        let router = Router(context: NimbusRequestContext.self)
         router.add(middleware: AccessLogMiddleware(logger: logger))
         router.add(middleware: APIErrorMiddleware(logger: logger))
         addRoutes(to: router, host: host)
         var app = Application(
             router: router,
+            server: .http1(additionalChannelHandlers: [ClientDisconnectHandler()]),
             configuration: .init(address: .hostname(c.host, port: c.port), serverName: "nimbus"),
             logger: logger
         )
@@ -37,7 +38,7 @@ public enum NimbusServer {
         return app
     }
 
-    static func addRoutes(to router: Router<BasicRequestContext>, host: ModelHost) {
+    static func addRoutes(to router: Router<NimbusRequestContext>, host: ModelHost) {
         router.get("/v1/health/live") { _, _ in
             try JSONResponse(HealthResponse.live)
         }
@@ -53,15 +54,19 @@ public enum NimbusServer {
             }
             return try JSONResponse(ModelList(data: cards))
         }
+        router.get("/v1/status") { _, _ in
+            guard let engine = host.engine else { throw APIError.serviceUnavailable("the model is not loaded yet") }
+            return try JSONResponse(EngineStatus(servedName: host.servedName, engine: engine))
+        }
         router.post("/v1/chat/completions") { request, context in
             let body = try await RequestBody.read(request, context: context)
             let chat = try ChatCompletionRequest.parse(body)
-            return try await ChatCompletionsHandler(host: host).respond(to: chat)
+            return try await ChatCompletionsHandler(host: host).respond(to: chat, connection: context.channel)
         }
         router.post("/v1/completions") { request, context in
             let body = try await RequestBody.read(request, context: context)
             let completion = try CompletionRequest.parse(body)
-            return try await CompletionsHandler(host: host).respond(to: completion)
+            return try await CompletionsHandler(host: host).respond(to: completion, connection: context.channel)
         }
     }
 }

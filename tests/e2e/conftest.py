@@ -22,20 +22,21 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server():
+def start_server(log_name, **extra_env):
+    """Starts `nimbus serve` on a free port with NIM_* overrides; returns (process, base URL, log)."""
     binary = os.environ.get("NIMBUS_BIN", ".build/release/nimbus")
     model = os.environ.get("NIMBUS_MODEL_PATH")
     assert model and os.path.exists(model), "NIMBUS_MODEL_PATH must point at the GGUF model (make test sets it)"
     port = free_port()
     env = dict(os.environ, NIM_SERVER_PORT=str(port), NIM_MODEL_NAME=model,
                NIM_SERVED_MODEL_NAME=SERVED_NAME, NIM_MAX_MODEL_LEN="2048", NIM_LOG_LEVEL="INFO")
-    log = open("e2e-server.log", "w")
+    env.update(extra_env)
+    log = open(log_name, "w")
     proc = subprocess.Popen([binary, "serve", "--host", "127.0.0.1"], env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     while time.time() < deadline:
-        assert proc.poll() is None, f"nimbus exited early with {proc.returncode}; see e2e-server.log"
+        assert proc.poll() is None, f"nimbus exited early with {proc.returncode}; see {log_name}"
         try:
             if requests.get(base + "/v1/health/ready", timeout=1).status_code == 200:
                 break
@@ -45,13 +46,23 @@ def server():
     else:
         proc.kill()
         pytest.fail("nimbus did not become ready within 120 s")
-    yield base
+    return proc, base, log
+
+
+def stop_server(proc, log):
     proc.terminate()
     try:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+@pytest.fixture(scope="session")
+def server():
+    proc, base, log = start_server("e2e-server.log")
+    yield base
+    stop_server(proc, log)
 
 
 @pytest.fixture(scope="session")

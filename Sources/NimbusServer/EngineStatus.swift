@@ -1,0 +1,55 @@
+import NimbusEngine
+
+/// GET /v1/status: what the engine is doing now, as JSON (for operators, the status page and
+/// tests; Prometheus metrics carry the same numbers).
+struct EngineStatus: Encodable {
+    struct KVCache: Encodable {
+        let usedBlocks: Int
+        let totalBlocks: Int
+        let blockSize: Int
+        let usage: Double
+
+        enum CodingKeys: String, CodingKey {
+            case usedBlocks = "used_blocks", totalBlocks = "total_blocks", blockSize = "block_size", usage
+        }
+    }
+
+    let model: String
+    let kernels: String
+    let waitingRequests: Int
+    let runningSequences: Int
+    let kvCache: KVCache
+    let prefixCacheHitTokens: Int
+    let promptTokensComputed: Int
+    let generatedTokens: Int
+    let preemptions: Int
+    let steps: Int
+    let lastStepTokens: Int
+    let maxSequences: Int
+    let maxBatchedTokens: Int
+
+    enum CodingKeys: String, CodingKey {
+        case model, kernels
+        case waitingRequests = "waiting_requests", runningSequences = "running_sequences", kvCache = "kv_cache"
+        case prefixCacheHitTokens = "prefix_cache_hit_tokens", promptTokensComputed = "prompt_tokens_computed"
+        case generatedTokens = "generated_tokens", preemptions, steps, lastStepTokens = "last_step_tokens"
+        case maxSequences = "max_sequences", maxBatchedTokens = "max_batched_tokens"
+    }
+
+    init(servedName: String, engine: Engine) {
+        let s = engine.statistics
+        model = servedName
+        kernels = engine.model.kernelPath
+        waitingRequests = s.waitingRequests
+        runningSequences = s.runningSequences
+        kvCache = KVCache(usedBlocks: s.usedBlocks, totalBlocks: s.totalBlocks, blockSize: s.blockSize, usage: s.kvCacheUsage)
+        prefixCacheHitTokens = s.prefixHitTokens
+        promptTokensComputed = s.promptTokensComputed
+        generatedTokens = s.generatedTokens
+        preemptions = s.preemptions
+        steps = s.steps
+        lastStepTokens = s.lastStepTokens
+        maxSequences = engine.configuration.maxSequences
+        maxBatchedTokens = engine.configuration.maxBatchedTokens
+    }
+}
