@@ -49,6 +49,8 @@ void nk_axpy_f16_avx2(uint16_t *y, const uint16_t *x, float v, int64_t n);
 /// fp32 -> fp16 (round to nearest even) and back, F16C.
 void nk_f32_to_f16_avx2(const float *x, uint16_t *y, int64_t n);
 void nk_f16_to_f32_avx2(const uint16_t *x, float *y, int64_t n);
+/// y[i] = fp32(fp16(x[i])), round to nearest even (x and y may alias).
+void nk_round_f16_avx2(const float *x, float *y, int64_t n);
 
 // ---------------------------------------------------------------------------------------------
 // Attention and activation steps in llama.cpp's AVX-512 CPU order (see attention.c). Inputs are
