@@ -5,6 +5,8 @@ PYTHON ?= python3
 SWIFT_BUILD_FLAGS ?= -c release
 BIN := .build/release/nimbus
 MODEL := $(NIM_CACHE_PATH)/models/SmolLM2-135M-Instruct.Q4_1.gguf
+# The embedder (a Hugging Face checkpoint folder) the embedding tests and benchmark use.
+EMBED_MODEL := $(NIM_CACHE_PATH)/models/all-MiniLM-L6-v2
 export NIM_CACHE_PATH
 
 .PHONY: serve test build model python-deps unit-test e2e-test e2e-run bench fixtures clean
@@ -15,22 +17,25 @@ serve: model build
 build:
 	swift build $(SWIFT_BUILD_FLAGS) --product nimbus
 
-model: $(MODEL)
+model: $(MODEL) $(EMBED_MODEL)/model.safetensors
 
 $(MODEL):
 	$(PYTHON) scripts/fetch_model.py --cache $(NIM_CACHE_PATH)
+
+$(EMBED_MODEL)/model.safetensors:
+	$(PYTHON) scripts/fetch_model.py all-minilm-l6-v2 --cache $(NIM_CACHE_PATH)
 
 python-deps:
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 
 # Unit and integration tests run on the release build: the engine tests run a real model.
 unit-test: model
-	NIMBUS_MODEL_PATH=$(MODEL) NIMBUS_REQUIRE_MODELS=1 swift test $(SWIFT_BUILD_FLAGS)
+	NIMBUS_MODEL_PATH=$(MODEL) NIMBUS_EMBEDDING_MODEL_PATH=$(EMBED_MODEL) NIMBUS_REQUIRE_MODELS=1 swift test $(SWIFT_BUILD_FLAGS)
 
 e2e-test: model build python-deps e2e-run
 
 e2e-run:
-	NIMBUS_BIN=$(BIN) NIMBUS_MODEL_PATH=$(MODEL) $(PYTHON) -m pytest -q tests/e2e
+	NIMBUS_BIN=$(BIN) NIMBUS_MODEL_PATH=$(MODEL) NIMBUS_EMBEDDING_MODEL_PATH=$(EMBED_MODEL) $(PYTHON) -m pytest -q tests/e2e
 
 # `swift test` also builds the nimbus executable (with testing enabled), so the end-to-end tests
 # drive that binary instead of paying for a second release build of every dependency.
