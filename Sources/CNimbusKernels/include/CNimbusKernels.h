@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nk_sgemm.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
