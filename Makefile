@@ -9,7 +9,7 @@ MODEL := $(NIM_CACHE_PATH)/models/SmolLM2-135M-Instruct.Q4_1.gguf
 EMBED_MODEL := $(NIM_CACHE_PATH)/models/all-MiniLM-L6-v2
 export NIM_CACHE_PATH
 
-.PHONY: serve test build model python-deps unit-test e2e-test e2e-run bench fixtures clean
+.PHONY: serve test build model python-deps unit-test e2e-test e2e-run bench bench-embeddings fixtures clean
 
 serve: model build
 	$(BIN) serve --model $(MODEL)
@@ -46,6 +46,12 @@ test: python-deps unit-test
 bench: model build
 	$(BIN) bench-engine --model $(MODEL)
 	-$(PYTHON) scripts/bench_llama_cpp.py $(MODEL)
+
+# Embedding sentences/s for batches of 1, 8 and 32 short sentences: Nimbus, then
+# sentence-transformers on PyTorch CPU when it is installed.
+bench-embeddings: model build
+	$(BIN) bench-embeddings --model $(EMBED_MODEL)
+	-$(PYTHON) scripts/bench_sentence_transformers.py $(EMBED_MODEL)
 
 # Regenerates the committed reference fixtures (needs llama-cpp-python, gguf, jinja2).
 fixtures: model

@@ -18,6 +18,12 @@ public struct InputTooLong: Error, Equatable, CustomStringConvertible {
     /// Tokens the input has, special tokens included.
     public let tokens: Int
     public let maxLength: Int
+
+    public init(tokens: Int, maxLength: Int) {
+        self.tokens = tokens
+        self.maxLength = maxLength
+    }
+
     public var description: String { "the input has \(tokens) tokens, more than the model's maximum of \(maxLength)" }
 }
 
@@ -67,19 +73,28 @@ public struct LoadedEncoder: Sendable {
     public func pair(query: [Int], passage: [Int], truncation: Truncation) throws(InputTooLong) -> EncoderSequence {
         let specials = tokenizer.template.addedCount(pair: true)
         let room = maxLength - specials
-        var q = query[...], p = passage[...]
+        var q = query, p = passage
         if q.count + p.count > room {
             guard truncation != .none else { throw InputTooLong(tokens: q.count + p.count + specials, maxLength: maxLength) }
-            while q.count + p.count > room {
-                if p.count >= q.count {
-                    p = truncation == .end ? p.dropLast() : p.dropFirst()
-                } else {
-                    q = truncation == .end ? q.dropLast() : q.dropFirst()
-                }
-            }
+            let (keepQ, keepP) = Self.longestFirst(q.count, p.count, room: room)
+            q = truncation == .end ? Array(q.prefix(keepQ)) : Array(q.suffix(keepQ))
+            p = truncation == .end ? Array(p.prefix(keepP)) : Array(p.suffix(keepP))
         }
-        let (all, types) = tokenizer.template.apply(Array(q), Array(p))
+        let (all, types) = tokenizer.template.apply(q, p)
         return EncoderSequence(ids: all, typeIDs: types)
+    }
+
+    /// Lengths both parts keep under `tokenizers`' LongestFirst strategy: the shorter part stays
+    /// whole if the longer can absorb the cut, else both get half the room (the second the odd token).
+    static func longestFirst(_ n1: Int, _ n2: Int, room: Int) -> (Int, Int) {
+        let swapped = n1 > n2
+        var short = min(n1, n2), long = max(n1, n2)
+        long = short > room ? short : max(short, room - short)
+        if short + long > room {
+            short = room / 2
+            long = short + room % 2
+        }
+        return swapped ? (long, short) : (short, long)
     }
 
     static func fit(_ content: [Int], room: Int, truncation: Truncation, specials: Int) throws(InputTooLong) -> [Int] {
