@@ -9,6 +9,11 @@ public struct BatchPlanner<ID: Hashable & Sendable>: Sendable {
     public struct Slice: Equatable, Sendable {
         public let request: ID
         public let range: Range<Int>
+
+        public init(request: ID, range: Range<Int>) {
+            self.request = request
+            self.range = range
+        }
     }
 
     private struct Pending {

@@ -119,7 +119,9 @@ final class EncoderRequest: Sendable {
         var outputs: [[Float]]
         var remaining: Int
         var continuation: CheckedContinuation<[[Float]], any Error>?
-        var finished = false
+        /// Set once; kept until a continuation is attached when it comes first (a task cancelled
+        /// before it queued its request).
+        var result: Result<[[Float]], any Error>?
     }
     private let state: Mutex<State>
 
@@ -129,7 +131,11 @@ final class EncoderRequest: Sendable {
     }
 
     func attach(_ continuation: CheckedContinuation<[[Float]], any Error>) {
-        state.withLock { $0.continuation = continuation }
+        let early: Result<[[Float]], any Error>? = state.withLock { s in
+            if s.result == nil { s.continuation = continuation }
+            return s.result
+        }
+        if let early { continuation.resume(with: early) }
     }
 
     /// Stores outputs for `range`; resumes the caller once every sequence has one.
@@ -145,8 +151,8 @@ final class EncoderRequest: Sendable {
     /// Resumes the caller once (later calls are ignored).
     func finish(_ result: Result<[[Float]], any Error>) {
         let continuation: CheckedContinuation<[[Float]], any Error>? = state.withLock { s in
-            guard !s.finished else { return nil }
-            s.finished = true
+            guard s.result == nil else { return nil }
+            s.result = result
             defer { s.continuation = nil }
             return s.continuation
         }

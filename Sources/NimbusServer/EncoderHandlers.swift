@@ -27,7 +27,7 @@ struct EncoderHandlers {
             }
         }
         let (vectors, tokens) = try await Self.mapErrors(param: "input") {
-            try await engine.embeddings(inputs, inputType: request.inputType, truncation: Truncation(rawValue: request.truncate) ?? .none)
+            try await engine.embeddings(inputs, inputType: request.inputType, truncation: Truncation(rawValue: request.truncate) ?? Truncation.none)
         }
         return try JSONResponse(EmbeddingResponse(model: request.model, vectors: vectors, format: request.encodingFormat,
                                                   promptTokens: tokens))
@@ -37,7 +37,7 @@ struct EncoderHandlers {
         let engine = try registry.encoder(for: request.model, endpoint: "/v1/ranking")
         let relevance = try await Self.mapErrors(param: "passages") {
             try await engine.relevance(query: request.query.text, passages: request.passages.map(\.text),
-                                       truncation: Truncation(rawValue: request.truncate) ?? .none)
+                                       truncation: Truncation(rawValue: request.truncate) ?? Truncation.none)
         }
         return try JSONResponse(RankingResponse(scores: relevance.scores))
     }

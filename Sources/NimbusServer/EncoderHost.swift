@@ -8,12 +8,7 @@ import Synchronization
 /// Holds one served encoder's engine once it is loaded (the `ModelHost` of an embedding or
 /// ranking model).
 public final class EncoderHost: Sendable {
-    private enum State {
-        case loading
-        case ready(EncoderEngine)
-        case draining
-    }
-    private let state = Mutex(State.loading)
+    private let slot = EngineSlot<EncoderEngine>()
     public let servedName: String
 
     public init(servedName: String) {
@@ -21,14 +16,12 @@ public final class EncoderHost: Sendable {
     }
 
     /// The engine, when the model is loaded and the server is not shutting down.
-    public var engine: EncoderEngine? {
-        state.withLock { if case .ready(let e) = $0 { e } else { nil } }
-    }
+    public var engine: EncoderEngine? { slot.engine }
 
     public var isReady: Bool { engine != nil }
 
-    func set(engine: EncoderEngine) { state.withLock { $0 = .ready(engine) } }
-    func drain() { state.withLock { $0 = .draining } }
+    func set(engine: EncoderEngine) { slot.set(engine) }
+    func drain() { slot.drain() }
 }
 
 /// Loads an encoder folder off the cooperative pool, then runs its engine until shutdown.
@@ -42,7 +35,7 @@ struct EncoderService: Service {
         let start = ContinuousClock.now
         let loaded: LoadedEncoder
         do {
-            loaded = try await Self.onLoaderThread { [modelPath, threads] in
+            loaded = try await LoaderThread.run { [modelPath, threads] in
                 try EncoderLoader.load(directory: modelPath, threads: threads)
             }
         } catch {
@@ -59,21 +52,6 @@ struct EncoderService: Service {
             try await engine.run()
         } onGracefulShutdown: {
             host.drain()
-        }
-    }
-
-    /// Runs blocking work (mapping weights, building a tokenizer) on a plain thread.
-    static func onLoaderThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                do {
-                    continuation.resume(returning: try work())
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-            thread.name = "nimbus-loader"
-            thread.start()
         }
     }
 }
