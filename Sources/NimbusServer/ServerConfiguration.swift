@@ -130,7 +130,7 @@ public struct ServerConfiguration: Sendable {
             return models + "/" + folder
         }
         let known = cached.filter { $0.hasSuffix(".gguf") || isCheckpointFolder(models + "/" + $0) }
-        throw ConfigurationError(variable: "NIM_MODEL_NAME", message: "'\(name)' is neither a GGUF file, a model folder nor a model in \(models) (cached: \(known.joined(separator: ", ")))")
+        throw ConfigurationError(variable: "NIM_MODEL_NAME", message: "'\(name)' is neither a GGUF file nor a model in \(models), nor a Hugging Face model folder (cached: \(known.joined(separator: ", ")))")
     }
 }
 

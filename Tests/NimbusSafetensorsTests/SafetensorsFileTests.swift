@@ -42,7 +42,7 @@ func floatBytes(_ values: [Float]) -> [UInt8] {
 
     /// Every malformed header is an error naming the problem, never a crash.
     @Test(arguments: [
-        (#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,16]}}"#, "needs 8 bytes but data_offsets span 16"),
+        (#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, "needs 12 bytes but data_offsets span 8"),
         (#"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#, "lie outside the 8 data bytes"),
         (#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}}"#, "lie outside"),
         (#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[-8,0]}}"#, "lie outside"),

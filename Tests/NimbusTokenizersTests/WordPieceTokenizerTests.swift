@@ -31,7 +31,7 @@ import Testing
         ("中文", [13, 14]),                         // each CJK ideograph its own word
         ("aaa", [15, 16, 16]),
         ("unknown", [1]),                         // any unmatched part makes the whole word [UNK]
-        ("hello\u{0}\u{7}world", [10, 11]),      // control characters dropped
+        ("hel\u{0}lo\u{7} world\u{200B}", [10, 11]),  // control and format characters dropped, not spaces
         ("hello\tworld\u{00A0}!", [10, 11, 9]),   // tab and no-break space are whitespace
         ("hello [MASK] world", [10, 4, 11]),      // added tokens matched in the raw text
         ("hello[MASK]", [10, 4]),
