@@ -53,9 +53,11 @@ bench-embeddings: model build
 	$(BIN) bench-embeddings --model $(EMBED_MODEL)
 	-$(PYTHON) scripts/bench_sentence_transformers.py $(EMBED_MODEL)
 
-# Regenerates the committed reference fixtures (needs llama-cpp-python, gguf, jinja2).
+# Regenerates the committed reference fixtures (needs llama-cpp-python, gguf, jinja2, and
+# sentence-transformers with safetensors for the encoder fixtures).
 fixtures: model
 	$(PYTHON) scripts/fixtures/gen_fidelity_fixtures.py $(MODEL)
+	$(PYTHON) scripts/fixtures/gen_embedding_fixtures.py $(EMBED_MODEL)
 
 clean:
 	rm -rf .build

@@ -34,6 +34,12 @@ public final class EncoderEngine: Service, Sendable {
     public let maxQueuedSequences: Int
     private let logger: Logger
     private let queue: EncoderQueue
+    private let passes = Atomic<Int>(0)
+
+    /// Forward passes run so far (each may serve several requests).
+    public var forwardPasses: Int { passes.load(ordering: .relaxed) }
+    /// Sequences waiting for a forward pass.
+    public var queuedSequences: Int { queue.queuedSequences }
 
     public init(encoder: LoadedEncoder, maxBatchTokens: Int = 8192, maxBatchSequences: Int = 256,
                 maxQueuedSequences: Int = 65536, logger: Logger) {
@@ -96,6 +102,7 @@ public final class EncoderEngine: Service, Sendable {
             } catch {
                 result = .failure(.model("\(error)"))
             }
+            passes.add(1, ordering: .relaxed)
             var offset = 0
             for slice in batch {
                 switch result {

@@ -20,6 +20,8 @@ final class EncoderQueue: Sendable {
         state = Mutex(State(planner: planner))
     }
 
+    var queuedSequences: Int { state.withLock { $0.planner.queuedSequences } }
+
     /// Queues `request`.
     /// - Throws: `EncoderEngineError.shuttingDown` once closed, `.queueFull` past `limit` sequences.
     func push(_ request: EncoderRequest, limit: Int) throws(EncoderEngineError) {

@@ -33,6 +33,20 @@ import Testing
         }
     }
 
+    /// Requests queued while the thread is busy (here: not started yet) share one forward pass.
+    @Test func queuedRequestsShareOneForwardPass() async throws {
+        let encoder = try EncoderLoader.load(directory: TestFixtures.tinyCrossEncoderPath, threads: 2)
+        let engine = EncoderEngine(encoder: encoder, logger: Logger(label: "test"))
+        let pair = try encoder.pair(query: encoder.tokens("q"), passage: encoder.tokens("who wrote hamlet?"), truncation: .end)
+        let requests = (0..<8).map { _ in Task { try await engine.run([pair, pair]) } }
+        while engine.queuedSequences < 16 { try await Task.sleep(for: .milliseconds(5)) }
+        let runner = Task { try await engine.run() }
+        for request in requests { #expect(try await request.value.count == 2) }
+        #expect(engine.forwardPasses == 1)
+        runner.cancel()
+        try await runner.value
+    }
+
     @Test func relevanceUsesTheCrossEncoder() async throws {
         try await Self.withEngine { engine in
             let r = try await engine.relevance(query: "capital of france", passages: ["paris is the capital of france.", "bananas"],
