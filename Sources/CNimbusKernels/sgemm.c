@@ -1,7 +1,7 @@
 // fp32 GEMM over packed weight panels (see nk_sgemm.h). Each output is an fma chain over k in
 // order, so the AVX2 and AVX-512 tiles and the scalar twin produce the same bits; they differ in
 // how many outputs they keep in registers at once.
-#include "nk_sgemm.h"
+#include "nk_encoder.h"
 #include <math.h>
 
 #if defined(__x86_64__)

@@ -132,7 +132,8 @@ public final class BertModel: @unchecked Sendable {
                                         layer.attentionNorm, epsilon: c.layerNormEpsilon, pool: pool)
             gemm.multiply(layer.intermediate, input: hidden.pointer, inputStride: h, count: total,
                           output: intermediate.pointer, outputStride: c.intermediateSize)
-            EncoderOperations.activate(intermediate.pointer, count: total * c.intermediateSize, c.activation, pool: pool)
+            EncoderOperations.activate(intermediate.pointer, count: total * c.intermediateSize, c.activation,
+                                       path: gemm.path, pool: pool)
             gemm.multiply(layer.output, input: intermediate.pointer, inputStride: c.intermediateSize, count: total,
                           output: projected.pointer, outputStride: h)
             EncoderOperations.layerNorm(hidden.pointer, adding: projected.pointer, rows: total, width: h,

@@ -35,32 +35,24 @@ enum EncoderOperations {
     }
 
     /// The feed-forward activation in place over `count` floats.
-    static func activate(_ x: UnsafeMutablePointer<Float>, count: Int, _ activation: BertConfiguration.Activation, pool: ComputePool) {
+    static func activate(_ x: UnsafeMutablePointer<Float>, count: Int, _ activation: BertConfiguration.Activation,
+                         path: KernelPath, pool: ComputePool) {
+        if activation == .gelu {
+            GELU.apply(x, count: count, path: path, pool: pool)
+            return
+        }
         let job = Pointers(x: x, y: nil)
         let chunk = 4096
         pool.parallelFor((count + chunk - 1) / chunk, chunk: 1) { range in
             for c in range {
                 let start = c * chunk, end = Swift.min(count, start + chunk)
-                switch activation {
-                case .gelu:
-                    var i = start
-                    while i + 16 <= end {
-                        let v = UnsafeRawPointer(job.x + i).loadUnaligned(as: SIMD16<Float>.self)
-                        let g = 0.5 * v * (1 + erf16(v * 0.70710678118654752))
-                        UnsafeMutableRawPointer(job.x + i).storeBytes(of: g, as: SIMD16<Float>.self)
-                        i += 16
-                    }
-                    while i < end {
-                        job.x[i] = 0.5 * job.x[i] * (1 + erff(job.x[i] * 0.70710678118654752))
-                        i += 1
-                    }
-                case .geluNew, .geluPyTorchTanh:
-                    for i in start..<end {
-                        let v = job.x[i]
+                for i in start..<end {
+                    let v = job.x[i]
+                    if activation == .relu {
+                        job.x[i] = Swift.max(0, v)
+                    } else {
                         job.x[i] = 0.5 * v * (1 + tanhf(0.7978845608028654 * (v + 0.044715 * v * v * v)))
                     }
-                case .relu:
-                    for i in start..<end { job.x[i] = Swift.max(0, job.x[i]) }
                 }
             }
         }
@@ -109,27 +101,6 @@ enum EncoderOperations {
                 }
             }
         }
-    }
-
-    /// erf of 16 floats at once: Eigen's rational approximation (odd degree-13 numerator over an
-    /// even degree-8 denominator on [-4, 4], where erf reaches ±1 in float), within 5e-7 of the
-    /// exact erf. libm's scalar `erff` was a quarter of the encoder's time.
-    @inline(__always)
-    static func erf16(_ a: SIMD16<Float>) -> SIMD16<Float> {
-        let x = a.clamped(lowerBound: SIMD16(repeating: -4), upperBound: SIMD16(repeating: 4))
-        let x2 = x * x
-        var p = x2 * -2.72614225801306e-10 + 2.77068142495902e-08
-        p = x2 * p + -2.10102402082508e-06
-        p = x2 * p + -5.69250639462346e-05
-        p = x2 * p + -7.34990630326855e-04
-        p = x2 * p + -2.95459980854025e-03
-        p = x2 * p + -1.60960333262415e-02
-        p = x * p
-        var q = x2 * -1.45660718464996e-05 + -2.13374055278905e-04
-        q = x2 * q + -1.68282697438203e-03
-        q = x2 * q + -7.37332916720468e-03
-        q = x2 * q + -1.42647390514189e-02
-        return p / q
     }
 
     /// Dot product with eight independent partial sums (vectorizes; float order differs from a

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nk_sgemm.h"
+#include "nk_encoder.h"
 
 #ifdef __cplusplus
 extern "C" {
