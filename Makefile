@@ -5,9 +5,11 @@ PYTHON ?= python3
 SWIFT_BUILD_FLAGS ?= -c release
 BIN := .build/release/nimbus
 MODEL := $(NIM_CACHE_PATH)/models/SmolLM2-135M-Instruct.Q4_1.gguf
+# The embedder (a Hugging Face checkpoint folder) the embedding tests and benchmark use.
+EMBED_MODEL := $(NIM_CACHE_PATH)/models/all-MiniLM-L6-v2
 export NIM_CACHE_PATH
 
-.PHONY: serve test build model python-deps unit-test e2e-test e2e-run bench fixtures clean
+.PHONY: serve test build model python-deps unit-test e2e-test e2e-run bench bench-embeddings fixtures clean
 
 serve: model build
 	$(BIN) serve --model $(MODEL)
@@ -15,22 +17,25 @@ serve: model build
 build:
 	swift build $(SWIFT_BUILD_FLAGS) --product nimbus
 
-model: $(MODEL)
+model: $(MODEL) $(EMBED_MODEL)/model.safetensors
 
 $(MODEL):
 	$(PYTHON) scripts/fetch_model.py --cache $(NIM_CACHE_PATH)
+
+$(EMBED_MODEL)/model.safetensors:
+	$(PYTHON) scripts/fetch_model.py all-minilm-l6-v2 --cache $(NIM_CACHE_PATH)
 
 python-deps:
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 
 # Unit and integration tests run on the release build: the engine tests run a real model.
 unit-test: model
-	NIMBUS_MODEL_PATH=$(MODEL) NIMBUS_REQUIRE_MODELS=1 swift test $(SWIFT_BUILD_FLAGS)
+	NIMBUS_MODEL_PATH=$(MODEL) NIMBUS_EMBEDDING_MODEL_PATH=$(EMBED_MODEL) NIMBUS_REQUIRE_MODELS=1 swift test $(SWIFT_BUILD_FLAGS)
 
 e2e-test: model build python-deps e2e-run
 
 e2e-run:
-	NIMBUS_BIN=$(BIN) NIMBUS_MODEL_PATH=$(MODEL) $(PYTHON) -m pytest -q tests/e2e
+	NIMBUS_BIN=$(BIN) NIMBUS_MODEL_PATH=$(MODEL) NIMBUS_EMBEDDING_MODEL_PATH=$(EMBED_MODEL) $(PYTHON) -m pytest -q tests/e2e
 
 # `swift test` also builds the nimbus executable (with testing enabled), so the end-to-end tests
 # drive that binary instead of paying for a second release build of every dependency.
@@ -42,9 +47,17 @@ bench: model build
 	$(BIN) bench-engine --model $(MODEL)
 	-$(PYTHON) scripts/bench_llama_cpp.py $(MODEL)
 
-# Regenerates the committed reference fixtures (needs llama-cpp-python, gguf, jinja2).
+# Embedding sentences/s for batches of 1, 8 and 32 short sentences: Nimbus, then
+# sentence-transformers on PyTorch CPU when it is installed.
+bench-embeddings: model build
+	$(BIN) bench-embeddings --model $(EMBED_MODEL)
+	-$(PYTHON) scripts/bench_sentence_transformers.py $(EMBED_MODEL)
+
+# Regenerates the committed reference fixtures (needs llama-cpp-python, gguf, jinja2, and
+# sentence-transformers with safetensors for the encoder fixtures).
 fixtures: model
 	$(PYTHON) scripts/fixtures/gen_fidelity_fixtures.py $(MODEL)
+	$(PYTHON) scripts/fixtures/gen_embedding_fixtures.py $(EMBED_MODEL)
 
 clean:
 	rm -rf .build

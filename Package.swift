@@ -22,6 +22,7 @@ let package = Package(
     targets: [
         // Layer 0: no internal dependencies.
         .target(name: "NimbusGGUF"),
+        .target(name: "NimbusSafetensors"),
         // SIMD kernels in C: each function carries its own `target(...)` attribute and runs only
         // after cpuid says the CPU has the feature, so no global -m flags are needed.
         .target(
@@ -41,7 +42,18 @@ let package = Package(
         // Layer 1: models join the reader, kernels and tokenizers.
         .target(
             name: "NimbusModels",
-            dependencies: ["NimbusGGUF", "NimbusKernels", "NimbusTokenizers", "NimbusTemplates"],
+            dependencies: ["NimbusGGUF", "NimbusSafetensors", "NimbusKernels", "NimbusTokenizers", "NimbusTemplates"],
+            swiftSettings: numericSettings
+        ),
+        // Layer 2, beside the engine: encoder models (embeddings, ranking) on their own thread,
+        // concurrent requests batched into shared forward passes.
+        .target(
+            name: "NimbusEncoding",
+            dependencies: [
+                "NimbusModels",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: numericSettings
         ),
         // Layer 2: the engine runs models on its own thread and streams results.
@@ -58,7 +70,7 @@ let package = Package(
         .target(
             name: "NimbusServer",
             dependencies: [
-                "NimbusEngine", "NimbusModels", "NimbusAPI",
+                "NimbusEngine", "NimbusEncoding", "NimbusModels", "NimbusAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -74,12 +86,14 @@ let package = Package(
         ),
         .testTarget(name: "NimbusGGUFTests", dependencies: ["NimbusGGUF"]),
         .testTarget(name: "NimbusSchedulerTests", dependencies: ["NimbusScheduler"]),
+        .testTarget(name: "NimbusSafetensorsTests", dependencies: ["NimbusSafetensors"]),
         .testTarget(name: "NimbusAPITests", dependencies: ["NimbusAPI"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusKernelsTests", dependencies: ["NimbusKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusTokenizersTests", dependencies: ["NimbusTestSupport", "NimbusTokenizers", "NimbusGGUF"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusTemplatesTests", dependencies: ["NimbusTemplates"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusModelsTests", dependencies: ["NimbusTestSupport", "NimbusModels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusEngineTests", dependencies: ["NimbusTestSupport", "NimbusEngine"]),
+        .testTarget(name: "NimbusEncodingTests", dependencies: ["NimbusTestSupport", "NimbusEncoding"]),
         .testTarget(
             name: "NimbusServerTests",
             dependencies: [

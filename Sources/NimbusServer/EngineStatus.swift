@@ -53,3 +53,15 @@ struct EngineStatus: Encodable {
         maxBatchedTokens = engine.configuration.maxBatchedTokens
     }
 }
+
+extension ModelRegistry {
+    /// The first language model's status (the one most deployments serve); 503 until it is loaded.
+    func generatorStatus() throws(APIError) -> EngineStatus {
+        for (name, entry) in entries {
+            guard case .generator(let host) = entry else { continue }
+            guard let engine = host.engine else { throw .serviceUnavailable("the model is not loaded yet") }
+            return EngineStatus(servedName: name, engine: engine)
+        }
+        throw .notFound("no language model is served")
+    }
+}

@@ -23,6 +23,12 @@ public struct ServerConfiguration: Sendable {
     public var threads: Int
     /// Batching, scheduling and KV cache settings.
     public var engine = EngineConfiguration()
+    /// Models served beside the first one (`modelPath`), from a comma-separated NIM_MODEL_NAME
+    /// or a repeated `--model`: GGUF language models or Hugging Face encoder folders.
+    public var additionalModels: [ModelSpec] = []
+
+    /// Every served model, the first one included.
+    public var models: [ModelSpec] { [ModelSpec(path: modelPath, servedName: servedModelName)] + additionalModels }
 
     public init(modelPath: String, servedModelName: String? = nil, cachePath: String = ServerConfiguration.defaultCachePath,
                 threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
@@ -40,14 +46,16 @@ public struct ServerConfiguration: Sendable {
     public static let defaultModelFile = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
     static func defaultServedName(modelPath: String) -> String {
-        let file = URL(fileURLWithPath: modelPath).lastPathComponent
+        let file = URL(fileURLWithPath: modelPath).standardizedFileURL.lastPathComponent
         return file.hasSuffix(".gguf") ? String(file.dropLast(5)) : file
     }
 
     /// The variables `nimbus serve` reads, with their defaults and meaning (for `--help` and the README).
     public static let variables: [(name: String, defaultValue: String, help: String)] = [
-        ("NIM_MODEL_NAME", "the default model in the cache", "GGUF file path, or the name of a model in $NIM_CACHE_PATH/models"),
-        ("NIM_SERVED_MODEL_NAME", "model file name without .gguf", "name clients pass as `model`"),
+        ("NIM_MODEL_NAME", "the default model in the cache",
+         "GGUF file or Hugging Face encoder folder, or the name of one in $NIM_CACHE_PATH/models; comma-separated for several"),
+        ("NIM_SERVED_MODEL_NAME", "model file name without .gguf, or the folder name",
+         "name clients pass as `model`; comma-separated, one per model"),
         ("NIM_SERVER_PORT", "8000", "HTTP port"),
         ("NIM_CACHE_PATH", "~/.cache/nimbus", "model cache directory"),
         ("NIM_MAX_MODEL_LEN", "the model's context length", "most prompt + completion tokens per sequence"),
@@ -71,8 +79,9 @@ public struct ServerConfiguration: Sendable {
     /// - Throws: `ConfigurationError` naming the first invalid variable.
     public static func resolve(environment env: [String: String]) throws(ConfigurationError) -> ServerConfiguration {
         let cache = nonEmpty(env["NIM_CACHE_PATH"]) ?? defaultCachePath
-        let model = try resolveModel(nonEmpty(env["NIM_MODEL_NAME"]), cachePath: cache)
-        var c = ServerConfiguration(modelPath: model, servedModelName: nonEmpty(env["NIM_SERVED_MODEL_NAME"]), cachePath: cache)
+        let specs = try resolveModels(env, cachePath: cache)
+        var c = ServerConfiguration(modelPath: specs[0].path, servedModelName: specs[0].servedName, cachePath: cache)
+        c.additionalModels = Array(specs.dropFirst())
         c.port = try integer(env, "NIM_SERVER_PORT", range: 1...65535) ?? 8000
         c.maxModelLength = try integer(env, "NIM_MAX_MODEL_LEN", range: 2...(1 << 24))
         c.maxInputLength = try integer(env, "NIM_MAX_INPUT_LENGTH", range: 1...(1 << 24))
@@ -172,6 +181,7 @@ public struct ServerConfiguration: Sendable {
         }
         var isDirectory: ObjCBool = false
         if fm.fileExists(atPath: name, isDirectory: &isDirectory), !isDirectory.boolValue { return name }
+        if isCheckpointFolder(name) { return name }
         let cached = (try? fm.contentsOfDirectory(atPath: models)) ?? []
         let wanted = name.lowercased()
         if let match = cached.sorted().first(where: { file in
@@ -180,7 +190,12 @@ public struct ServerConfiguration: Sendable {
         }) {
             return models + "/" + match
         }
-        throw ConfigurationError(variable: "NIM_MODEL_NAME", message: "'\(name)' is neither a GGUF file nor a model in \(models) (cached: \(cached.filter { $0.hasSuffix(".gguf") }.joined(separator: ", ")))")
+        // A Hugging Face folder in the cache, by its name (any case).
+        if let folder = cached.sorted().first(where: { $0.lowercased() == wanted && isCheckpointFolder(models + "/" + $0) }) {
+            return models + "/" + folder
+        }
+        let known = cached.filter { $0.hasSuffix(".gguf") || isCheckpointFolder(models + "/" + $0) }
+        throw ConfigurationError(variable: "NIM_MODEL_NAME", message: "'\(name)' is neither a GGUF file nor a model in \(models), nor a Hugging Face model folder (cached: \(known.joined(separator: ", ")))")
     }
 }
 

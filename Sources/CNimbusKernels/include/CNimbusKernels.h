@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nk_encoder.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
