@@ -78,7 +78,7 @@ struct EncoderHandlers {
 }
 
 extension NimbusServer {
-    static func addEncoderRoutes(to router: Router<BasicRequestContext>, registry: ModelRegistry) {
+    static func addEncoderRoutes(to router: Router<NimbusRequestContext>, registry: ModelRegistry) {
         let handlers = EncoderHandlers(registry: registry)
         router.post("/v1/embeddings") { request, context in
             try await handlers.embeddings(EmbeddingRequest.parse(RequestBody.read(request, context: context)))

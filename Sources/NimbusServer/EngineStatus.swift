@@ -1,3 +1,4 @@
+import NimbusAPI
 import NimbusEngine
 
 /// GET /v1/status: what the engine is doing now, as JSON (for operators, the status page and
