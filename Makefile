@@ -7,7 +7,7 @@ BIN := .build/release/nimbus
 MODEL := $(NIM_CACHE_PATH)/models/SmolLM2-135M-Instruct.Q4_1.gguf
 export NIM_CACHE_PATH
 
-.PHONY: serve test build model python-deps unit-test e2e-test e2e-run bench fixtures clean
+.PHONY: serve test build model python-deps unit-test e2e-test e2e-run bench bench-serving fixtures clean
 
 serve: model build
 	$(BIN) serve --model $(MODEL)
@@ -41,6 +41,11 @@ test: python-deps unit-test
 bench: model build
 	$(BIN) bench-engine --model $(MODEL)
 	-$(PYTHON) scripts/bench_llama_cpp.py $(MODEL)
+
+# `nimbus bench` sweep (1/4/8/16 streams, 128 output tokens) against nimbus serve, then against
+# llama-cpp-python's server on the same model; JSON reports in .build/bench-results/.
+bench-serving: model build
+	scripts/bench_serving.sh $(MODEL)
 
 # Regenerates the committed reference fixtures (needs llama-cpp-python, gguf, jinja2).
 fixtures: model

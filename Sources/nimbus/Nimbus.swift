@@ -6,7 +6,7 @@ struct Nimbus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nimbus",
         abstract: "An OpenAI-compatible inference microservice.",
-        subcommands: [Serve.self, BenchEngine.self],
+        subcommands: [Serve.self, BenchEngine.self, Bench.self],
         defaultSubcommand: Serve.self
     )
 }
