@@ -9,7 +9,7 @@ MODEL := $(NIM_CACHE_PATH)/models/SmolLM2-135M-Instruct.Q4_1.gguf
 EMBED_MODEL := $(NIM_CACHE_PATH)/models/all-MiniLM-L6-v2
 export NIM_CACHE_PATH
 
-.PHONY: serve test build model python-deps unit-test e2e-test e2e-run bench bench-embeddings fixtures clean
+.PHONY: serve test build model python-deps unit-test e2e-test e2e-run bench bench-embeddings bench-serving fixtures clean
 
 serve: model build
 	$(BIN) serve --model $(MODEL)
@@ -52,6 +52,11 @@ bench: model build
 bench-embeddings: model build
 	$(BIN) bench-embeddings --model $(EMBED_MODEL)
 	-$(PYTHON) scripts/bench_sentence_transformers.py $(EMBED_MODEL)
+
+# `nimbus bench` sweep (1/4/8/16 streams, 128 output tokens) against nimbus serve, then against
+# llama-cpp-python's server on the same model; JSON reports in .build/bench-results/.
+bench-serving: model build
+	scripts/bench_serving.sh $(MODEL)
 
 # Regenerates the committed reference fixtures (needs llama-cpp-python, gguf, jinja2, and
 # sentence-transformers with safetensors for the encoder fixtures).

@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
     ],
     targets: [
         // Layer 0: no internal dependencies.
@@ -37,6 +38,15 @@ let package = Package(
         .target(name: "NimbusAPI"),
         // Continuous batching and the KV block pool, as a state machine over integers.
         .target(name: "NimbusScheduler"),
+        // Load generator for any OpenAI-compatible server: its own HTTP client, no Nimbus internals.
+        .target(
+            name: "NimbusBench",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // Shared by the test targets only: where the real model is.
         .target(name: "NimbusTestSupport"),
         // Layer 1: models join the reader, kernels and tokenizers.
@@ -72,6 +82,7 @@ let package = Package(
             dependencies: [
                 "NimbusEngine", "NimbusEncoding", "NimbusModels", "NimbusAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -79,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "nimbus",
             dependencies: [
-                "NimbusServer", "NimbusModels",
+                "NimbusServer", "NimbusModels", "NimbusBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -94,6 +105,15 @@ let package = Package(
         .testTarget(name: "NimbusModelsTests", dependencies: ["NimbusTestSupport", "NimbusModels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusEngineTests", dependencies: ["NimbusTestSupport", "NimbusEngine"]),
         .testTarget(name: "NimbusEncodingTests", dependencies: ["NimbusTestSupport", "NimbusEncoding"]),
+        .testTarget(
+            name: "NimbusBenchTests",
+            dependencies: [
+                "NimbusBench",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "NimbusServerTests",
             dependencies: [
