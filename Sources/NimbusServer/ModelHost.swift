@@ -54,6 +54,7 @@ struct InferenceService: Service {
     let host: ModelHost
     let modelPath: String
     let threads: Int
+    var quantization: WeightQuantization? = nil
     let logger: Logger
 
     func run() async throws {
@@ -70,6 +71,7 @@ struct InferenceService: Service {
             "seconds": "\((ContinuousClock.now - start).components.seconds)",
             "kernels": "\(loaded.kernelPath)", "threads": "\(threads)",
         ])
+        for note in loaded.loadNotes { logger.info("\(note)") }
         host.set(engine: engine)
         try await withGracefulShutdownHandler {
             try await engine.run()
@@ -80,11 +82,11 @@ struct InferenceService: Service {
 
     /// Builds the model on a plain thread: mapping and tokenizer construction are blocking work.
     private func loadOnThread() async throws -> LoadedModel {
-        let path = modelPath, threads = threads
+        let path = modelPath, threads = threads, quantization = quantization
         return try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 do {
-                    continuation.resume(returning: try ModelLoader.load(path: path, threads: threads))
+                    continuation.resume(returning: try ModelLoader.load(path: path, threads: threads, quantization: quantization))
                 } catch {
                     continuation.resume(throwing: error)
                 }

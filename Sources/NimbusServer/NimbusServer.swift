@@ -32,7 +32,8 @@ public enum NimbusServer {
             configuration: .init(address: .hostname(c.host, port: c.port), serverName: "nimbus"),
             logger: logger
         )
-        app.addServices(InferenceService(host: host, modelPath: c.modelPath, threads: c.threads, logger: logger))
+        app.addServices(InferenceService(host: host, modelPath: c.modelPath, threads: c.threads,
+                                         quantization: c.quantization, logger: logger))
         return app
     }
 

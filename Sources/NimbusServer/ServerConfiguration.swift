@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NimbusModels
 
 /// Everything `nimbus serve` needs, resolved from NIM_* variables and command-line flags.
 public struct ServerConfiguration: Sendable {
@@ -19,6 +20,8 @@ public struct ServerConfiguration: Sendable {
     public var cachePath: String
     /// Compute threads for the kernels (default: the machine's cores).
     public var threads: Int
+    /// Convert F32/F16/BF16 weight matrices to this type at load (NIM_QUANTIZATION).
+    public var quantization: WeightQuantization?
 
     public init(modelPath: String, servedModelName: String? = nil, cachePath: String = ServerConfiguration.defaultCachePath,
                 threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
@@ -51,6 +54,7 @@ public struct ServerConfiguration: Sendable {
         ("NIM_MAX_OUTPUT_LENGTH", "unlimited (up to the context)", "most completion tokens per choice"),
         ("NIM_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
         ("NIM_NUM_THREADS", "number of cores", "compute threads for the kernels"),
+        ("NIM_QUANTIZATION", "none (weights as stored)", "q8_0 or q4_0: convert F32/F16/BF16 weight matrices at load"),
     ]
 
     /// Resolves the configuration from `environment`, in which flags given on the command line
@@ -65,6 +69,13 @@ public struct ServerConfiguration: Sendable {
         c.maxInputLength = try integer(env, "NIM_MAX_INPUT_LENGTH", range: 1...(1 << 24))
         c.maxOutputLength = try integer(env, "NIM_MAX_OUTPUT_LENGTH", range: 1...(1 << 24))
         c.threads = try integer(env, "NIM_NUM_THREADS", range: 1...1024) ?? c.threads
+        if let raw = nonEmpty(env["NIM_QUANTIZATION"]) {
+            guard let q = WeightQuantization(rawValue: raw.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                let allowed = WeightQuantization.allCases.map(\.rawValue).joined(separator: " or ")
+                throw ConfigurationError(variable: "NIM_QUANTIZATION", message: "must be \(allowed), got '\(raw)'")
+            }
+            c.quantization = q
+        }
         if let level = nonEmpty(env["NIM_LOG_LEVEL"]) {
             switch level.uppercased() {
             case "DEBUG": c.logLevel = .debug

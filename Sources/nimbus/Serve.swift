@@ -32,6 +32,8 @@ struct Serve: AsyncParsableCommand {
     var logLevel: String?
     @Option(name: .customLong("threads"), help: "Compute threads (NIM_NUM_THREADS).")
     var threads: String?
+    @Option(name: .customLong("quantization"), help: "q8_0 or q4_0: requantize float weights at load (NIM_QUANTIZATION).")
+    var quantization: String?
 
     func run() async throws {
         var environment = ProcessInfo.processInfo.environment
@@ -39,7 +41,7 @@ struct Serve: AsyncParsableCommand {
             ("NIM_MODEL_NAME", model), ("NIM_SERVED_MODEL_NAME", servedModelName), ("NIM_SERVER_PORT", port),
             ("NIM_CACHE_PATH", cachePath), ("NIM_MAX_MODEL_LEN", maxModelLength),
             ("NIM_MAX_INPUT_LENGTH", maxInputLength), ("NIM_MAX_OUTPUT_LENGTH", maxOutputLength),
-            ("NIM_LOG_LEVEL", logLevel), ("NIM_NUM_THREADS", threads),
+            ("NIM_LOG_LEVEL", logLevel), ("NIM_NUM_THREADS", threads), ("NIM_QUANTIZATION", quantization),
         ]
         for case (let name, let value?) in flags { environment[name] = value }
         let configuration: ServerConfiguration
