@@ -39,13 +39,7 @@ extension MatMul {
         guard let kernel = Self.extendedKernel(weight.type, path) else {
             throw .unsupportedType(weight.type, operation: "matmul on \(path)")
         }
-        let tiles = (weight.rows + 3) / 4
-        pool.parallelFor(tiles) { range in
-            let r0 = range.lowerBound * 4, r1 = Swift.min(weight.rows, range.upperBound * 4)
-            kernel(weight.base.assumingMemoryBound(to: UInt8.self), weight.rowStride, Int64(r0), Int64(r1),
-                   Int64(nb), UnsafeRawPointer(job.base).assumingMemoryBound(to: UInt8.self), Int64(batch),
-                   output, Int64(outputStride))
-        }
+        runTiled(kernel, weight, acts: storage, batch: batch, output: output, outputStride: outputStride)
     }
 
     /// The SIMD kernel for Q5_0, Q5_1 or a K-quant on `path`, if there is one.

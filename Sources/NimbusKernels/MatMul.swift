@@ -124,14 +124,7 @@ public final class MatMul: @unchecked Sendable {
             guard let kernel = nk_gemm_kernel(kind, path == .avx512vnni ? 2 : 1) else {
                 throw .unsupportedType(weight.type, operation: "matmul on \(path)")
             }
-            // Units of 4 rows (the kernels' tile height), about 4 chunks per worker.
-            let tiles = (weight.rows + 3) / 4
-            pool.parallelFor(tiles) { range in
-                let r0 = range.lowerBound * 4, r1 = Swift.min(weight.rows, range.upperBound * 4)
-                kernel(weight.base.assumingMemoryBound(to: UInt8.self), weight.rowStride, Int64(r0), Int64(r1),
-                       Int64(nb), UnsafeRawPointer(job.base).assumingMemoryBound(to: UInt8.self), Int64(batch),
-                       output, Int64(outputStride))
-            }
+            runTiled(kernel, weight, acts: job.base, batch: batch, output: output, outputStride: outputStride)
         case .f16, .bf16, .f32:
             let type = weight.type, path = self.path
             pool.parallelFor(weight.rows) { rows in
@@ -186,6 +179,20 @@ public final class MatMul: @unchecked Sendable {
                            Int64(w.columns / w.type.blockSize), UnsafeRawPointer(job.base).assumingMemoryBound(to: UInt8.self),
                            Int64(batch), t.output, Int64(w.rows))
             }
+        }
+    }
+
+    /// Runs a SIMD kernel over all rows of `weight`, in units of 4 rows (the kernels' tile
+    /// height), about 4 chunks per worker.
+    func runTiled(_ kernel: nk_gemm_fn, _ weight: WeightMatrix, acts: UnsafeMutableRawPointer, batch: Int,
+                  output: UnsafeMutablePointer<Float>, outputStride: Int) {
+        let job = UnsafeSendable(input: nil, base: acts)
+        let nb = weight.columns / weight.type.blockSize
+        pool.parallelFor((weight.rows + 3) / 4) { range in
+            let r0 = range.lowerBound * 4, r1 = Swift.min(weight.rows, range.upperBound * 4)
+            kernel(weight.base.assumingMemoryBound(to: UInt8.self), weight.rowStride, Int64(r0), Int64(r1),
+                   Int64(nb), UnsafeRawPointer(job.base).assumingMemoryBound(to: UInt8.self), Int64(batch),
+                   output, Int64(outputStride))
         }
     }
 
