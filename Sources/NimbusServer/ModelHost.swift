@@ -48,6 +48,7 @@ struct InferenceService: Service {
     let modelPath: String
     let threads: Int
     let engineConfiguration: EngineConfiguration
+    var quantization: WeightQuantization? = nil
     let logger: Logger
 
     func run() async throws {
@@ -70,6 +71,7 @@ struct InferenceService: Service {
             "seconds": "\((ContinuousClock.now - start).components.seconds)",
             "kernels": "\(loaded.kernelPath)", "threads": "\(threads)",
         ])
+        for note in loaded.loadNotes { logger.info("\(note)") }
         host.set(engine: engine)
         try await withGracefulShutdownHandler {
             try await engine.run()
@@ -83,8 +85,8 @@ struct InferenceService: Service {
         // Scratch for the largest step; without chunked prefill a whole prompt is one step.
         let rows = engineConfiguration.chunkedPrefill ? engineConfiguration.maxBatchedTokens
             : max(engineConfiguration.maxBatchedTokens, host.limits.maxModelLength ?? 8192)
-        return try await LoaderThread.run { [modelPath, threads] in
-            try ModelLoader.load(path: modelPath, threads: threads, maxBatch: rows)
+        return try await LoaderThread.run { [modelPath, threads, quantization] in
+            try ModelLoader.load(path: modelPath, threads: threads, maxBatch: rows, quantization: quantization)
         }
     }
 }

@@ -33,7 +33,7 @@ public enum NimbusServer {
                 let host = ModelHost(servedName: spec.servedName, limits: limits)
                 entries.append((spec.servedName, .generator(host)))
                 services.append(InferenceService(host: host, modelPath: spec.path, threads: c.threads,
-                                                  engineConfiguration: c.engine, logger: logger))
+                                                  engineConfiguration: c.engine, quantization: c.quantization, logger: logger))
             }
         }
         let registry = ModelRegistry(entries)

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NimbusEngine
 import NimbusScheduler
+import NimbusModels
 
 /// Everything `nimbus serve` needs, resolved from NIM_* variables and command-line flags.
 public struct ServerConfiguration: Sendable {
@@ -29,6 +30,8 @@ public struct ServerConfiguration: Sendable {
 
     /// Every served model, the first one included.
     public var models: [ModelSpec] { [ModelSpec(path: modelPath, servedName: servedModelName)] + additionalModels }
+    /// Convert F32/F16/BF16 weight matrices to this type at load (NIM_QUANTIZATION).
+    public var quantization: WeightQuantization?
 
     public init(modelPath: String, servedModelName: String? = nil, cachePath: String = ServerConfiguration.defaultCachePath,
                 threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
@@ -72,6 +75,7 @@ public struct ServerConfiguration: Sendable {
         ("NIM_KV_CACHE_FREE_MEM_FRACTION", "0.1", "fraction of available memory for the KV cache"),
         ("NIM_KV_CACHE_SIZE", "unset", "explicit KV cache size (e.g. 512MiB, 2GiB); wins over the fraction"),
         ("NIM_MAX_QUEUE_SIZE", "256", "most requests waiting to start; beyond it requests get 429"),
+        ("NIM_QUANTIZATION", "none (weights as stored)", "q8_0 or q4_0: convert F32/F16/BF16 weight matrices at load"),
     ]
 
     /// Resolves the configuration from `environment`, in which flags given on the command line
@@ -88,6 +92,13 @@ public struct ServerConfiguration: Sendable {
         c.maxOutputLength = try integer(env, "NIM_MAX_OUTPUT_LENGTH", range: 1...(1 << 24))
         c.threads = try integer(env, "NIM_NUM_THREADS", range: 1...1024) ?? c.threads
         c.engine = try resolveEngine(env)
+        if let raw = nonEmpty(env["NIM_QUANTIZATION"]) {
+            guard let q = WeightQuantization(rawValue: raw.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                let allowed = WeightQuantization.allCases.map(\.rawValue).joined(separator: " or ")
+                throw ConfigurationError(variable: "NIM_QUANTIZATION", message: "must be \(allowed), got '\(raw)'")
+            }
+            c.quantization = q
+        }
         if let level = nonEmpty(env["NIM_LOG_LEVEL"]) {
             switch level.uppercased() {
             case "DEBUG": c.logLevel = .debug

@@ -46,6 +46,8 @@ struct Serve: AsyncParsableCommand {
     var kvCacheSize: String?
     @Option(name: .customLong("max-queue-size"), help: "Waiting requests before 429 (NIM_MAX_QUEUE_SIZE).")
     var maxQueueSize: String?
+    @Option(name: .customLong("quantization"), help: "q8_0 or q4_0: requantize float weights at load (NIM_QUANTIZATION).")
+    var quantization: String?
 
     func run() async throws {
         var environment = ProcessInfo.processInfo.environment
@@ -56,7 +58,7 @@ struct Serve: AsyncParsableCommand {
             ("NIM_SERVER_PORT", port),
             ("NIM_CACHE_PATH", cachePath), ("NIM_MAX_MODEL_LEN", maxModelLength),
             ("NIM_MAX_INPUT_LENGTH", maxInputLength), ("NIM_MAX_OUTPUT_LENGTH", maxOutputLength),
-            ("NIM_LOG_LEVEL", logLevel), ("NIM_NUM_THREADS", threads),
+            ("NIM_LOG_LEVEL", logLevel), ("NIM_NUM_THREADS", threads), ("NIM_QUANTIZATION", quantization),
             ("NIM_MAX_NUM_SEQS", maxNumSeqs), ("NIM_MAX_NUM_BATCHED_TOKENS", maxNumBatchedTokens),
             ("NIM_ENABLE_CHUNKED_PREFILL", chunkedPrefill), ("NIM_SCHEDULING_POLICY", schedulingPolicy),
             ("NIM_ENABLE_KV_CACHE_REUSE", kvCacheReuse), ("NIM_KV_CACHE_SIZE", kvCacheSize),

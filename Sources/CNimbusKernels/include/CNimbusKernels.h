@@ -42,6 +42,12 @@ typedef void (*nk_gemm_fn)(const uint8_t *w, size_t wstride, int64_t row0, int64
 // isa: 1 = AVX2, 2 = AVX-512 VNNI. Returns NULL for an unknown pair.
 nk_gemm_fn nk_gemm_kernel(int kind, int isa);
 
+/// Kernels for the weight types added with the K-quants, by ggml type id: Q5_0 (6) and Q5_1 (7)
+/// read the packed Q8_0/Q8_1 layout above; Q2_K..Q6_K (10..14) read plain ggml block_q8_K rows
+/// (nb * 292 bytes per activation column). nb counts weight blocks (32 or 256 elements).
+/// isa as above; NULL for an unknown pair (kquant_dispatch.c).
+nk_gemm_fn nk_gemm_kernel_ext(int ggml_type, int isa);
+
 /// fp16 dot in ggml's AVX-512 vec_dot_f16 order. isa as above (AVX2 level uses F16C + FMA and
 /// emulates the same 16-lane order, so both give identical results).
 float nk_dot_f16_avx2(const uint16_t *x, const uint16_t *y, int64_t n);
