@@ -27,6 +27,11 @@ struct EngineStatus: Encodable {
     let lastStepTokens: Int
     let maxSequences: Int
     let maxBatchedTokens: Int
+    // Set by the route around the engine's own figures (see `Observability.status`).
+    var tokensPerSecond: Double?
+    var memoryUsedBytes: Int?
+    var hardware: HardwareInfo?
+    var uptimeSeconds: Int?
 
     enum CodingKeys: String, CodingKey {
         case model, kernels
@@ -34,6 +39,8 @@ struct EngineStatus: Encodable {
         case prefixCacheHitTokens = "prefix_cache_hit_tokens", promptTokensComputed = "prompt_tokens_computed"
         case generatedTokens = "generated_tokens", preemptions, steps, lastStepTokens = "last_step_tokens"
         case maxSequences = "max_sequences", maxBatchedTokens = "max_batched_tokens"
+        case tokensPerSecond = "tokens_per_second", memoryUsedBytes = "memory_used_bytes", hardware
+        case uptimeSeconds = "uptime_seconds"
     }
 
     init(servedName: String, engine: Engine) {

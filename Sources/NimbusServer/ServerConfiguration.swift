@@ -23,6 +23,8 @@ public struct ServerConfiguration: Sendable {
     public var threads: Int
     /// Batching, scheduling and KV cache settings.
     public var engine = EngineConfiguration()
+    /// Metrics, tracing and log format.
+    public var observability = ObservabilityConfiguration()
 
     public init(modelPath: String, servedModelName: String? = nil, cachePath: String = ServerConfiguration.defaultCachePath,
                 threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
@@ -64,7 +66,7 @@ public struct ServerConfiguration: Sendable {
         ("NIM_KV_CACHE_FREE_MEM_FRACTION", "0.1", "fraction of available memory for the KV cache"),
         ("NIM_KV_CACHE_SIZE", "unset", "explicit KV cache size (e.g. 512MiB, 2GiB); wins over the fraction"),
         ("NIM_MAX_QUEUE_SIZE", "256", "most requests waiting to start; beyond it requests get 429"),
-    ]
+    ] + ObservabilityConfiguration.variables
 
     /// Resolves the configuration from `environment`, in which flags given on the command line
     /// have already replaced the variables of the same name.
@@ -79,6 +81,7 @@ public struct ServerConfiguration: Sendable {
         c.maxOutputLength = try integer(env, "NIM_MAX_OUTPUT_LENGTH", range: 1...(1 << 24))
         c.threads = try integer(env, "NIM_NUM_THREADS", range: 1...1024) ?? c.threads
         c.engine = try resolveEngine(env)
+        c.observability = try ObservabilityConfiguration.resolve(env)
         if let level = nonEmpty(env["NIM_LOG_LEVEL"]) {
             switch level.uppercased() {
             case "DEBUG": c.logLevel = .debug
@@ -134,7 +137,7 @@ public struct ServerConfiguration: Sendable {
         return Int(text)
     }
 
-    private static func boolean(_ env: [String: String], _ name: String) throws(ConfigurationError) -> Bool? {
+    static func boolean(_ env: [String: String], _ name: String) throws(ConfigurationError) -> Bool? {
         guard let raw = nonEmpty(env[name]) else { return nil }
         switch raw.trimmingCharacters(in: .whitespaces).lowercased() {
         case "1", "true", "yes", "on": return true
