@@ -63,6 +63,8 @@ final class GenerationLoop {
         let plan = scheduler.schedule()
         guard !plan.isEmpty else { return 0 }
         var started = 0
+        // The step's start stands for "scheduled" for every request it starts (read once per step).
+        var stepStart: ContinuousClock.Instant?
         var batch = ForwardBatch()
         batch.sequences.reserveCapacity(plan.chunks.count)
         for chunk in plan.chunks {
@@ -73,6 +75,11 @@ final class GenerationLoop {
             if let owner = owners[chunk.sequence], !owner.request.started {
                 owner.request.started = true
                 started += 1
+                if let timeline = owner.request.job.request.timeline {
+                    let now = stepStart ?? .now
+                    stepStart = now
+                    timeline.markScheduled(at: now)
+                }
             }
             if chunk.start < chunk.promptCount {
                 statistics.promptTokensComputed += min(chunk.promptCount, chunk.start + chunk.count) - chunk.start

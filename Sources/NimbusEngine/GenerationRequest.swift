@@ -14,6 +14,8 @@ public struct GenerationRequest: Sendable {
     public var choices: Int
     /// Scheduling priority under the `priority` policy: lower runs first (vLLM's convention).
     public var priority: Int
+    /// Stamped with the time the engine first schedules the request; nil when nobody asks.
+    public var timeline: RequestTimeline?
 
     public init(prompt: [Int], maxTokens: Int, sampling: SamplingParameters = .greedy, stop: [String] = [],
                 ignoreEOS: Bool = false, choices: Int = 1, priority: Int = 0) {

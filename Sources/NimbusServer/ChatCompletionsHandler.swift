@@ -7,6 +7,8 @@ import NimbusModels
 /// POST /v1/chat/completions: render the chat template, generate, answer whole or as SSE.
 struct ChatCompletionsHandler {
     let host: ModelHost
+    /// Where the generations' metrics, spans and token counts go.
+    var telemetry = GenerationTelemetry.off
 
     func respond(to chat: ChatCompletionRequest, connection: (any Channel)? = nil) async throws -> Response {
         let engine = try host.engine(for: chat.model)
@@ -25,7 +27,7 @@ struct ChatCompletionsHandler {
             logprobs: chat.logprobs ? (chat.topLogprobs ?? 0) : nil, maxTokens: chat.effectiveMaxTokens,
             stop: chat.stop ?? [], ignoreEOS: chat.ignoreEOS, n: chat.n, priority: chat.priority)
         let request = try GenerationPlan.make(prompt: prompt, options: options, engine: engine, limits: host.limits)
-        let events = try GenerationPlan.submit(request, to: engine)
+        let events = try GenerationPlan.submit(request, to: engine, telemetry: telemetry)
         let wantLogprobs = chat.logprobs
         if chat.stream {
             return streamResponse(events, promptTokens: prompt.count, choices: chat.n, logprobs: wantLogprobs,
@@ -43,7 +45,7 @@ struct ChatCompletionsHandler {
         return try JSONResponse(body)
     }
 
-    private func streamResponse(_ events: AsyncThrowingStream<GenerationEvent, any Error>, promptTokens: Int,
+    private func streamResponse(_ events: ObservedGeneration, promptTokens: Int,
                                 choices: Int, logprobs: Bool, includeUsage: Bool) -> Response {
         let id = ResponseID.chatCompletion(), created = ResponseID.now(), model = host.servedName
         @Sendable func chunk(_ index: Int, _ delta: ChatCompletionChunk.Delta, logprobs: ChatLogprobs? = nil,

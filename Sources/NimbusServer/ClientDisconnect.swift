@@ -7,6 +7,8 @@ public struct NimbusRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The client's connection; closed once the client has gone (see `ClientDisconnectHandler`).
     public let channel: (any Channel)?
+    /// This request's id and token counts, set by `RequestObservabilityMiddleware`.
+    var record: RequestRecord?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -10,6 +10,8 @@ import NimbusModels
 /// OpenAI numbers them.
 struct CompletionsHandler {
     let host: ModelHost
+    /// Where the generations' metrics, spans and token counts go.
+    var telemetry = GenerationTelemetry.off
 
     private struct Prepared {
         var prompt: [Int]
@@ -56,7 +58,7 @@ struct CompletionsHandler {
         var choices: [Completion.Choice] = []
         var completionTokens = 0
         for (p, item) in prepared.enumerated() {
-            let events = try GenerationPlan.submit(item.request, to: engine)
+            let events = try GenerationPlan.submit(item.request, to: engine, telemetry: telemetry)
             let result = try await GenerationResult.collect(events, connection: connection, choices: n)
             completionTokens += result.completionTokens
             for (i, choice) in result.choices.enumerated() {
@@ -81,7 +83,7 @@ struct CompletionsHandler {
         return SSEResponse.make { send in
             var completionTokens = 0
             for (p, item) in prepared.enumerated() {
-                let events = try GenerationPlan.submit(item.request, to: engine)
+                let events = try GenerationPlan.submit(item.request, to: engine, telemetry: telemetry)
                 var offsets = [Int](repeating: 0, count: n)
                 if !item.echo.isEmpty {
                     for i in 0..<n { try await send(chunk(p * n + i, item.echo)) }

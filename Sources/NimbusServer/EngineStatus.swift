@@ -28,6 +28,11 @@ struct EngineStatus: Encodable {
     let lastStepTokens: Int
     let maxSequences: Int
     let maxBatchedTokens: Int
+    // Set by the route around the engine's own figures (see `Observability.status`).
+    var tokensPerSecond: Double?
+    var memoryUsedBytes: Int?
+    var hardware: HardwareInfo?
+    var uptimeSeconds: Int?
 
     enum CodingKeys: String, CodingKey {
         case model, kernels
@@ -35,6 +40,8 @@ struct EngineStatus: Encodable {
         case prefixCacheHitTokens = "prefix_cache_hit_tokens", promptTokensComputed = "prompt_tokens_computed"
         case generatedTokens = "generated_tokens", preemptions, steps, lastStepTokens = "last_step_tokens"
         case maxSequences = "max_sequences", maxBatchedTokens = "max_batched_tokens"
+        case tokensPerSecond = "tokens_per_second", memoryUsedBytes = "memory_used_bytes", hardware
+        case uptimeSeconds = "uptime_seconds"
     }
 
     init(servedName: String, engine: Engine) {
@@ -56,12 +63,12 @@ struct EngineStatus: Encodable {
 }
 
 extension ModelRegistry {
-    /// The first language model's status (the one most deployments serve); 503 until it is loaded.
-    func generatorStatus() throws(APIError) -> EngineStatus {
+    /// The first language model and its engine; 503 until it is loaded.
+    func firstGenerator() throws(APIError) -> (name: String, engine: Engine) {
         for (name, entry) in entries {
             guard case .generator(let host) = entry else { continue }
             guard let engine = host.engine else { throw .serviceUnavailable("the model is not loaded yet") }
-            return EngineStatus(servedName: name, engine: engine)
+            return (name, engine)
         }
         throw .notFound("no language model is served")
     }

@@ -75,8 +75,20 @@ struct GenerationPlan {
                                  ignoreEOS: o.ignoreEOS, choices: o.n, priority: o.priority ?? 0)
     }
 
-    /// Submits to the engine, mapping its refusals to API errors.
-    static func submit(_ request: GenerationRequest, to engine: Engine) throws(APIError) -> AsyncThrowingStream<GenerationEvent, any Error> {
+    /// Submits to the engine, mapping its refusals to API errors; `telemetry` watches the stream.
+    static func submit(_ request: GenerationRequest, to engine: Engine,
+                       telemetry: GenerationTelemetry = .off) throws(APIError) -> ObservedGeneration {
+        guard !telemetry.isOff else { return ObservedGeneration(events: try enqueue(request, on: engine), watch: nil) }
+        var request = request
+        let timeline = RequestTimeline()
+        request.timeline = timeline
+        let submitted = ContinuousClock.now
+        let events = try enqueue(request, on: engine)
+        return ObservedGeneration(events: events, watch: .init(telemetry: telemetry, submitted: submitted, timeline: timeline,
+                                                               promptTokens: request.prompt.count, choices: request.choices))
+    }
+
+    private static func enqueue(_ request: GenerationRequest, on engine: Engine) throws(APIError) -> AsyncThrowingStream<GenerationEvent, any Error> {
         do {
             return try engine.submit(request)
         } catch .shuttingDown {

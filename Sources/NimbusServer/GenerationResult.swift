@@ -15,14 +15,14 @@ struct GenerationResult {
 
     /// Drains `events` into `choices` choices; if `connection` closes first (the client went
     /// away), the request is cancelled and its KV blocks freed instead of finishing unseen.
-    static func collect(_ events: AsyncThrowingStream<GenerationEvent, any Error>, connection: (any Channel)?,
+    static func collect(_ events: ObservedGeneration, connection: (any Channel)?,
                         choices count: Int) async throws -> GenerationResult {
         try await ClientConnection.cancellingOnClose(connection) {
             try await collect(events, choices: count)
         }
     }
 
-    private static func collect(_ events: AsyncThrowingStream<GenerationEvent, any Error>, choices count: Int) async throws -> GenerationResult {
+    private static func collect(_ events: ObservedGeneration, choices count: Int) async throws -> GenerationResult {
         var result = GenerationResult(choices: Array(repeating: Choice(), count: count))
         do {
             for try await event in events {

@@ -55,20 +55,3 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 }
-
-/// One access-log line per request: method, path, status and latency (never the body, which
-/// holds prompts). For a stream the latency is the time to the response head.
-struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
-    let logger: Logger
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let start = ContinuousClock.now
-        let response = try await next(request, context)
-        let elapsed = ContinuousClock.now - start
-        let ms = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
-        logger.info("\(request.method) \(request.uri.path) \(response.status.code)", metadata: [
-            "latency_ms": "\(Int(ms.rounded()))",
-        ])
-        return response
-    }
-}

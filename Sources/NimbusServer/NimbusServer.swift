@@ -1,6 +1,8 @@
 import Hummingbird
 import Logging
+import Metrics
 import NimbusAPI
+import Prometheus
 import ServiceLifecycle
 
 /// Builds and runs the Nimbus HTTP application.
@@ -12,14 +14,22 @@ public enum NimbusServer {
     public static func run(configuration: ServerConfiguration) async throws {
         var logger = Logger(label: "nimbus")
         logger.logLevel = configuration.logLevel
-        let app = buildApplication(configuration: configuration, logger: logger)
+        let tracing = configuration.observability.tracing ? try TracingBackend.bootstrap(logger: logger) : nil
+        let registry = PrometheusCollectorRegistry()
+        // Anything in the process instrumented with swift-metrics lands on /v1/metrics too.
+        if configuration.observability.metrics { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
+        let app = buildApplication(configuration: configuration, logger: logger, tracing: tracing, registry: registry)
         try await app.runService()
     }
 
     /// The application: routes plus one service per model that loads and runs it (a GGUF file
     /// gets the generation engine, a Hugging Face folder the encoder engine). Tests build the
     /// same application without the command line.
-    public static func buildApplication(configuration c: ServerConfiguration, logger: Logger) -> some ApplicationProtocol {
+    /// - Parameters:
+    ///   - tracing: the OpenTelemetry backend when NIM_ENABLE_TRACING is on.
+    ///   - registry: where the Prometheus metrics live (a fresh one per application by default).
+    public static func buildApplication(configuration c: ServerConfiguration, logger: Logger, tracing: TracingBackend? = nil,
+                                        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) -> some ApplicationProtocol {
         let limits = RequestLimits(maxModelLength: c.maxModelLength, maxInputLength: c.maxInputLength,
                                    maxOutputLength: c.maxOutputLength)
         var entries: [(name: String, entry: ModelRegistry.Entry)] = []
@@ -36,22 +46,33 @@ public enum NimbusServer {
                                                   engineConfiguration: c.engine, quantization: c.quantization, logger: logger))
             }
         }
-        let registry = ModelRegistry(entries)
+        let models = ModelRegistry(entries)
+        // Engine gauges and the status page follow the first language model (the one most
+        // deployments serve); request metrics carry each request's own model name.
+        let observability = Observability(
+            metrics: c.observability.metrics
+                ? ServerMetrics(registry: registry, modelName: c.servedModelName, maxModelLength: c.maxModelLength ?? 131_072) : nil,
+            tracer: tracing?.tracer, hardware: HardwareInfo.current(computeThreads: c.threads))
         let router = Router(context: NimbusRequestContext.self)
-        router.add(middleware: AccessLogMiddleware(logger: logger))
+        // Outermost first: the HTTP span, then the request id and access log, then error mapping.
+        if tracing != nil { router.add(middleware: TracingMiddleware(recordingHeaders: [RequestID.header])) }
+        router.add(middleware: RequestObservabilityMiddleware(logger: logger, metrics: observability.metrics,
+                                                              modelName: c.servedModelName))
         router.add(middleware: APIErrorMiddleware(logger: logger))
-        addRoutes(to: router, registry: registry)
+        addRoutes(to: router, registry: models, observability: observability)
         var app = Application(
             router: router,
             server: .http1(additionalChannelHandlers: [ClientDisconnectHandler()]),
             configuration: .init(address: .hostname(c.host, port: c.port), serverName: "nimbus"),
             logger: logger
         )
+        // Added first so it stops last: spans of the final requests are still exported.
+        if let tracing { app.addServices(tracing.service) }
         for service in services { app.addServices(service) }
         return app
     }
 
-    static func addRoutes(to router: Router<NimbusRequestContext>, registry: ModelRegistry) {
+    static func addRoutes(to router: Router<NimbusRequestContext>, registry: ModelRegistry, observability: Observability) {
         router.get("/v1/health/live") { _, _ in
             try JSONResponse(HealthResponse.live)
         }
@@ -63,19 +84,33 @@ public enum NimbusServer {
             try JSONResponse(ModelList(data: registry.modelCards()))
         }
         router.get("/v1/status") { _, _ in
-            try JSONResponse(registry.generatorStatus())
+            let (name, engine) = try registry.firstGenerator()
+            return try JSONResponse(observability.status(servedName: name, engine: engine))
+        }
+        router.get("/") { _, _ in StatusPage.response }
+        router.get("/v1/metrics") { _, _ in
+            guard let metrics = observability.metrics else {
+                throw APIError(status: 404, message: "metrics are disabled (NIM_ENABLE_METRICS=false)", type: "not_found_error")
+            }
+            observability.refresh(metrics, engine: try? registry.firstGenerator().engine)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
         }
         router.post("/v1/chat/completions") { request, context in
             let body = try await RequestBody.read(request, context: context)
+            context.record?.logger.debug("request body", metadata: ["body": "\(String(decoding: body, as: UTF8.self))"])
             let chat = try ChatCompletionRequest.parse(body)
             let host = try registry.generator(for: chat.model, endpoint: "/v1/chat/completions")
-            return try await ChatCompletionsHandler(host: host).respond(to: chat, connection: context.channel)
+            let telemetry = observability.telemetry(for: context, operation: "chat", model: host.servedName)
+            return try await ChatCompletionsHandler(host: host, telemetry: telemetry).respond(to: chat, connection: context.channel)
         }
         router.post("/v1/completions") { request, context in
             let body = try await RequestBody.read(request, context: context)
+            context.record?.logger.debug("request body", metadata: ["body": "\(String(decoding: body, as: UTF8.self))"])
             let completion = try CompletionRequest.parse(body)
             let host = try registry.generator(for: completion.model, endpoint: "/v1/completions")
-            return try await CompletionsHandler(host: host).respond(to: completion, connection: context.channel)
+            let telemetry = observability.telemetry(for: context, operation: "text_completion", model: host.servedName)
+            return try await CompletionsHandler(host: host, telemetry: telemetry).respond(to: completion, connection: context.channel)
         }
         addEncoderRoutes(to: router, registry: registry)
     }

@@ -32,6 +32,8 @@ public struct ServerConfiguration: Sendable {
     public var models: [ModelSpec] { [ModelSpec(path: modelPath, servedName: servedModelName)] + additionalModels }
     /// Convert F32/F16/BF16 weight matrices to this type at load (NIM_QUANTIZATION).
     public var quantization: WeightQuantization?
+    /// Metrics, tracing and log format.
+    public var observability = ObservabilityConfiguration()
 
     public init(modelPath: String, servedModelName: String? = nil, cachePath: String = ServerConfiguration.defaultCachePath,
                 threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
@@ -76,7 +78,7 @@ public struct ServerConfiguration: Sendable {
         ("NIM_KV_CACHE_SIZE", "unset", "explicit KV cache size (e.g. 512MiB, 2GiB); wins over the fraction"),
         ("NIM_MAX_QUEUE_SIZE", "256", "most requests waiting to start; beyond it requests get 429"),
         ("NIM_QUANTIZATION", "none (weights as stored)", "q8_0 or q4_0: convert F32/F16/BF16 weight matrices at load"),
-    ]
+    ] + ObservabilityConfiguration.variables
 
     /// Resolves the configuration from `environment`, in which flags given on the command line
     /// have already replaced the variables of the same name.
@@ -154,7 +156,7 @@ public struct ServerConfiguration: Sendable {
         return Int(text)
     }
 
-    private static func boolean(_ env: [String: String], _ name: String) throws(ConfigurationError) -> Bool? {
+    static func boolean(_ env: [String: String], _ name: String) throws(ConfigurationError) -> Bool? {
         guard let raw = nonEmpty(env[name]) else { return nil }
         switch raw.trimmingCharacters(in: .whitespaces).lowercased() {
         case "1", "true", "yes", "on": return true

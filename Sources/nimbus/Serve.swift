@@ -75,17 +75,15 @@ struct Serve: AsyncParsableCommand {
         }
         var resolved = configuration
         if let host { resolved.host = host }
-        let level = resolved.logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        NimbusServer.bootstrapLogging(resolved)
         do {
             try await NimbusServer.run(configuration: resolved)
         } catch let failure as ModelLoadFailure {
             FileHandle.standardError.write(Data("nimbus: \(failure)\n".utf8))
             throw ExitCode(1)
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("nimbus: \(error)\n".utf8))
+            throw ExitCode(2)
         }
     }
 }

@@ -67,3 +67,34 @@ import Testing
         }
     }
 }
+
+/// NIM_ENABLE_METRICS, NIM_ENABLE_TRACING, NIM_JSONL_LOGGING and the OTLP settings tracing needs.
+@Suite struct ObservabilityConfigurationTests {
+    @Test func defaultsServeMetricsOnly() throws {
+        let o = try ObservabilityConfiguration.resolve([:])
+        #expect(o.metrics && !o.tracing && !o.jsonLogging)
+    }
+
+    @Test func switchesAreRead() throws {
+        let o = try ObservabilityConfiguration.resolve(["NIM_ENABLE_METRICS": "false", "NIM_ENABLE_TRACING": "true",
+                                                        "NIM_JSONL_LOGGING": "1"])
+        #expect(!o.metrics && o.tracing && o.jsonLogging)
+        #expect(try ObservabilityConfiguration.resolve(["NIM_ENABLE_TRACING": "true", "OTEL_SDK_DISABLED": "true"]).tracing == false)
+    }
+
+    @Test func badValuesNameTheirVariable() {
+        #expect(throws: ConfigurationError.self) { try ObservabilityConfiguration.resolve(["NIM_ENABLE_TRACING": "maybe"]) }
+        let cases: [(String, String)] = [("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"),
+                                         ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"), ("OTEL_TRACES_EXPORTER", "zipkin")]
+        for (name, value) in cases {
+            do {
+                _ = try ObservabilityConfiguration.resolve(["NIM_ENABLE_TRACING": "true", name: value])
+                Issue.record("\(name)=\(value) was accepted")
+            } catch {
+                #expect(error.variable == name)
+            }
+            // Without tracing the OTLP settings are not used, so they are not checked.
+            #expect(throws: Never.self) { try ObservabilityConfiguration.resolve([name: value]) }
+        }
+    }
+}
