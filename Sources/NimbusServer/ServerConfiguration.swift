@@ -101,6 +101,7 @@ public struct ServerConfiguration: Sendable {
             }
             c.quantization = q
         }
+        c.observability = try ObservabilityConfiguration.resolve(env)
         if let level = nonEmpty(env["NIM_LOG_LEVEL"]) {
             switch level.uppercased() {
             case "DEBUG": c.logLevel = .debug
