@@ -7,8 +7,10 @@ import Testing
 /// The load generator and HTTP client against `FakeOpenAIServer` over real loopback sockets.
 @Suite("LoadGenerator")
 struct LoadGeneratorTests {
+    // A generous timeout: `swift test` runs these beside the real-model suites, whose compute
+    // threads can starve the loopback server for many seconds on a 2-core machine.
     private func configuration(
-        port: Int, concurrencies: [Int], requests: Int, warmup: Int = 0, timeout: Duration = .seconds(10)
+        port: Int, concurrencies: [Int], requests: Int, warmup: Int = 0, timeout: Duration = .seconds(120)
     ) throws -> BenchConfiguration {
         try BenchConfiguration(
             address: ServerAddress(parsing: "http://127.0.0.1:\(port)/v1"), concurrencies: concurrencies,
