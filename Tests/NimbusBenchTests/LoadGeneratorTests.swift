@@ -34,7 +34,7 @@ struct LoadGeneratorTests {
                 #expect(ttft.p50 >= 15)  // the first content chunk comes one gap after the request
                 #expect(ttft.p99 <= e2e.p99)
                 let itl = try #require(level.interTokenLatencyMs)
-                #expect(itl.p50 >= 15 && itl.p50 < 500)
+                #expect(itl.p50 >= 15)  // no upper bound: a loaded machine stretches the gaps
             }
 
             let requests = await log.requests
