@@ -49,24 +49,6 @@ public final class PagedKVCache: @unchecked Sendable {
     func slot(_ storage: UnsafeMutablePointer<Float>, layer: Int, table: [Int], position: Int) -> UnsafeMutablePointer<Float> {
         blockStart(storage, layer: layer, block: table[position / blockSize]) + (position % blockSize) * kvDimension
     }
-
-    /// Copies the first `positions` positions of `source`'s blocks into `destination`'s, in every
-    /// layer (blocks shared by both tables are skipped).
-    func copy(positions: Int, from source: [Int], to destination: [Int]) {
-        var position = 0
-        for (from, to) in zip(source, destination) where position < positions {
-            let rows = min(blockSize, positions - position)
-            if from != to {
-                for layer in 0..<layers {
-                    for storage in [keys, values] {
-                        blockStart(storage, layer: layer, block: to)
-                            .update(from: blockStart(storage, layer: layer, block: from), count: rows * kvDimension)
-                    }
-                }
-            }
-            position += rows
-        }
-    }
 }
 
 /// Block tables in the form the attention kernels read: for each sequence of a batch, a run of

@@ -56,8 +56,6 @@ public final class Scheduler {
     }
 
     public func contains(_ id: Int) -> Bool { sequences[id] != nil }
-    public func isRunning(_ id: Int) -> Bool { sequences[id]?.isRunning ?? false }
-    public func tokens(of id: Int) -> [Int]? { sequences[id]?.tokens }
     public func blockTable(of id: Int) -> [Int]? { sequences[id]?.blocks }
     public var waitingCount: Int { waiting.count }
     public var runningCount: Int { running.count }
@@ -265,7 +263,9 @@ public final class Scheduler {
         }
         sibling.computed = shared * configuration.blockSize
         sibling.registeredBlocks = shared
-        sibling.chain = source.chain(upTo: shared, blockSize: configuration.blockSize)
+        // `complete` registered the source's shareable blocks before sharing, so its chain hash
+        // is the one after them.
+        sibling.chain = source.chain
         prefixHitTokens += sibling.computed
     }
 }
@@ -295,11 +295,5 @@ final class SequenceRecord {
         promptCount = tokens.count
         self.priority = priority
         self.arrival = arrival
-    }
-
-    func chain(upTo blocks: Int, blockSize: Int) -> PrefixHash {
-        var hash = PrefixHash.empty
-        for index in 0..<blocks { hash = hash.appending(Array(tokens[index * blockSize..<(index + 1) * blockSize])) }
-        return hash
     }
 }
