@@ -39,7 +39,7 @@ public enum NimbusServer {
             tracer: tracing?.tracer, hardware: HardwareInfo.current(computeThreads: c.threads))
         let router = Router(context: NimbusRequestContext.self)
         // Outermost first: the HTTP span, then the request id and access log, then error mapping.
-        if tracing != nil { router.add(middleware: TracingMiddleware(recordingHeaders: [RequestID.header])) }
+        if tracing != nil { router.add(middleware: RequestTracingMiddleware()) }
         router.add(middleware: RequestObservabilityMiddleware(logger: logger, metrics: observability.metrics,
                                                               modelName: c.servedModelName))
         router.add(middleware: APIErrorMiddleware(logger: logger))
