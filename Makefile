@@ -5,9 +5,11 @@ PYTHON ?= python3
 SWIFT_BUILD_FLAGS ?= -c release
 BIN := .build/release/nimbus
 MODEL := $(NIM_CACHE_PATH)/models/SmolLM2-135M-Instruct.Q4_1.gguf
+# The embedder (a Hugging Face checkpoint folder) the embedding tests and benchmark use.
+EMBED_MODEL := $(NIM_CACHE_PATH)/models/all-MiniLM-L6-v2
 export NIM_CACHE_PATH
 
-.PHONY: serve test build model python-deps unit-test e2e-test e2e-run bench fixtures clean
+.PHONY: serve test build model python-deps unit-test e2e-test e2e-run bench bench-embeddings bench-serving test-models fixtures clean
 
 serve: model build
 	$(BIN) serve --model $(MODEL)
@@ -15,36 +17,66 @@ serve: model build
 build:
 	swift build $(SWIFT_BUILD_FLAGS) --product nimbus
 
-model: $(MODEL)
+model: $(MODEL) $(EMBED_MODEL)/model.safetensors
 
 $(MODEL):
 	$(PYTHON) scripts/fetch_model.py --cache $(NIM_CACHE_PATH)
 
+$(EMBED_MODEL)/model.safetensors:
+	$(PYTHON) scripts/fetch_model.py all-minilm-l6-v2 --cache $(NIM_CACHE_PATH)
+
 python-deps:
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 
-# Unit and integration tests run on the release build: the engine tests run a real model.
+# Unit and integration tests run on the release build: the engine tests run a real model. The
+# quantized-model tests also need the derived test models, made here when llama-cpp-python is
+# installed (skipped otherwise).
 unit-test: model
-	NIMBUS_MODEL_PATH=$(MODEL) NIMBUS_REQUIRE_MODELS=1 swift test $(SWIFT_BUILD_FLAGS)
+	@if $(PYTHON) -c "import llama_cpp" 2>/dev/null; then \
+		$(PYTHON) scripts/make_test_models.py --cache $(NIM_CACHE_PATH) >/dev/null 2>&1 || echo "could not make the test models"; \
+	fi
+	NIMBUS_MODEL_PATH=$(MODEL) NIMBUS_EMBEDDING_MODEL_PATH=$(EMBED_MODEL) NIMBUS_REQUIRE_MODELS=1 swift test $(SWIFT_BUILD_FLAGS)
 
 e2e-test: model build python-deps e2e-run
 
 e2e-run:
-	NIMBUS_BIN=$(BIN) NIMBUS_MODEL_PATH=$(MODEL) $(PYTHON) -m pytest -q tests/e2e
+	NIMBUS_BIN=$(BIN) NIMBUS_MODEL_PATH=$(MODEL) NIMBUS_EMBEDDING_MODEL_PATH=$(EMBED_MODEL) $(PYTHON) -m pytest -q tests/e2e
 
 # `swift test` also builds the nimbus executable (with testing enabled), so the end-to-end tests
 # drive that binary instead of paying for a second release build of every dependency.
 test: python-deps unit-test
 	$(MAKE) e2e-run
 
-# Single-stream prefill/decode tokens/s of Nimbus, and of llama.cpp when llama-cpp-python is installed.
+# Single-stream prefill/decode tokens/s of Nimbus (min/median/max over 5 runs) and, when
+# llama-cpp-python is installed, of llama.cpp on the same file and threads, with the ratios.
 bench: model build
-	$(BIN) bench-engine --model $(MODEL)
-	-$(PYTHON) scripts/bench_llama_cpp.py $(MODEL)
+	@if $(PYTHON) -c "import llama_cpp" 2>/dev/null; then \
+		$(BIN) bench-engine --model $(MODEL) --compare-llama-cpp --python $(PYTHON); \
+	else \
+		echo "llama-cpp-python not installed: Nimbus figures only"; $(BIN) bench-engine --model $(MODEL); \
+	fi
 
-# Regenerates the committed reference fixtures (needs llama-cpp-python, gguf, jinja2).
+# K-quant, F16 and Q8_0 derivatives of the default model for the quantized-model tests
+# (llama.cpp's quantizer, needs llama-cpp-python); the tests are skipped without them.
+test-models: model
+	$(PYTHON) scripts/make_test_models.py --cache $(NIM_CACHE_PATH)
+
+# Embedding sentences/s for batches of 1, 8 and 32 short sentences: Nimbus, then
+# sentence-transformers on PyTorch CPU when it is installed.
+bench-embeddings: model build
+	$(BIN) bench-embeddings --model $(EMBED_MODEL)
+	-$(PYTHON) scripts/bench_sentence_transformers.py $(EMBED_MODEL)
+
+# `nimbus bench` sweep (1/4/8/16 streams, 128 output tokens) against nimbus serve, then against
+# llama-cpp-python's server on the same model; JSON reports in .build/bench-results/.
+bench-serving: model build
+	scripts/bench_serving.sh $(MODEL)
+
+# Regenerates the committed reference fixtures (needs llama-cpp-python, gguf, jinja2, and
+# sentence-transformers with safetensors for the encoder fixtures).
 fixtures: model
 	$(PYTHON) scripts/fixtures/gen_fidelity_fixtures.py $(MODEL)
+	$(PYTHON) scripts/fixtures/gen_embedding_fixtures.py $(EMBED_MODEL)
 
 clean:
 	rm -rf .build

@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.12.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
         // Observability: Prometheus exposition, and OTLP trace export over HTTP/protobuf only (the
         // gRPC trait would add grpc-swift and minutes to every clean build).
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
@@ -28,6 +29,7 @@ let package = Package(
     targets: [
         // Layer 0: no internal dependencies.
         .target(name: "NimbusGGUF"),
+        .target(name: "NimbusSafetensors"),
         // SIMD kernels in C: each function carries its own `target(...)` attribute and runs only
         // after cpuid says the CPU has the feature, so no global -m flags are needed.
         .target(
@@ -42,12 +44,32 @@ let package = Package(
         .target(name: "NimbusAPI"),
         // Continuous batching and the KV block pool, as a state machine over integers.
         .target(name: "NimbusScheduler"),
+        // Load generator for any OpenAI-compatible server: its own HTTP client, no Nimbus internals.
+        .target(
+            name: "NimbusBench",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // Shared by the test targets only: where the real model is.
         .target(name: "NimbusTestSupport"),
         // Layer 1: models join the reader, kernels and tokenizers.
         .target(
             name: "NimbusModels",
-            dependencies: ["NimbusGGUF", "NimbusKernels", "NimbusTokenizers", "NimbusTemplates"],
+            dependencies: ["NimbusGGUF", "NimbusSafetensors", "NimbusKernels", "NimbusTokenizers", "NimbusTemplates"],
+            swiftSettings: numericSettings
+        ),
+        // Layer 2, beside the engine: encoder models (embeddings, ranking) on their own thread,
+        // concurrent requests batched into shared forward passes.
+        .target(
+            name: "NimbusEncoding",
+            dependencies: [
+                "NimbusModels",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: numericSettings
         ),
         // Layer 2: the engine runs models on its own thread and streams results.
@@ -64,8 +86,9 @@ let package = Package(
         .target(
             name: "NimbusServer",
             dependencies: [
-                "NimbusEngine", "NimbusModels", "NimbusAPI",
+                "NimbusEngine", "NimbusEncoding", "NimbusModels", "NimbusAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -77,19 +100,30 @@ let package = Package(
         .executableTarget(
             name: "nimbus",
             dependencies: [
-                "NimbusServer", "NimbusModels",
+                "NimbusServer", "NimbusModels", "NimbusBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "NimbusGGUFTests", dependencies: ["NimbusGGUF"]),
         .testTarget(name: "NimbusSchedulerTests", dependencies: ["NimbusScheduler"]),
+        .testTarget(name: "NimbusSafetensorsTests", dependencies: ["NimbusSafetensors"]),
         .testTarget(name: "NimbusAPITests", dependencies: ["NimbusAPI"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusKernelsTests", dependencies: ["NimbusKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusTokenizersTests", dependencies: ["NimbusTestSupport", "NimbusTokenizers", "NimbusGGUF"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusTemplatesTests", dependencies: ["NimbusTemplates"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusModelsTests", dependencies: ["NimbusTestSupport", "NimbusModels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusEngineTests", dependencies: ["NimbusTestSupport", "NimbusEngine"]),
+        .testTarget(name: "NimbusEncodingTests", dependencies: ["NimbusTestSupport", "NimbusEncoding"]),
+        .testTarget(
+            name: "NimbusBenchTests",
+            dependencies: [
+                "NimbusBench",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "NimbusServerTests",
             dependencies: [

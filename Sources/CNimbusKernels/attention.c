@@ -142,15 +142,22 @@ NK_T5 void nk_attn_mix_avx512(const float *weights, NK_PAGED, int64_t count, int
     }
     const int64_t slots = batched ? 16 : 64;
     const int64_t used = count < slots ? count : slots;
-    memset(acc, 0, (size_t)(used * dim) * sizeof(float));
-    for (int64_t p = 0; p < count; p++) {
+    const __m512 zero = _mm512_setzero_ps();
+    // A slot's first position starts from ggml's zeroed accumulator: fma(w, v, 0) written
+    // directly, with no memset and no load (bit-identical, -0 products included).
+    for (int64_t p = 0; p < used; p++) {
+        float *a = acc + p * dim;
+        const float *v = NK_ROW(p);
+        const __m512 w = _mm512_set1_ps(weights[p]);
+        for (int64_t d = 0; d < dim; d += 16) _mm512_storeu_ps(a + d, _mm512_fmadd_ps(w, _mm512_loadu_ps(v + d), zero));
+    }
+    for (int64_t p = used; p < count; p++) {
         float *a = acc + (p % slots) * dim;
         const float *v = NK_ROW(p);
         const __m512 w = _mm512_set1_ps(weights[p]);
         for (int64_t d = 0; d < dim; d += 16)
             _mm512_storeu_ps(a + d, _mm512_fmadd_ps(w, _mm512_loadu_ps(v + d), _mm512_loadu_ps(a + d)));
     }
-    const __m512 zero = _mm512_setzero_ps();
     for (int64_t d = 0; d < dim; d += 16) {
         // Row l of the slot table is lane l of ggml's accumulator(s) for these 16 outputs.
 #define NK_SLOT(s) ((s) < used ? _mm512_loadu_ps(acc + (s) * dim + d) : zero)

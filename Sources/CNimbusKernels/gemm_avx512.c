@@ -21,7 +21,9 @@
 // Weight block duplicated into both 256-bit halves: bytes 0..31 and 32..63 = elements 0..31.
 static inline __attribute__((always_inline)) NK_T512
 __m512i nk_weights512(int kind, const uint8_t *wb) {
-    if (kind == NK_Q8_0) return _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(wb + 2)));
+    // Q8_0 as unsigned w + 128 (see the correction in nk_tile512).
+    if (kind == NK_Q8_0)
+        return _mm512_xor_si512(_mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(wb + 2))), _mm512_set1_epi8((char)0x80));
     const uint8_t *q = wb + (kind == NK_Q4_1 ? 4 : 2);
     __m512i v = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)q));
     v = _mm512_mask_srli_epi16(v, (__mmask32)0xFF00FF00u, v, 4);  // 128-bit lanes 1, 3: high nibbles
@@ -50,8 +52,12 @@ void nk_tile512(int kind, int RM, int NP, const uint8_t *w, size_t wstride, int6
             dap[p] = _mm512_mask_broadcastss_ps(_mm512_set1_ps(da[2 * p]), (__mmask16)0xFF00,
                                                 _mm_set_ss(da[2 * p + 1]));
             // Q4_0: sum((q - 8) * a) = dpbusd(q, a) - dpbusd(8, a); start the accumulator at -8*sum(a).
+            // Q8_0: sum(w * a) = dpbusd(w + 128, a) - dpbusd(128, a), the same exact lane sums as
+            // a signed product, with one correction per column pair instead of a sign fix per row.
             if (kind == NK_Q4_0)
                 corr[p] = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, _mm512_set1_epi8(8), a[p]));
+            if (kind == NK_Q8_0)
+                corr[p] = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, _mm512_set1_epi8((char)0x80), a[p]));
         }
         __m256 sa = _mm256_setzero_ps();
         if (kind == NK_Q4_1) sa = _mm256_load_ps((const float *)(rec + 288));
@@ -62,18 +68,9 @@ void nk_tile512(int kind, int RM, int NP, const uint8_t *w, size_t wstride, int6
             const __m512 dw = _mm512_set1_ps(_cvtsh_ss(h[0]));
             const __m512i wv = nk_weights512(kind, wb);
             if (kind == NK_Q4_1) summs[i] = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(h[1])), sa, summs[i]);
-            if (kind == NK_Q8_0) {
-                // dpbusd needs an unsigned operand: |w| against a with w's sign.
-                const __m512i u = _mm512_abs_epi8(wv);
-                const __mmask64 neg = _mm512_movepi8_mask(wv);
+            {
                 for (int p = 0; p < NP; p++) {
-                    const __m512i s = _mm512_mask_sub_epi8(a[p], neg, zero, a[p]);
-                    const __m512 f = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(zero, u, s));
-                    acc[i][p] = _mm512_fmadd_ps(_mm512_mul_ps(dw, dap[p]), f, acc[i][p]);
-                }
-            } else {
-                for (int p = 0; p < NP; p++) {
-                    const __m512i init = kind == NK_Q4_0 ? corr[p] : zero;
+                    const __m512i init = kind == NK_Q4_1 ? zero : corr[p];
                     const __m512 f = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(init, wv, a[p]));
                     acc[i][p] = _mm512_fmadd_ps(_mm512_mul_ps(dw, dap[p]), f, acc[i][p]);
                 }

@@ -26,6 +26,7 @@ public final class ActivationBuffer: @unchecked Sendable {
             if path == .scalar { return batch * nb * type.blockBytes }
             let groups = (batch + Int(NK_ACT_GROUP) - 1) / Int(NK_ACT_GROUP)
             return groups * nb * Int(NK_ACT_RECORD)
+        case .q8_K: return batch * (columns / 256) * 292  // plain ggml rows on every path
         case .f16, .bf16: return batch * columns * 2
         default: return batch * columns * 4
         }
@@ -53,6 +54,7 @@ public final class ActivationBuffer: @unchecked Sendable {
         let rowBytes: Int
         switch type {
         case .q8_0, .q8_1: rowBytes = columns / 32 * type.blockBytes
+        case .q8_K: rowBytes = columns / 256 * 292
         case .f16, .bf16: rowBytes = columns * 2
         default: rowBytes = columns * 4
         }

@@ -15,3 +15,16 @@ public enum ActivationKernels {
         }
     }
 }
+
+/// Rounding to fp16 precision, as llama.cpp stores K/V and converts the attention query.
+public enum HalfRounding {
+    /// `y[i] = Float(Float16(x[i]))`; F16C on the AVX2 and AVX-512 paths (same rounding).
+    public static func round(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>,
+                             path: KernelPath = .detected) {
+        if path == .scalar {
+            for i in 0..<count { y[i] = Float(Float16(x[i])) }
+        } else {
+            nk_round_f16_avx2(x, y, Int64(count))
+        }
+    }
+}

@@ -41,6 +41,8 @@ public enum Dequantize {
                     dst[b * 32 + j + 16] = m.addingProduct(Float(q >> 4), d)
                 }
             }
+        case .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K:
+            moreBlocks(src, type: type, blocks: nb, into: dst)
         }
     }
 

@@ -81,6 +81,8 @@ public final class MatMul: @unchecked Sendable {
         case .f32:
             let dst = base.assumingMemoryBound(to: Float.self)
             for b in 0..<batch { (dst + b * columns).update(from: input + b * inputStride, count: columns) }
+        case .q8_K:
+            quantizeQ8K(input, inputStride: inputStride, batch: batch, columns: columns, into: base)
         default:
             throw .unsupportedType(type, operation: "activation conversion")
         }
@@ -122,14 +124,7 @@ public final class MatMul: @unchecked Sendable {
             guard let kernel = nk_gemm_kernel(kind, path == .avx512vnni ? 2 : 1) else {
                 throw .unsupportedType(weight.type, operation: "matmul on \(path)")
             }
-            // Units of 4 rows (the kernels' tile height), about 4 chunks per worker.
-            let tiles = (weight.rows + 3) / 4
-            pool.parallelFor(tiles) { range in
-                let r0 = range.lowerBound * 4, r1 = Swift.min(weight.rows, range.upperBound * 4)
-                kernel(weight.base.assumingMemoryBound(to: UInt8.self), weight.rowStride, Int64(r0), Int64(r1),
-                       Int64(nb), UnsafeRawPointer(job.base).assumingMemoryBound(to: UInt8.self), Int64(batch),
-                       output, Int64(outputStride))
-            }
+            runTiled(kernel, weight, acts: job.base, batch: batch, output: output, outputStride: outputStride)
         case .f16, .bf16, .f32:
             let type = weight.type, path = self.path
             pool.parallelFor(weight.rows) { rows in
@@ -139,6 +134,8 @@ public final class MatMul: @unchecked Sendable {
                     }
                 }
             }
+        case .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K:
+            try multiplyExtended(weight, storage: storage, batch: batch, output: output, outputStride: outputStride)
         default:
             throw .unsupportedType(weight.type, operation: "matmul")
         }
@@ -179,9 +176,23 @@ public final class MatMul: @unchecked Sendable {
                 let r0 = (Swift.max(range.lowerBound, start[i]) - start[i]) * 4
                 let r1 = Swift.min(w.rows, (Swift.min(range.upperBound, start[i + 1]) - start[i]) * 4)
                 fns[i](w.base.assumingMemoryBound(to: UInt8.self), w.rowStride, Int64(r0), Int64(r1),
-                           Int64(w.columns / 32), UnsafeRawPointer(job.base).assumingMemoryBound(to: UInt8.self),
+                           Int64(w.columns / w.type.blockSize), UnsafeRawPointer(job.base).assumingMemoryBound(to: UInt8.self),
                            Int64(batch), t.output, Int64(w.rows))
             }
+        }
+    }
+
+    /// Runs a SIMD kernel over all rows of `weight`, in units of 4 rows (the kernels' tile
+    /// height), about 4 chunks per worker.
+    func runTiled(_ kernel: nk_gemm_fn, _ weight: WeightMatrix, acts: UnsafeMutableRawPointer, batch: Int,
+                  output: UnsafeMutablePointer<Float>, outputStride: Int) {
+        let job = UnsafeSendable(input: nil, base: acts)
+        let nb = weight.columns / weight.type.blockSize
+        pool.parallelFor((weight.rows + 3) / 4) { range in
+            let r0 = range.lowerBound * 4, r1 = Swift.min(weight.rows, range.upperBound * 4)
+            kernel(weight.base.assumingMemoryBound(to: UInt8.self), weight.rowStride, Int64(r0), Int64(r1),
+                   Int64(nb), UnsafeRawPointer(job.base).assumingMemoryBound(to: UInt8.self), Int64(batch),
+                   output, Int64(outputStride))
         }
     }
 
@@ -192,7 +203,7 @@ public final class MatMul: @unchecked Sendable {
         case .q4_0: kind = 0
         case .q4_1: kind = 1
         case .q8_0: kind = 2
-        default: return nil
+        default: return extendedKernel(type, path)
         }
         switch path {
         case .avx512vnni: return nk_gemm_kernel(kind, 2)

@@ -1,15 +1,24 @@
 /// Tensor element formats the kernels understand, with ggml's raw type ids.
 ///
 /// Every format is a sequence of fixed-size blocks of `blockSize` elements; plain float
-/// formats are "blocks" of one element. New quantizations (Q5_0, Q5_1, K-quants) add a case,
-/// its layout here, a dequantizer and a dot kernel for its `vecDotType`.
+/// formats are "blocks" of one element. K-quants use super-blocks of 256 elements and take
+/// Q8_K activations, as in ggml. A new quantization adds a case, its layout here, a
+/// dequantizer and a dot kernel for its `vecDotType`.
 public enum QuantType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     case f32 = 0
     case f16 = 1
     case q4_0 = 2
     case q4_1 = 3
+    case q5_0 = 6
+    case q5_1 = 7
     case q8_0 = 8
     case q8_1 = 9
+    case q2_K = 10
+    case q3_K = 11
+    case q4_K = 12
+    case q5_K = 13
+    case q6_K = 14
+    case q8_K = 15
     case bf16 = 30
 
     /// Creates the type for a raw ggml id, or nil for one the kernels do not support.
@@ -19,7 +28,8 @@ public enum QuantType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     public var blockSize: Int {
         switch self {
         case .f32, .f16, .bf16: 1
-        case .q4_0, .q4_1, .q8_0, .q8_1: 32
+        case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q8_1: 32
+        case .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K: 256
         }
     }
 
@@ -32,6 +42,14 @@ public enum QuantType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         case .q4_1: 20  // fp16 d, fp16 m, 16 bytes of nibbles
         case .q8_0: 34  // fp16 d, 32 x int8
         case .q8_1: 36  // fp16 d, fp16 s = d * sum(qs), 32 x int8
+        case .q5_0: 22  // fp16 d, 4 bytes of fifth bits, 16 bytes of nibbles
+        case .q5_1: 24  // fp16 d, fp16 m, 4 bytes of fifth bits, 16 bytes of nibbles
+        case .q2_K: 84  // 16 scale/min nibble pairs, 64 bytes of 2-bit quants, fp16 d, fp16 dmin
+        case .q3_K: 110  // 32 bytes of high bits, 64 bytes of 2-bit quants, 12 bytes of 6-bit scales, fp16 d
+        case .q4_K: 144  // fp16 d, fp16 dmin, 12 bytes of 6-bit scales and mins, 128 bytes of nibbles
+        case .q5_K: 176  // as Q4_K plus 32 bytes of fifth bits before the nibbles
+        case .q6_K: 210  // 128 bytes of low nibbles, 64 bytes of high 2 bits, 16 int8 scales, fp16 d
+        case .q8_K: 292  // fp32 d, 256 x int8, 16 x int16 sums of 16 quants
         }
     }
 
@@ -41,8 +59,9 @@ public enum QuantType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         case .f32: .f32
         case .f16: .f16
         case .bf16: .bf16
-        case .q4_0, .q8_0: .q8_0
-        case .q4_1, .q8_1: .q8_1
+        case .q4_0, .q5_0, .q8_0: .q8_0
+        case .q4_1, .q5_1, .q8_1: .q8_1
+        case .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K: .q8_K
         }
     }
 
@@ -64,6 +83,14 @@ public enum QuantType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         case .q4_1: "q4_1"
         case .q8_0: "q8_0"
         case .q8_1: "q8_1"
+        case .q5_0: "q5_0"
+        case .q5_1: "q5_1"
+        case .q2_K: "q2_K"
+        case .q3_K: "q3_K"
+        case .q4_K: "q4_K"
+        case .q5_K: "q5_K"
+        case .q6_K: "q6_K"
+        case .q8_K: "q8_K"
         }
     }
 }

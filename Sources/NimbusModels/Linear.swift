@@ -4,6 +4,8 @@ import NimbusKernels
 /// by it, or read one row (embedding lookup).
 struct Linear {
     let matrix: WeightMatrix
+    /// Keeps the bytes of a requantized matrix alive (nil for views into the mapped file).
+    var owner: OwnedWeightMatrix? = nil
 
     /// Writes `batch` output rows (`matrix.rows` wide) for `batch` input rows (`matrix.columns` wide).
     func multiply(_ input: UnsafePointer<Float>, batch: Int, into output: UnsafeMutablePointer<Float>,

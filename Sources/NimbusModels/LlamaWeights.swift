@@ -65,7 +65,7 @@ struct TensorLoader {
     /// A matrix of `rows` outputs by `columns` inputs (ggml shape `[columns, rows]`).
     func linear(_ name: String, rows: Int, columns: Int) throws(ModelError) -> Linear {
         let info = try info(name, shape: [columns, rows])
-        return try matrix(info, rows: rows, columns: columns)
+        return try requantized(try matrix(info, rows: rows, columns: columns), name: name)
     }
 
     /// A vector of F32 (or F16/BF16, widened) values.

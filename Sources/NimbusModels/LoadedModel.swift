@@ -23,6 +23,8 @@ public struct LoadedModel: Sendable {
     public let chatTemplate: ChatTemplate
     /// The kernel implementation chosen for this CPU (for logs and the status page).
     public let kernelPath: String
+    /// Things the load did that an operator should see in the log (requantization).
+    public var loadNotes: [String] = []
     public var contextLength: Int { model.contextLength }
 
     /// Token ids of `turns` rendered with the chat template, ending with the assistant header.
@@ -59,8 +61,10 @@ public enum ModelLoader {
     ///   - path: the GGUF file.
     ///   - threads: compute threads for the kernels.
     ///   - maxBatch: most tokens one forward step processes.
+    ///   - quantization: convert F32/F16/BF16 weight matrices to this type at load.
     /// - Throws: `GGUFError`, `ModelError`, `TokenizerError` or `TemplateError`, each naming what is wrong.
-    public static func load(path: String, threads: Int, maxBatch: Int = 512) throws -> LoadedModel {
+    public static func load(path: String, threads: Int, maxBatch: Int = 512,
+                            quantization: WeightQuantization? = nil) throws -> LoadedModel {
         let gguf = try GGUFFile(path: path)
         let architecture = gguf.string("general.architecture") ?? "unknown"
         guard architecture == "llama" else { throw ModelError.unsupportedArchitecture(architecture) }
@@ -72,8 +76,11 @@ public enum ModelLoader {
             throw ModelError.tokenizer("the chat template in \(path) cannot be used: \(error)")
         }
         let pool = ComputePool(threads: threads)
-        let model = try LlamaModel(gguf: gguf, pool: pool, maxBatch: maxBatch)
+        let report = quantization.map { WeightQuantization.Report(target: $0) }
+        let model = try WeightQuantization.$active.withValue(report) {
+            try LlamaModel(gguf: gguf, pool: pool, maxBatch: maxBatch)
+        }
         return LoadedModel(path: path, architecture: architecture, model: model, tokenizer: tokenizer,
-                           chatTemplate: template, kernelPath: model.kernelPath)
+                           chatTemplate: template, kernelPath: model.kernelPath, loadNotes: report?.notes ?? [])
     }
 }

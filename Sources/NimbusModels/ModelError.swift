@@ -2,6 +2,8 @@
 public enum ModelError: Error, CustomStringConvertible, Equatable {
     /// The file declares an architecture that Nimbus has no implementation of.
     case unsupportedArchitecture(String)
+    /// A checkpoint folder's `config.json` names an encoder architecture Nimbus cannot run.
+    case unsupportedEncoder(String)
     /// A tensor uses a ggml type the kernels cannot compute with yet.
     case unsupportedTensorType(tensor: String, type: String)
     /// A tensor the architecture needs is absent.
@@ -22,8 +24,10 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .unsupportedArchitecture(let a): "unsupported model architecture '\(a)' (supported: llama)"
+        case .unsupportedEncoder(let a):
+            "unsupported checkpoint architecture '\(a)' (supported: BertModel, BertForSequenceClassification)"
         case .unsupportedTensorType(let t, let type):
-            "tensor \(t) has type \(type), which Nimbus cannot compute with yet (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1)"
+            "tensor \(t) has type \(type), which Nimbus cannot compute with yet (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K)"
         case .missingTensor(let t): "model file has no tensor \(t)"
         case .badTensorShape(let t, let e, let a): "tensor \(t) has shape \(a), expected \(e)"
         case .badHyperparameter(let k, let why): "model metadata \(k): \(why)"

@@ -30,6 +30,6 @@ enum Operations {
 
     /// Copies `x` rounded to the nearest fp16 value (the KV cache's precision).
     static func roundToHalf(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
-        for i in 0..<count { y[i] = Float(Float16(x[i])) }
+        HalfRounding.round(x, count: count, into: y)
     }
 }

@@ -1,3 +1,4 @@
+import NimbusAPI
 import NimbusEngine
 
 /// GET /v1/status: what the engine is doing now, as JSON (for operators, the status page and
@@ -58,5 +59,17 @@ struct EngineStatus: Encodable {
         lastStepTokens = s.lastStepTokens
         maxSequences = engine.configuration.maxSequences
         maxBatchedTokens = engine.configuration.maxBatchedTokens
+    }
+}
+
+extension ModelRegistry {
+    /// The first language model and its engine; 503 until it is loaded.
+    func firstGenerator() throws(APIError) -> (name: String, engine: Engine) {
+        for (name, entry) in entries {
+            guard case .generator(let host) = entry else { continue }
+            guard let engine = host.engine else { throw .serviceUnavailable("the model is not loaded yet") }
+            return (name, engine)
+        }
+        throw .notFound("no language model is served")
     }
 }

@@ -7,12 +7,7 @@ import Synchronization
 
 /// Holds the served model's engine once it is loaded, so handlers can answer 503 until then.
 public final class ModelHost: Sendable {
-    private enum State {
-        case loading
-        case ready(Engine)
-        case draining
-    }
-    private let state = Mutex(State.loading)
+    private let slot = EngineSlot<Engine>()
     /// The name clients use in `model`.
     public let servedName: String
     public let limits: RequestLimits
@@ -23,14 +18,12 @@ public final class ModelHost: Sendable {
     }
 
     /// The engine, when the model is loaded and the server is not shutting down.
-    public var engine: Engine? {
-        state.withLock { if case .ready(let e) = $0 { e } else { nil } }
-    }
+    public var engine: Engine? { slot.engine }
 
     public var isReady: Bool { engine != nil }
 
-    func set(engine: Engine) { state.withLock { $0 = .ready(engine) } }
-    func drain() { state.withLock { $0 = .draining } }
+    func set(engine: Engine) { slot.set(engine) }
+    func drain() { slot.drain() }
 }
 
 /// Limits a request must respect, from NIM_MAX_* settings and the model.
@@ -55,6 +48,7 @@ struct InferenceService: Service {
     let modelPath: String
     let threads: Int
     let engineConfiguration: EngineConfiguration
+    var quantization: WeightQuantization? = nil
     let logger: Logger
 
     func run() async throws {
@@ -77,6 +71,7 @@ struct InferenceService: Service {
             "seconds": "\((ContinuousClock.now - start).components.seconds)",
             "kernels": "\(loaded.kernelPath)", "threads": "\(threads)",
         ])
+        for note in loaded.loadNotes { logger.info("\(note)") }
         host.set(engine: engine)
         try await withGracefulShutdownHandler {
             try await engine.run()
@@ -87,20 +82,11 @@ struct InferenceService: Service {
 
     /// Builds the model on a plain thread: mapping and tokenizer construction are blocking work.
     private func loadOnThread() async throws -> LoadedModel {
-        let path = modelPath, threads = threads
         // Scratch for the largest step; without chunked prefill a whole prompt is one step.
         let rows = engineConfiguration.chunkedPrefill ? engineConfiguration.maxBatchedTokens
             : max(engineConfiguration.maxBatchedTokens, host.limits.maxModelLength ?? 8192)
-        return try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                do {
-                    continuation.resume(returning: try ModelLoader.load(path: path, threads: threads, maxBatch: rows))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-            thread.name = "nimbus-loader"
-            thread.start()
+        return try await LoaderThread.run { [modelPath, threads, quantization] in
+            try ModelLoader.load(path: modelPath, threads: threads, maxBatch: rows, quantization: quantization)
         }
     }
 }

@@ -22,17 +22,33 @@ public enum NimbusServer {
         try await app.runService()
     }
 
-    /// The application: routes plus the service that loads and runs the model. Tests build the
+    /// The application: routes plus one service per model that loads and runs it (a GGUF file
+    /// gets the generation engine, a Hugging Face folder the encoder engine). Tests build the
     /// same application without the command line.
     /// - Parameters:
     ///   - tracing: the OpenTelemetry backend when NIM_ENABLE_TRACING is on.
     ///   - registry: where the Prometheus metrics live (a fresh one per application by default).
     public static func buildApplication(configuration c: ServerConfiguration, logger: Logger, tracing: TracingBackend? = nil,
                                         registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) -> some ApplicationProtocol {
-        let host = ModelHost(
-            servedName: c.servedModelName,
-            limits: RequestLimits(maxModelLength: c.maxModelLength, maxInputLength: c.maxInputLength,
-                                  maxOutputLength: c.maxOutputLength))
+        let limits = RequestLimits(maxModelLength: c.maxModelLength, maxInputLength: c.maxInputLength,
+                                   maxOutputLength: c.maxOutputLength)
+        var entries: [(name: String, entry: ModelRegistry.Entry)] = []
+        var services: [any Service] = []
+        for spec in c.models {
+            if ServerConfiguration.isCheckpointFolder(spec.path) {
+                let host = EncoderHost(servedName: spec.servedName)
+                entries.append((spec.servedName, .encoder(host)))
+                services.append(EncoderService(host: host, modelPath: spec.path, threads: c.threads, logger: logger))
+            } else {
+                let host = ModelHost(servedName: spec.servedName, limits: limits)
+                entries.append((spec.servedName, .generator(host)))
+                services.append(InferenceService(host: host, modelPath: spec.path, threads: c.threads,
+                                                  engineConfiguration: c.engine, quantization: c.quantization, logger: logger))
+            }
+        }
+        let models = ModelRegistry(entries)
+        // Engine gauges and the status page follow the first language model (the one most
+        // deployments serve); request metrics carry each request's own model name.
         let observability = Observability(
             metrics: c.observability.metrics
                 ? ServerMetrics(registry: registry, modelName: c.servedModelName, maxModelLength: c.maxModelLength ?? 131_072) : nil,
@@ -43,7 +59,7 @@ public enum NimbusServer {
         router.add(middleware: RequestObservabilityMiddleware(logger: logger, metrics: observability.metrics,
                                                               modelName: c.servedModelName))
         router.add(middleware: APIErrorMiddleware(logger: logger))
-        addRoutes(to: router, host: host, observability: observability)
+        addRoutes(to: router, registry: models, observability: observability)
         var app = Application(
             router: router,
             server: .http1(additionalChannelHandlers: [ClientDisconnectHandler()]),
@@ -52,37 +68,31 @@ public enum NimbusServer {
         )
         // Added first so it stops last: spans of the final requests are still exported.
         if let tracing { app.addServices(tracing.service) }
-        app.addServices(InferenceService(host: host, modelPath: c.modelPath, threads: c.threads,
-                                         engineConfiguration: c.engine, logger: logger))
+        for service in services { app.addServices(service) }
         return app
     }
 
-    static func addRoutes(to router: Router<NimbusRequestContext>, host: ModelHost, observability: Observability) {
+    static func addRoutes(to router: Router<NimbusRequestContext>, registry: ModelRegistry, observability: Observability) {
         router.get("/v1/health/live") { _, _ in
             try JSONResponse(HealthResponse.live)
         }
         router.get("/v1/health/ready") { _, _ in
-            try JSONResponse(host.isReady ? HealthResponse.ready : HealthResponse.notReady,
-                             status: host.isReady ? .ok : .serviceUnavailable)
+            try JSONResponse(registry.isReady ? HealthResponse.ready : HealthResponse.notReady,
+                             status: registry.isReady ? .ok : .serviceUnavailable)
         }
         router.get("/v1/models") { _, _ in
-            var cards: [ModelCard] = []
-            if let engine = host.engine {
-                cards.append(ModelCard(id: host.servedName, created: ResponseID.now(), ownedBy: "nimbus",
-                                       maxModelLen: engine.contextLength))
-            }
-            return try JSONResponse(ModelList(data: cards))
+            try JSONResponse(ModelList(data: registry.modelCards()))
         }
         router.get("/v1/status") { _, _ in
-            guard let engine = host.engine else { throw APIError.serviceUnavailable("the model is not loaded yet") }
-            return try JSONResponse(observability.status(servedName: host.servedName, engine: engine))
+            let (name, engine) = try registry.firstGenerator()
+            return try JSONResponse(observability.status(servedName: name, engine: engine))
         }
         router.get("/") { _, _ in StatusPage.response }
         router.get("/v1/metrics") { _, _ in
             guard let metrics = observability.metrics else {
                 throw APIError(status: 404, message: "metrics are disabled (NIM_ENABLE_METRICS=false)", type: "not_found_error")
             }
-            observability.refresh(metrics, engine: host.engine)
+            observability.refresh(metrics, engine: try? registry.firstGenerator().engine)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
         }
@@ -90,6 +100,7 @@ public enum NimbusServer {
             let body = try await RequestBody.read(request, context: context)
             context.record?.logger.debug("request body", metadata: ["body": "\(String(decoding: body, as: UTF8.self))"])
             let chat = try ChatCompletionRequest.parse(body)
+            let host = try registry.generator(for: chat.model, endpoint: "/v1/chat/completions")
             let telemetry = observability.telemetry(for: context, operation: "chat", model: host.servedName)
             return try await ChatCompletionsHandler(host: host, telemetry: telemetry).respond(to: chat, connection: context.channel)
         }
@@ -97,8 +108,10 @@ public enum NimbusServer {
             let body = try await RequestBody.read(request, context: context)
             context.record?.logger.debug("request body", metadata: ["body": "\(String(decoding: body, as: UTF8.self))"])
             let completion = try CompletionRequest.parse(body)
+            let host = try registry.generator(for: completion.model, endpoint: "/v1/completions")
             let telemetry = observability.telemetry(for: context, operation: "text_completion", model: host.servedName)
             return try await CompletionsHandler(host: host, telemetry: telemetry).respond(to: completion, connection: context.channel)
         }
+        addEncoderRoutes(to: router, registry: registry)
     }
 }

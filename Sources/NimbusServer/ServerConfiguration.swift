@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NimbusEngine
 import NimbusScheduler
+import NimbusModels
 
 /// Everything `nimbus serve` needs, resolved from NIM_* variables and command-line flags.
 public struct ServerConfiguration: Sendable {
@@ -23,6 +24,14 @@ public struct ServerConfiguration: Sendable {
     public var threads: Int
     /// Batching, scheduling and KV cache settings.
     public var engine = EngineConfiguration()
+    /// Models served beside the first one (`modelPath`), from a comma-separated NIM_MODEL_NAME
+    /// or a repeated `--model`: GGUF language models or Hugging Face encoder folders.
+    public var additionalModels: [ModelSpec] = []
+
+    /// Every served model, the first one included.
+    public var models: [ModelSpec] { [ModelSpec(path: modelPath, servedName: servedModelName)] + additionalModels }
+    /// Convert F32/F16/BF16 weight matrices to this type at load (NIM_QUANTIZATION).
+    public var quantization: WeightQuantization?
     /// Metrics, tracing and log format.
     public var observability = ObservabilityConfiguration()
 
@@ -42,14 +51,16 @@ public struct ServerConfiguration: Sendable {
     public static let defaultModelFile = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
     static func defaultServedName(modelPath: String) -> String {
-        let file = URL(fileURLWithPath: modelPath).lastPathComponent
+        let file = URL(fileURLWithPath: modelPath).standardizedFileURL.lastPathComponent
         return file.hasSuffix(".gguf") ? String(file.dropLast(5)) : file
     }
 
     /// The variables `nimbus serve` reads, with their defaults and meaning (for `--help` and the README).
     public static let variables: [(name: String, defaultValue: String, help: String)] = [
-        ("NIM_MODEL_NAME", "the default model in the cache", "GGUF file path, or the name of a model in $NIM_CACHE_PATH/models"),
-        ("NIM_SERVED_MODEL_NAME", "model file name without .gguf", "name clients pass as `model`"),
+        ("NIM_MODEL_NAME", "the default model in the cache",
+         "GGUF file or Hugging Face encoder folder, or the name of one in $NIM_CACHE_PATH/models; comma-separated for several"),
+        ("NIM_SERVED_MODEL_NAME", "model file name without .gguf, or the folder name",
+         "name clients pass as `model`; comma-separated, one per model"),
         ("NIM_SERVER_PORT", "8000", "HTTP port"),
         ("NIM_CACHE_PATH", "~/.cache/nimbus", "model cache directory"),
         ("NIM_MAX_MODEL_LEN", "the model's context length", "most prompt + completion tokens per sequence"),
@@ -66,6 +77,7 @@ public struct ServerConfiguration: Sendable {
         ("NIM_KV_CACHE_FREE_MEM_FRACTION", "0.1", "fraction of available memory for the KV cache"),
         ("NIM_KV_CACHE_SIZE", "unset", "explicit KV cache size (e.g. 512MiB, 2GiB); wins over the fraction"),
         ("NIM_MAX_QUEUE_SIZE", "256", "most requests waiting to start; beyond it requests get 429"),
+        ("NIM_QUANTIZATION", "none (weights as stored)", "q8_0 or q4_0: convert F32/F16/BF16 weight matrices at load"),
     ] + ObservabilityConfiguration.variables
 
     /// Resolves the configuration from `environment`, in which flags given on the command line
@@ -73,15 +85,22 @@ public struct ServerConfiguration: Sendable {
     /// - Throws: `ConfigurationError` naming the first invalid variable.
     public static func resolve(environment env: [String: String]) throws(ConfigurationError) -> ServerConfiguration {
         let cache = nonEmpty(env["NIM_CACHE_PATH"]) ?? defaultCachePath
-        let model = try resolveModel(nonEmpty(env["NIM_MODEL_NAME"]), cachePath: cache)
-        var c = ServerConfiguration(modelPath: model, servedModelName: nonEmpty(env["NIM_SERVED_MODEL_NAME"]), cachePath: cache)
+        let specs = try resolveModels(env, cachePath: cache)
+        var c = ServerConfiguration(modelPath: specs[0].path, servedModelName: specs[0].servedName, cachePath: cache)
+        c.additionalModels = Array(specs.dropFirst())
         c.port = try integer(env, "NIM_SERVER_PORT", range: 1...65535) ?? 8000
         c.maxModelLength = try integer(env, "NIM_MAX_MODEL_LEN", range: 2...(1 << 24))
         c.maxInputLength = try integer(env, "NIM_MAX_INPUT_LENGTH", range: 1...(1 << 24))
         c.maxOutputLength = try integer(env, "NIM_MAX_OUTPUT_LENGTH", range: 1...(1 << 24))
         c.threads = try integer(env, "NIM_NUM_THREADS", range: 1...1024) ?? c.threads
         c.engine = try resolveEngine(env)
-        c.observability = try ObservabilityConfiguration.resolve(env)
+        if let raw = nonEmpty(env["NIM_QUANTIZATION"]) {
+            guard let q = WeightQuantization(rawValue: raw.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                let allowed = WeightQuantization.allCases.map(\.rawValue).joined(separator: " or ")
+                throw ConfigurationError(variable: "NIM_QUANTIZATION", message: "must be \(allowed), got '\(raw)'")
+            }
+            c.quantization = q
+        }
         if let level = nonEmpty(env["NIM_LOG_LEVEL"]) {
             switch level.uppercased() {
             case "DEBUG": c.logLevel = .debug
@@ -175,6 +194,7 @@ public struct ServerConfiguration: Sendable {
         }
         var isDirectory: ObjCBool = false
         if fm.fileExists(atPath: name, isDirectory: &isDirectory), !isDirectory.boolValue { return name }
+        if isCheckpointFolder(name) { return name }
         let cached = (try? fm.contentsOfDirectory(atPath: models)) ?? []
         let wanted = name.lowercased()
         if let match = cached.sorted().first(where: { file in
@@ -183,7 +203,12 @@ public struct ServerConfiguration: Sendable {
         }) {
             return models + "/" + match
         }
-        throw ConfigurationError(variable: "NIM_MODEL_NAME", message: "'\(name)' is neither a GGUF file nor a model in \(models) (cached: \(cached.filter { $0.hasSuffix(".gguf") }.joined(separator: ", ")))")
+        // A Hugging Face folder in the cache, by its name (any case).
+        if let folder = cached.sorted().first(where: { $0.lowercased() == wanted && isCheckpointFolder(models + "/" + $0) }) {
+            return models + "/" + folder
+        }
+        let known = cached.filter { $0.hasSuffix(".gguf") || isCheckpointFolder(models + "/" + $0) }
+        throw ConfigurationError(variable: "NIM_MODEL_NAME", message: "'\(name)' is neither a GGUF file nor a model in \(models), nor a Hugging Face model folder (cached: \(known.joined(separator: ", ")))")
     }
 }
 

@@ -8,6 +8,8 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     case missingMetadata(String)
     /// The vocabulary arrays disagree: lengths, duplicate tokens, ids out of range.
     case inconsistentVocabulary(String)
+    /// A `tokenizer.json` uses a model, normalizer or post-processor this module does not implement.
+    case unsupportedTokenizerJSON(String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,8 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
             "tokenizer metadata '\(key)' is missing or has the wrong type"
         case .inconsistentVocabulary(let why):
             "inconsistent tokenizer vocabulary: \(why)"
+        case .unsupportedTokenizerJSON(let what):
+            "tokenizer.json: unsupported \(what)"
         }
     }
 }

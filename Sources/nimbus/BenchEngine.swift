@@ -3,7 +3,9 @@ import Foundation
 import NimbusModels
 
 /// `nimbus bench-engine`: single-stream prefill and decode speed of the engine on one model,
-/// without HTTP, so it compares directly with llama.cpp's `llama-bench` style figures.
+/// without HTTP, so it compares directly with llama.cpp's `llama-bench` style figures. With
+/// `--compare-llama-cpp` it then runs scripts/bench_llama_cpp.py (llama-cpp-python) on the same
+/// file, thread count and token counts and prints the ratios (BenchEngine+Compare.swift).
 struct BenchEngine: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-engine",
@@ -15,10 +17,39 @@ struct BenchEngine: ParsableCommand {
     @Option(help: "Measured runs (after one warm-up).") var runs = 5
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
     @Flag(help: "Print one JSON object instead of a table.") var json = false
+    @Option(help: "Requantize float weights at load: q8_0 or q4_0.") var quantization: String?
+    @Flag(help: "Also run llama.cpp (llama-cpp-python) on the same model and print the ratios.") var compareLlamaCpp = false
+    @Option(help: "The llama.cpp benchmark script.") var llamaCppScript = "scripts/bench_llama_cpp.py"
+    @Option(help: "Python interpreter with llama-cpp-python.") var python = "python3"
+    @Option(help: "Row counts of the batched-step proxy (comma-separated; empty: skip).") var batchRows = "4,8,16"
 
     func run() throws {
+        let figures = try measure()
+        guard compareLlamaCpp else {
+            print(json ? figures.json : figures.table)
+            return
+        }
+        let reference = try runLlamaCpp(threads: figures.threads)
+        if json {
+            print("{\"nimbus\":\(figures.json),\"llama_cpp\":\(reference.raw),\"ratios\":\(ratios(figures, reference).json)}")
+        } else {
+            print(figures.table)
+            print(reference.table)
+            print(ratios(figures, reference).table)
+        }
+    }
+
+    /// Nimbus's own figures (one warm-up, then `runs` measured runs).
+    func measure() throws -> BenchFigures {
         let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        let loaded = try ModelLoader.load(path: model, threads: threadCount)
+        var requantize: WeightQuantization?
+        if let quantization {
+            guard let q = WeightQuantization(rawValue: quantization.lowercased()) else {
+                throw ValidationError("--quantization must be q8_0 or q4_0, got '\(quantization)'")
+            }
+            requantize = q
+        }
+        let loaded = try ModelLoader.load(path: model, threads: threadCount, quantization: requantize)
         let lm = loaded.model
         // A natural-text prompt repeated to the wanted length, so the tokens are realistic.
         let text = "The quick brown fox jumps over the lazy dog while the scientists measure the speed of light. "
@@ -46,16 +77,11 @@ struct BenchEngine: ParsableCommand {
             prefillRates.append(Double(promptTokens) / prefill.seconds)
             decodeRates.append(Double(decodeTokens) / decode.seconds)
         }
-        let p = Stats(prefillRates), d = Stats(decodeRates)
-        if json {
-            print("{\"engine\":\"nimbus\",\"kernels\":\"\(loaded.kernelPath)\",\"threads\":\(threadCount),\"prompt_tokens\":\(promptTokens),\"decode_tokens\":\(decodeTokens),"
-                + "\"prefill_tps\":{\"min\":\(p.min),\"median\":\(p.median),\"max\":\(p.max)},"
-                + "\"decode_tps\":{\"min\":\(d.min),\"median\":\(d.median),\"max\":\(d.max)}}")
-        } else {
-            print("nimbus  kernels=\(loaded.kernelPath) threads=\(threadCount) runs=\(runs)")
-            print(String(format: "prefill %4d tokens: %8.1f tok/s median (min %.1f, max %.1f)", promptTokens, p.median, p.min, p.max))
-            print(String(format: "decode  %4d tokens: %8.1f tok/s median (min %.1f, max %.1f)", decodeTokens, d.median, d.min, d.max))
-        }
+        for note in loaded.loadNotes { FileHandle.standardError.write(Data("nimbus: \(note)\n".utf8)) }
+        let rows = batchRows.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
+        return BenchFigures(kernels: loaded.kernelPath, threads: threadCount, runs: runs, promptTokens: promptTokens,
+                            decodeTokens: decodeTokens, prefill: Stats(prefillRates), decode: Stats(decodeRates),
+                            batched: try batchedSteps(lm, prompt: prompt, rows: rows))
     }
 
     private func argmax(_ x: [Float]) -> Int {

@@ -12,10 +12,10 @@ struct Serve: AsyncParsableCommand {
             + ServerConfiguration.variables.map { "  \($0.name)  \($0.help) (default: \($0.defaultValue))" }.joined(separator: "\n")
     )
 
-    @Option(name: .customLong("model"), help: "GGUF path or cached model name (NIM_MODEL_NAME).")
-    var model: String?
-    @Option(name: .customLong("served-model-name"), help: "Name clients use as `model` (NIM_SERVED_MODEL_NAME).")
-    var servedModelName: String?
+    @Option(name: .customLong("model"), help: "GGUF path, encoder folder or cached model name; repeat to serve several (NIM_MODEL_NAME).")
+    var model: [String] = []
+    @Option(name: .customLong("served-model-name"), help: "Name clients use as `model`, one per --model (NIM_SERVED_MODEL_NAME).")
+    var servedModelName: [String] = []
     @Option(name: .customLong("port"), help: "HTTP port (NIM_SERVER_PORT).")
     var port: String?
     @Option(name: .customLong("host"), help: "Address to listen on (default 0.0.0.0).")
@@ -46,14 +46,19 @@ struct Serve: AsyncParsableCommand {
     var kvCacheSize: String?
     @Option(name: .customLong("max-queue-size"), help: "Waiting requests before 429 (NIM_MAX_QUEUE_SIZE).")
     var maxQueueSize: String?
+    @Option(name: .customLong("quantization"), help: "q8_0 or q4_0: requantize float weights at load (NIM_QUANTIZATION).")
+    var quantization: String?
 
     func run() async throws {
         var environment = ProcessInfo.processInfo.environment
         let flags: [(String, String?)] = [
-            ("NIM_MODEL_NAME", model), ("NIM_SERVED_MODEL_NAME", servedModelName), ("NIM_SERVER_PORT", port),
+            // Repeated flags become the variables' comma-separated lists.
+            ("NIM_MODEL_NAME", model.isEmpty ? nil : model.joined(separator: ",")),
+            ("NIM_SERVED_MODEL_NAME", servedModelName.isEmpty ? nil : servedModelName.joined(separator: ",")),
+            ("NIM_SERVER_PORT", port),
             ("NIM_CACHE_PATH", cachePath), ("NIM_MAX_MODEL_LEN", maxModelLength),
             ("NIM_MAX_INPUT_LENGTH", maxInputLength), ("NIM_MAX_OUTPUT_LENGTH", maxOutputLength),
-            ("NIM_LOG_LEVEL", logLevel), ("NIM_NUM_THREADS", threads),
+            ("NIM_LOG_LEVEL", logLevel), ("NIM_NUM_THREADS", threads), ("NIM_QUANTIZATION", quantization),
             ("NIM_MAX_NUM_SEQS", maxNumSeqs), ("NIM_MAX_NUM_BATCHED_TOKENS", maxNumBatchedTokens),
             ("NIM_ENABLE_CHUNKED_PREFILL", chunkedPrefill), ("NIM_SCHEDULING_POLICY", schedulingPolicy),
             ("NIM_ENABLE_KV_CACHE_REUSE", kvCacheReuse), ("NIM_KV_CACHE_SIZE", kvCacheSize),

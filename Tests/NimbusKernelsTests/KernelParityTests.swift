@@ -97,7 +97,7 @@ import NimbusKernels
             #expect(throws: KernelError.self) { try WeightMatrix(rows: 1, columns: 33, type: .q4_0, base: b.baseAddress!) }
             #expect(throws: KernelError.self) { try WeightMatrix(rows: 1, columns: 32, type: .q4_0, base: b.baseAddress!, rowStride: 10) }
         }
-        #expect(QuantType(ggmlID: 12) == nil)
+        #expect(QuantType(ggmlID: 16) == nil)  // IQ2_XXS: no kernels
         #expect(QuantType(ggmlID: 3) == .q4_1)
     }
 }

@@ -58,3 +58,19 @@ import Testing
         }
     }
 }
+
+@Suite struct HalfRoundingTests {
+    /// The F16C path rounds exactly like Swift's Float16 (nearest, ties to even), tails included.
+    @Test func simdMatchesScalar() {
+        var rng = SplitMix64(seed: 3)
+        for n in [0, 1, 7, 8, 9, 64, 197] {
+            var x = rng.activations(n, scale: 1000)
+            if n > 3 { x[0] = 65520; x[1] = -1e-8; x[2] = .infinity; x[3] = 2049 }  // overflow, subnormal, inf, tie
+            for path in KernelPath.supported {
+                var y = [Float](repeating: .nan, count: n)
+                HalfRounding.round(x, count: n, into: &y, path: path)
+                #expect(y.map(\.bitPattern) == x.map { Float(Float16($0)).bitPattern }, "\(n) \(path)")
+            }
+        }
+    }
+}

@@ -39,6 +39,7 @@ import Testing
         ("NIM_SERVER_PORT", "70000", "must be between 1 and 65535, got 70000"),
         ("NIM_MAX_MODEL_LEN", "-5", "must be between 2"),
         ("NIM_LOG_LEVEL", "LOUD", "must be DEBUG, INFO, WARNING or ERROR, got 'LOUD'"),
+        ("NIM_QUANTIZATION", "q4_k", "must be q8_0 or q4_0, got 'q4_k'"),
         ("NIM_MODEL_NAME", "/no/such/model.gguf", "is neither a GGUF file nor a model in"),
     ])
     func invalidValuesNameTheVariable(variable: String, value: String, message: String) throws {
@@ -51,6 +52,13 @@ import Testing
             #expect(error.description.contains(message), "\(error)")
             #expect(!error.description.contains("\n"))
         }
+    }
+
+    @Test func quantizationIsOptionalAndCaseInsensitive() throws {
+        let cache = try makeCache()
+        #expect(try ServerConfiguration.resolve(environment: ["NIM_CACHE_PATH": cache]).quantization == nil)
+        let c = try ServerConfiguration.resolve(environment: ["NIM_CACHE_PATH": cache, "NIM_QUANTIZATION": "Q4_0"])
+        #expect(c.quantization == .q4_0)
     }
 
     @Test func missingDefaultModelSaysHowToFetchIt() {

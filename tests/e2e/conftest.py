@@ -1,8 +1,9 @@
 """Starts the real `nimbus serve` on the real model for the end-to-end tests.
 
-The server binary and model come from NIMBUS_BIN and NIMBUS_MODEL_PATH (the Makefile sets both).
-It is served under the NIM reference's model name so that the reference's request bodies work
-verbatim.
+The server binary and models come from NIMBUS_BIN, NIMBUS_MODEL_PATH and
+NIMBUS_EMBEDDING_MODEL_PATH (the Makefile sets them). One process serves the LLM, the embedder
+(all-MiniLM-L6-v2) and the tiny committed cross-encoder, each under a NIM reference model name
+so that the reference's request bodies work verbatim.
 """
 import os
 import socket
@@ -14,6 +15,10 @@ import pytest
 import requests
 
 SERVED_NAME = "meta/llama-3.1-8b-instruct"
+EMBEDDER_NAME = "nvidia/nv-embedqa-e5-v5"
+RANKER_NAME = "nvidia/nv-rerankqa-mistral-4b-v3"
+RANKER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                           "../../Tests/NimbusModelsTests/Fixtures/tiny-cross-encoder")
 
 
 def free_port():
@@ -27,9 +32,12 @@ def start_server(log_name, **extra_env):
     binary = os.environ.get("NIMBUS_BIN", ".build/release/nimbus")
     model = os.environ.get("NIMBUS_MODEL_PATH")
     assert model and os.path.exists(model), "NIMBUS_MODEL_PATH must point at the GGUF model (make test sets it)"
+    embedder = os.environ.get("NIMBUS_EMBEDDING_MODEL_PATH")
+    assert embedder and os.path.isdir(embedder), "NIMBUS_EMBEDDING_MODEL_PATH must point at all-MiniLM-L6-v2 (make test sets it)"
     port = free_port()
-    env = dict(os.environ, NIM_SERVER_PORT=str(port), NIM_MODEL_NAME=model,
-               NIM_SERVED_MODEL_NAME=SERVED_NAME, NIM_MAX_MODEL_LEN="2048", NIM_LOG_LEVEL="INFO")
+    env = dict(os.environ, NIM_SERVER_PORT=str(port), NIM_MODEL_NAME=",".join([model, embedder, RANKER_PATH]),
+               NIM_SERVED_MODEL_NAME=",".join([SERVED_NAME, EMBEDDER_NAME, RANKER_NAME]),
+               NIM_MAX_MODEL_LEN="2048", NIM_LOG_LEVEL="INFO")
     env.update(extra_env)
     log = open(log_name, "w")
     proc = subprocess.Popen([binary, "serve", "--host", "127.0.0.1"], env=env, stdout=log, stderr=subprocess.STDOUT)

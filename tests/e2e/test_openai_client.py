@@ -4,10 +4,11 @@ import pytest
 CHAT = [{"role": "user", "content": "What is the capital of France?"}]
 
 
-def test_models_lists_the_served_model(client, model):
+def test_models_lists_the_served_models(client, model):
     models = client.models.list().data
-    assert [m.id for m in models] == ["meta/llama-3.1-8b-instruct"]
-    assert models[0].object == "model"
+    assert [m.id for m in models] == ["meta/llama-3.1-8b-instruct", "nvidia/nv-embedqa-e5-v5",
+                                      "nvidia/nv-rerankqa-mistral-4b-v3"]
+    assert all(m.object == "model" for m in models)
 
 
 def test_chat_completion(client, model):

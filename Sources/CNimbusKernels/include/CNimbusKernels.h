@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nk_encoder.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -40,6 +42,12 @@ typedef void (*nk_gemm_fn)(const uint8_t *w, size_t wstride, int64_t row0, int64
 // isa: 1 = AVX2, 2 = AVX-512 VNNI. Returns NULL for an unknown pair.
 nk_gemm_fn nk_gemm_kernel(int kind, int isa);
 
+/// Kernels for the weight types added with the K-quants, by ggml type id: Q5_0 (6) and Q5_1 (7)
+/// read the packed Q8_0/Q8_1 layout above; Q2_K..Q6_K (10..14) read plain ggml block_q8_K rows
+/// (nb * 292 bytes per activation column). nb counts weight blocks (32 or 256 elements).
+/// isa as above; NULL for an unknown pair (kquant_dispatch.c).
+nk_gemm_fn nk_gemm_kernel_ext(int ggml_type, int isa);
+
 /// fp16 dot in ggml's AVX-512 vec_dot_f16 order. isa as above (AVX2 level uses F16C + FMA and
 /// emulates the same 16-lane order, so both give identical results).
 float nk_dot_f16_avx2(const uint16_t *x, const uint16_t *y, int64_t n);
@@ -49,6 +57,8 @@ void nk_axpy_f16_avx2(uint16_t *y, const uint16_t *x, float v, int64_t n);
 /// fp32 -> fp16 (round to nearest even) and back, F16C.
 void nk_f32_to_f16_avx2(const float *x, uint16_t *y, int64_t n);
 void nk_f16_to_f32_avx2(const uint16_t *x, float *y, int64_t n);
+/// y[i] = fp32(fp16(x[i])), round to nearest even (x and y may alias).
+void nk_round_f16_avx2(const float *x, float *y, int64_t n);
 
 // ---------------------------------------------------------------------------------------------
 // Attention and activation steps in llama.cpp's AVX-512 CPU order (see attention.c). Inputs are

@@ -1,0 +1,135 @@
+import ArgumentParser
+import Foundation
+import NimbusModels
+
+/// What one `bench-engine` run measured on Nimbus.
+struct BenchFigures {
+    let kernels: String
+    let threads: Int
+    let runs: Int
+    let promptTokens: Int
+    let decodeTokens: Int
+    let prefill: Stats
+    let decode: Stats
+    /// Tokens/s of N-row forward steps (see `BenchEngine.batchedSteps`).
+    let batched: [(rows: Int, stats: Stats)]
+
+    var table: String {
+        var lines = [
+            "nimbus    kernels=\(kernels) threads=\(threads) runs=\(runs)",
+            String(format: "  prefill %4d tokens: %8.1f tok/s median (min %.1f, max %.1f)", promptTokens, prefill.median, prefill.min, prefill.max),
+            String(format: "  decode  %4d tokens: %8.1f tok/s median (min %.1f, max %.1f)", decodeTokens, decode.median, decode.min, decode.max),
+        ]
+        for b in batched {
+            lines.append(String(format: "  %2d-row steps (proxy for batched decode): %8.1f tok/s median (min %.1f, max %.1f)",
+                                b.rows, b.stats.median, b.stats.min, b.stats.max))
+        }
+        if !batched.isEmpty { lines.append("  batched decode of 4/8/16 sequences: needs the batched engine API (BenchEngine.batchedSteps)") }
+        return lines.joined(separator: "\n")
+    }
+
+    var json: String {
+        let rows = batched.map { "{\"rows\":\($0.rows),\"tps\":\($0.stats.json)}" }.joined(separator: ",")
+        return "{\"engine\":\"nimbus\",\"kernels\":\"\(kernels)\",\"threads\":\(threads),\"runs\":\(runs),"
+            + "\"prompt_tokens\":\(promptTokens),\"decode_tokens\":\(decodeTokens),"
+            + "\"prefill_tps\":\(prefill.json),\"decode_tps\":\(decode.json),\"row_steps_proxy\":[\(rows)]}"
+    }
+}
+
+extension Stats {
+    var json: String { "{\"min\":\(min),\"median\":\(median),\"max\":\(max)}" }
+    init(json: [String: Any]?) {
+        let v = ["min", "median", "max"].map { (json?[$0] as? NSNumber)?.doubleValue ?? 0 }
+        self.init(v)
+    }
+}
+
+/// llama.cpp's figures as printed by scripts/bench_llama_cpp.py --json.
+struct ReferenceFigures {
+    let raw: String
+    let prefill: Stats
+    let decode: Stats
+    let threads: Int
+
+    var table: String {
+        [
+            "llama.cpp threads=\(threads) (llama-cpp-python, same model and token counts)",
+            String(format: "  prefill: %8.1f tok/s median (min %.1f, max %.1f)", prefill.median, prefill.min, prefill.max),
+            String(format: "  decode:  %8.1f tok/s median (min %.1f, max %.1f)", decode.median, decode.min, decode.max),
+        ].joined(separator: "\n")
+    }
+}
+
+/// Nimbus / llama.cpp for each statistic.
+struct Ratios {
+    let prefill: (min: Double, median: Double, max: Double)
+    let decode: (min: Double, median: Double, max: Double)
+
+    var table: String {
+        [
+            "ratio nimbus / llama.cpp",
+            String(format: "  prefill: %.2fx median (min/min %.2fx, max/max %.2fx)", prefill.median, prefill.min, prefill.max),
+            String(format: "  decode:  %.2fx median (min/min %.2fx, max/max %.2fx)", decode.median, decode.min, decode.max),
+        ].joined(separator: "\n")
+    }
+
+    var json: String {
+        "{\"prefill\":{\"min\":\(prefill.min),\"median\":\(prefill.median),\"max\":\(prefill.max)},"
+            + "\"decode\":{\"min\":\(decode.min),\"median\":\(decode.median),\"max\":\(decode.max)}}"
+    }
+}
+
+extension BenchEngine {
+    /// BATCHED-DECODE HOOK. Batched decode of 4/8/16 independent sequences needs the batched
+    /// engine API (one step over several KV caches), which is being written separately; replace
+    /// this proxy with it then. Until that lands this times `forward` steps of N tokens on one
+    /// sequence: the same N-row matmuls a batched step runs (the bulk of its work), but one
+    /// sequence's attention instead of N. Returns tokens/s per row count.
+    func batchedSteps(_ lm: any LanguageModel, prompt: [Int], rows: [Int]) throws -> [(rows: Int, stats: Stats)] {
+        let steps = 16
+        var logits = [Float](repeating: 0, count: lm.vocabularySize)
+        return try rows.map { n in
+            var rates: [Double] = []
+            for run in 0...runs {
+                let cache = lm.makeCache(capacity: 8 + steps * n)
+                try logits.withUnsafeMutableBufferPointer { try lm.forward(tokens: Array(prompt.prefix(8)), cache: cache, logits: $0) }
+                let t0 = ContinuousClock.now
+                for s in 0..<steps {
+                    let tokens = (0..<n).map { prompt[(s * n + $0) % prompt.count] }
+                    try logits.withUnsafeMutableBufferPointer { try lm.forward(tokens: tokens, cache: cache, logits: $0) }
+                }
+                if run > 0 { rates.append(Double(n * steps) / (ContinuousClock.now - t0).seconds) }
+            }
+            return (n, Stats(rates))
+        }
+    }
+
+    /// Runs the llama.cpp benchmark script with this run's model, threads and token counts.
+    /// - Throws: `ValidationError` naming the script when it fails or prints no JSON.
+    func runLlamaCpp(threads: Int) throws -> ReferenceFigures {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [python, llamaCppScript, model, "--threads", "\(threads)", "--runs", "\(runs)",
+                             "--prompt-tokens", "\(promptTokens)", "--decode-tokens", "\(decodeTokens)", "--json"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard process.terminationStatus == 0,
+              let line = text.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
+              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            throw ValidationError("\(python) \(llamaCppScript) failed (exit \(process.terminationStatus)); is llama-cpp-python installed?")
+        }
+        return ReferenceFigures(raw: String(line), prefill: Stats(json: object["prefill_tps"] as? [String: Any]),
+                                decode: Stats(json: object["decode_tps"] as? [String: Any]),
+                                threads: (object["threads"] as? NSNumber)?.intValue ?? threads)
+    }
+
+    func ratios(_ n: BenchFigures, _ r: ReferenceFigures) -> Ratios {
+        func div(_ a: Double, _ b: Double) -> Double { b > 0 ? a / b : 0 }
+        return Ratios(prefill: (div(n.prefill.min, r.prefill.min), div(n.prefill.median, r.prefill.median), div(n.prefill.max, r.prefill.max)),
+                      decode: (div(n.decode.min, r.decode.min), div(n.decode.median, r.decode.median), div(n.decode.max, r.decode.max)))
+    }
+}
