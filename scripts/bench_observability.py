@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """What metrics and tracing cost: generation throughput at 16 concurrent streams with both off
-and both on (spans exported to a loopback OTLP receiver, /v1/metrics scraped every second).
+and both on (spans exported to a loopback OTLP receiver, /v1/metrics scraped every second), with
+`nimbus bench` as the load (or Python clients, --client python).
 
 Runs the two configurations in alternating rounds so that drift in the machine's load hits both
-alike, and prints each round and the medians.
+alike, and prints each round and the medians of throughput and of the server's CPU time per
+generated token (the steadier figure on a shared machine).
 
     python3 scripts/bench_observability.py --bin .build/release/nimbus --model MODEL.gguf [--rounds 5]
 """
@@ -98,6 +100,31 @@ def measure(base, pid, streams, seconds, max_tokens, scrape):
     return tokens / elapsed, 1000 * cpu / tokens
 
 
+def measure_with_nimbus_bench(binary, base, pid, streams, requests_count, max_tokens, scrape):
+    """(output tokens/s, server CPU ms per token) as `nimbus bench` measures one level."""
+    stop = threading.Event()
+
+    def scraper():
+        while not stop.wait(1):
+            requests.get(base + "/v1/metrics", timeout=10)
+
+    thread = threading.Thread(target=scraper)
+    if scrape:
+        thread.start()
+    cpu_before = cpu_seconds(pid)
+    result = subprocess.run([binary, "bench", "--url", base, "--endpoint", "completions", "--concurrency", str(streams),
+                             "--requests", str(requests_count), "--input-tokens", "64", "--output-tokens", str(max_tokens),
+                             "--format", "json"], capture_output=True, text=True, check=True)
+    cpu = cpu_seconds(pid) - cpu_before
+    stop.set()
+    if scrape:
+        thread.join()
+    level = json.loads(result.stdout)["levels"][0]
+    assert level["failed"] == 0, level["first_error"]
+    tokens = level["completed"] * level["mean_output_tokens"]
+    return level["output_token_throughput"], 1000 * cpu / tokens
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bin", default=".build/release/nimbus")
@@ -107,6 +134,9 @@ def main():
     parser.add_argument("--streams", type=int, default=16)
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--threads", help="NIM_NUM_THREADS; 1 keeps spinning compute workers out of the CPU figures")
+    parser.add_argument("--client", choices=["python", "nimbus-bench"], default="nimbus-bench",
+                        help="the load: `nimbus bench` (one level, --requests requests), or Python clients for --seconds")
+    parser.add_argument("--requests", type=int, default=96, help="requests per measurement with nimbus-bench")
     args = parser.parse_args()
     rates = {"off": [], "on": []}
     costs = {"off": [], "on": []}
@@ -125,8 +155,13 @@ def main():
             for name, env in order:
                 proc, base = start(args.bin, args.model, 18000 + round_number * 2 + (name == "on"), env)
                 try:
-                    measure(base, proc.pid, args.streams, 3, args.max_tokens, scrape=False)  # warm-up
-                    rate, cost = measure(base, proc.pid, args.streams, args.seconds, args.max_tokens, scrape=name == "on")
+                    if args.client == "nimbus-bench":
+                        rate, cost = measure_with_nimbus_bench(args.bin, base, proc.pid, args.streams, args.requests,
+                                                               args.max_tokens, scrape=name == "on")
+                    else:
+                        measure(base, proc.pid, args.streams, 3, args.max_tokens, scrape=False)  # warm-up
+                        rate, cost = measure(base, proc.pid, args.streams, args.seconds, args.max_tokens,
+                                             scrape=name == "on")
                 finally:
                     proc.terminate()
                     proc.wait(30)
