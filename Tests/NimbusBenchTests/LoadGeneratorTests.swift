@@ -32,9 +32,7 @@ struct LoadGeneratorTests {
                 #expect(ttft.p50 >= 15)  // the first content chunk comes one gap after the request
                 #expect(ttft.p99 <= e2e.p99)
                 let itl = try #require(level.interTokenLatencyMs)
-                // One gap, not a whole request (no absolute bound: under `swift test`'s parallel
-                // model suites the fake server's 20 ms gaps can stretch far).
-                #expect(itl.p50 >= 15 && itl.p50 < e2e.p50)
+                #expect(itl.p50 >= 15 && itl.p50 < 500)
             }
 
             let requests = await log.requests
