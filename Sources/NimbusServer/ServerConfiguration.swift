@@ -102,6 +102,7 @@ public struct ServerConfiguration: Sendable {
             }
             c.quantization = q
         }
+        c.observability = try ObservabilityConfiguration.resolve(env)
         if let level = nonEmpty(env["NIM_LOG_LEVEL"]) {
             switch level.uppercased() {
             case "DEBUG": c.logLevel = .debug
