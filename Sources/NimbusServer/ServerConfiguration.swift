@@ -94,7 +94,6 @@ public struct ServerConfiguration: Sendable {
         c.maxOutputLength = try integer(env, "NIM_MAX_OUTPUT_LENGTH", range: 1...(1 << 24))
         c.threads = try integer(env, "NIM_NUM_THREADS", range: 1...1024) ?? c.threads
         c.engine = try resolveEngine(env)
-        c.observability = try ObservabilityConfiguration.resolve(env)
         if let raw = nonEmpty(env["NIM_QUANTIZATION"]) {
             guard let q = WeightQuantization(rawValue: raw.trimmingCharacters(in: .whitespaces).lowercased()) else {
                 let allowed = WeightQuantization.allCases.map(\.rawValue).joined(separator: " or ")
