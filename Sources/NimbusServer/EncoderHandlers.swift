@@ -81,13 +81,19 @@ extension NimbusServer {
     static func addEncoderRoutes(to router: Router<NimbusRequestContext>, registry: ModelRegistry) {
         let handlers = EncoderHandlers(registry: registry)
         router.post("/v1/embeddings") { request, context in
-            try await handlers.embeddings(EmbeddingRequest.parse(RequestBody.read(request, context: context)))
+            let parsed = try await EmbeddingRequest.parse(RequestBody.read(request, context: context))
+            if registry.serves(parsed.model) { context.record?.attribute(to: parsed.model) }
+            return try await handlers.embeddings(parsed)
         }
         router.post("/v1/ranking") { request, context in
-            try await handlers.ranking(RankingRequest.parse(RequestBody.read(request, context: context)))
+            let parsed = try await RankingRequest.parse(RequestBody.read(request, context: context))
+            if registry.serves(parsed.model) { context.record?.attribute(to: parsed.model) }
+            return try await handlers.ranking(parsed)
         }
         router.post("/v1/rerank") { request, context in
-            try await handlers.rerank(RerankRequest.parse(RequestBody.read(request, context: context)))
+            let parsed = try await RerankRequest.parse(RequestBody.read(request, context: context))
+            if registry.serves(parsed.model) { context.record?.attribute(to: parsed.model) }
+            return try await handlers.rerank(parsed)
         }
     }
 }

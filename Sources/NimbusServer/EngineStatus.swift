@@ -33,6 +33,8 @@ struct EngineStatus: Encodable {
     var memoryUsedBytes: Int?
     var hardware: HardwareInfo?
     var uptimeSeconds: Int?
+    /// Every served model (the engine figures above are the first language model's).
+    var models: [ServedModel]?
 
     enum CodingKeys: String, CodingKey {
         case model, kernels
@@ -41,7 +43,7 @@ struct EngineStatus: Encodable {
         case generatedTokens = "generated_tokens", preemptions, steps, lastStepTokens = "last_step_tokens"
         case maxSequences = "max_sequences", maxBatchedTokens = "max_batched_tokens"
         case tokensPerSecond = "tokens_per_second", memoryUsedBytes = "memory_used_bytes", hardware
-        case uptimeSeconds = "uptime_seconds"
+        case uptimeSeconds = "uptime_seconds", models
     }
 
     init(servedName: String, engine: Engine) {

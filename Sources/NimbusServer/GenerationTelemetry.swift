@@ -5,7 +5,8 @@ import Tracing
 /// request's record (for its access-log line). Captured when the handler starts, inside the HTTP
 /// span, because a streamed body is written later, outside it.
 struct GenerationTelemetry: Sendable {
-    var metrics: ServerMetrics?
+    /// The series of the model the generations run on.
+    var metrics: GeneratorMetrics?
     var spans: GenerationSpans?
     var record: RequestRecord?
 
@@ -23,5 +24,4 @@ struct GenerationTelemetry: Sendable {
         record?.add(promptTokens: summary.promptTokens, completionTokens: summary.completionTokens)
         spans?.emit(summary)
     }
-
 }

@@ -12,11 +12,16 @@ func JSONResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) th
 
 enum RequestBody {
     /// The whole body, or a 413 in OpenAI's error shape when it is larger than the limit.
+    /// Logged at DEBUG only: bodies hold prompts, which never reach the INFO log.
     static func read(_ request: Request, context: some RequestContext) async throws -> Data {
         var request = request
         do {
             let buffer = try await request.collectBody(upTo: NimbusServer.maxBodyBytes)
-            return Data(buffer.readableBytesView)
+            let body = Data(buffer.readableBytesView)
+            (context as? NimbusRequestContext)?.record?.logger.debug("request body", metadata: [
+                "body": "\(String(decoding: body, as: UTF8.self))",
+            ])
+            return body
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             // NIO reports an oversized body as NIOTooManyBytesError, which Hummingbird maps to 413.
             throw APIError(status: 413, message: "request body is larger than \(NimbusServer.maxBodyBytes) bytes",

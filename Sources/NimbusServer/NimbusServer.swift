@@ -47,17 +47,18 @@ public enum NimbusServer {
             }
         }
         let models = ModelRegistry(entries)
-        // Engine gauges and the status page follow the first language model (the one most
-        // deployments serve); request metrics carry each request's own model name.
-        let observability = Observability(
-            metrics: c.observability.metrics
-                ? ServerMetrics(registry: registry, modelName: c.servedModelName, maxModelLength: c.maxModelLength ?? 131_072) : nil,
-            tracer: tracing?.tracer, hardware: HardwareInfo.current(computeThreads: c.threads))
+        // Each language model has its own engine series; requests are labelled with the model
+        // they name; the status page's live figures follow the first language model.
+        let metrics = c.observability.metrics
+            ? ServerMetrics(registry: registry, primaryModel: c.servedModelName, languageModels: models.languageModels,
+                            maxModelLength: c.maxModelLength ?? 131_072) : nil
+        let observability = Observability(metrics: metrics, tracer: tracing?.tracer,
+                                          hardware: HardwareInfo.current(computeThreads: c.threads),
+                                          languageModels: models.languageModels)
         let router = Router(context: NimbusRequestContext.self)
         // Outermost first: the HTTP span, then the request id and access log, then error mapping.
-        if tracing != nil { router.add(middleware: TracingMiddleware(recordingHeaders: [RequestID.header])) }
-        router.add(middleware: RequestObservabilityMiddleware(logger: logger, metrics: observability.metrics,
-                                                              modelName: c.servedModelName))
+        if tracing != nil { router.add(middleware: RequestTracingMiddleware()) }
+        router.add(middleware: RequestObservabilityMiddleware(logger: logger, metrics: metrics))
         router.add(middleware: APIErrorMiddleware(logger: logger))
         addRoutes(to: router, registry: models, observability: observability)
         var app = Application(
@@ -84,21 +85,19 @@ public enum NimbusServer {
             try JSONResponse(ModelList(data: registry.modelCards()))
         }
         router.get("/v1/status") { _, _ in
-            let (name, engine) = try registry.firstGenerator()
-            return try JSONResponse(observability.status(servedName: name, engine: engine))
+            try JSONResponse(observability.status(models: registry))
         }
         router.get("/") { _, _ in StatusPage.response }
         router.get("/v1/metrics") { _, _ in
             guard let metrics = observability.metrics else {
                 throw APIError(status: 404, message: "metrics are disabled (NIM_ENABLE_METRICS=false)", type: "not_found_error")
             }
-            observability.refresh(metrics, engine: try? registry.firstGenerator().engine)
+            observability.refresh(metrics, models: registry)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
         }
         router.post("/v1/chat/completions") { request, context in
             let body = try await RequestBody.read(request, context: context)
-            context.record?.logger.debug("request body", metadata: ["body": "\(String(decoding: body, as: UTF8.self))"])
             let chat = try ChatCompletionRequest.parse(body)
             let host = try registry.generator(for: chat.model, endpoint: "/v1/chat/completions")
             let telemetry = observability.telemetry(for: context, operation: "chat", model: host.servedName)
@@ -106,7 +105,6 @@ public enum NimbusServer {
         }
         router.post("/v1/completions") { request, context in
             let body = try await RequestBody.read(request, context: context)
-            context.record?.logger.debug("request body", metadata: ["body": "\(String(decoding: body, as: UTF8.self))"])
             let completion = try CompletionRequest.parse(body)
             let host = try registry.generator(for: completion.model, endpoint: "/v1/completions")
             let telemetry = observability.telemetry(for: context, operation: "text_completion", model: host.servedName)

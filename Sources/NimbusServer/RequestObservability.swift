@@ -10,6 +10,7 @@ final class RequestRecord: Sendable {
     /// The server's logger with `request_id` set, for the handlers' own lines.
     let logger: Logger
     private let counts = Mutex(Usage())
+    private let servedModel = Mutex<String?>(nil)
 
     struct Usage: Equatable {
         var promptTokens = 0
@@ -34,6 +35,12 @@ final class RequestRecord: Sendable {
     }
 
     var usage: Usage { counts.withLock { $0 } }
+
+    /// The served model the request named, once the route has checked it is one (so that label
+    /// values stay bounded); nil for requests that name none.
+    var model: String? { servedModel.withLock { $0 } }
+
+    func attribute(to model: String) { servedModel.withLock { $0 = model } }
 }
 
 enum RequestID {
@@ -56,8 +63,8 @@ enum RequestID {
 
 /// Per-request observability at the HTTP layer. Gives each request an id (echoed as
 /// `X-Request-Id`), and once the last byte of the body is written (a stream's too), logs one
-/// access line (method, path, status, latency, and for generations model and token counts) and
-/// records `nim_request_total` and `nim_request_duration_seconds`.
+/// access line (method, path, status, latency, the model it named, and for generations token
+/// counts) and records `nim_request_total` and `nim_request_duration_seconds`.
 ///
 /// Probes and scrapes (health, metrics, status, the status page) are logged at DEBUG, whatever
 /// their status, so that INFO shows traffic, not Kubernetes and Prometheus polling.
@@ -65,7 +72,6 @@ struct RequestObservabilityMiddleware: RouterMiddleware {
     typealias Context = NimbusRequestContext
     let logger: Logger
     let metrics: ServerMetrics?
-    let modelName: String
 
     static let quietRoutes: Set<String> = ["/", "/v1/health/live", "/v1/health/ready", "/v1/metrics", "/v1/status"]
 
@@ -104,15 +110,15 @@ struct RequestObservabilityMiddleware: RouterMiddleware {
                         start: ContinuousClock.Instant, traceMetadata: Logger.Metadata) {
         let elapsed = ContinuousClock.now - start
         let endpoint = context.endpointPath ?? "unmatched"
-        metrics?.recordHTTP(endpoint: endpoint, status: status, seconds: elapsed.seconds)
+        metrics?.recordHTTP(endpoint: endpoint, status: status, seconds: elapsed.seconds, model: record.model)
         var metadata = traceMetadata
         metadata["method"] = "\(request.method.rawValue)"
         metadata["path"] = "\(request.uri.path)"
         metadata["status"] = "\(status)"
         metadata["latency_ms"] = "\(Int((elapsed.seconds * 1000).rounded()))"
+        if let model = record.model { metadata["model"] = "\(model)" }
         let usage = record.usage
         if usage.generations > 0 {
-            metadata["model"] = "\(modelName)"
             metadata["prompt_tokens"] = "\(usage.promptTokens)"
             metadata["completion_tokens"] = "\(usage.completionTokens)"
         }

@@ -2,6 +2,7 @@ import Hummingbird
 
 /// GET /: a live status page for operators, one self-contained HTML document (no external
 /// scripts, styles or fonts, so it works air-gapped) that polls GET /v1/status every second.
+/// It lists every served model; the live figures are the first language model's.
 ///
 /// Every live figure has an element id (`queue`, `running`, `kv`, `tps`, `generated`...) and the
 /// body's `data-refreshes` counts successful polls, so tests (and scripts) can read the page.
@@ -46,7 +47,7 @@ enum StatusPage {
       <div class="card"><div class="label">Memory (RSS)</div><div class="value" id="memory">–</div></div>
     </div>
     <table>
-      <tr><td>Served model</td><td id="served">…</td></tr>
+      <tr><td>Served models</td><td id="served">…</td></tr>
       <tr><td>CPU</td><td id="cpu">…</td></tr>
       <tr><td>Cores / compute threads</td><td id="cores">…</td></tr>
       <tr><td>Memory</td><td id="memory-total">…</td></tr>
@@ -78,7 +79,8 @@ enum StatusPage {
         if (!r.ok) throw new Error("HTTP " + r.status);
         const s = await r.json();
         $("state").textContent = "serving"; $("state").className = "";
-        $("model").textContent = $("served").textContent = s.model;
+        $("model").textContent = s.model;
+        $("served").textContent = (s.models || []).map((m) => m.name + " (" + m.kind + (m.ready ? "" : ", loading") + ")").join(", ");
         $("kernels").textContent = s.kernels;
         $("uptime").textContent = duration(s.uptime_seconds || 0);
         $("queue").textContent = s.waiting_requests;

@@ -1,3 +1,4 @@
+import Hummingbird
 import Logging
 import OTel
 import ServiceLifecycle
@@ -44,5 +45,18 @@ extension NimbusServer {
             handler.logLevel = level
             return handler
         }, metadataProvider: provider)
+    }
+}
+
+/// Hummingbird's `TracingMiddleware` for every route but the probes and scrapes, which would
+/// otherwise add a trace every few seconds per Kubernetes probe and Prometheus server.
+struct RequestTracingMiddleware<Context: RequestContext>: RouterMiddleware {
+    private let tracing = TracingMiddleware<Context>(recordingHeaders: [RequestID.header])
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if RequestObservabilityMiddleware.quietRoutes.contains(request.uri.path) {
+            return try await next(request, context)
+        }
+        return try await tracing.handle(request, context: context, next: next)
     }
 }

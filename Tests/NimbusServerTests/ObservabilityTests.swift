@@ -29,14 +29,18 @@ import Tracing
         return out
     }
 
-    @Test func summariesBecomeCountersAndHistograms() {
-        let metrics = ServerMetrics(modelName: "m", maxModelLength: 100)
+    @Test func summariesBecomeCountersAndHistograms() throws {
+        let server = ServerMetrics(primaryModel: "m", languageModels: ["m", "n"], maxModelLength: 100)
+        let metrics = try #require(server.generators["m"])
         metrics.recordFirstToken(promptTokens: 7, timeToFirstToken: .milliseconds(130), queueTime: .milliseconds(30))
         metrics.record(summary(outcome: .finished([.length])))
         metrics.recordFirstToken(promptTokens: 7, timeToFirstToken: .milliseconds(130), queueTime: .milliseconds(30))
         metrics.record(summary(outcome: .finished([.stop, .length]), completion: 6, choices: 2, longest: 4))
         metrics.record(summary(outcome: .aborted, completion: 2))
-        let s = samples(metrics)
+        let s = samples(server)
+        // The other language model's series exist and stay at zero.
+        #expect(s[#"request_success_total{model_name="n",finish_reason="length"}"#] == 0)
+        #expect(s[#"generation_tokens_total{model_name="n"}"#] == 0)
         #expect(s[#"request_success_total{model_name="m",finish_reason="length"}"#] == 2)
         #expect(s[#"request_success_total{model_name="m",finish_reason="stop"}"#] == 1)
         #expect(s[#"request_success_total{model_name="m",finish_reason="abort"}"#] == 1)
@@ -58,11 +62,16 @@ import Tracing
     }
 
     @Test func httpRequestsAreCountedByEndpointAndStatus() {
-        let metrics = ServerMetrics(modelName: "m", maxModelLength: 100)
-        metrics.recordHTTP(endpoint: "/v1/chat/completions", status: 200, seconds: 0.2)
-        metrics.recordHTTP(endpoint: "/v1/chat/completions", status: 200, seconds: 3)
-        metrics.recordHTTP(endpoint: "/v1/chat/completions", status: 429, seconds: 0.001)
+        let metrics = ServerMetrics(primaryModel: "m", languageModels: ["m"], maxModelLength: 100)
+        metrics.recordHTTP(endpoint: "/v1/chat/completions", status: 200, seconds: 0.2, model: "m")
+        metrics.recordHTTP(endpoint: "/v1/chat/completions", status: 200, seconds: 3, model: "m")
+        metrics.recordHTTP(endpoint: "/v1/chat/completions", status: 429, seconds: 0.001, model: "m")
+        metrics.recordHTTP(endpoint: "/v1/embeddings", status: 200, seconds: 0.01, model: "e")
+        metrics.recordHTTP(endpoint: "/v1/health/ready", status: 200, seconds: 0.001, model: nil)
         let s = samples(metrics)
+        #expect(s[#"nim_request_total{model_name="e",endpoint="/v1/embeddings",status="200"}"#] == 1)
+        // A request that names no model counts under the first served model.
+        #expect(s[#"nim_request_total{model_name="m",endpoint="/v1/health/ready",status="200"}"#] == 1)
         #expect(s[#"nim_request_total{model_name="m",endpoint="/v1/chat/completions",status="200"}"#] == 2)
         #expect(s[#"nim_request_total{model_name="m",endpoint="/v1/chat/completions",status="429"}"#] == 1)
         #expect(s[#"nim_request_duration_seconds_count{model_name="m",endpoint="/v1/chat/completions"}"#] == 3)

@@ -98,3 +98,15 @@ import Testing
         }
     }
 }
+
+extension ServerConfigurationTests {
+    /// The switches reach the resolved configuration (not only their own parser).
+    @Test func observabilitySwitchesAreResolved() throws {
+        let c = try ServerConfiguration.resolve(environment: ["NIM_CACHE_PATH": try makeCache(), "NIM_ENABLE_TRACING": "true",
+                                                              "NIM_ENABLE_METRICS": "false", "NIM_JSONL_LOGGING": "1"])
+        #expect(c.observability.tracing && !c.observability.metrics && c.observability.jsonLogging)
+        #expect(throws: ConfigurationError.self) {
+            try ServerConfiguration.resolve(environment: ["NIM_CACHE_PATH": try makeCache(), "NIM_JSONL_LOGGING": "sometimes"])
+        }
+    }
+}

@@ -7,7 +7,7 @@ import threading
 import pytest
 import requests
 
-from conftest import SERVED_NAME, start_server, stop_server
+from conftest import EMBEDDER_NAME, SERVED_NAME, start_server, stop_server
 from metrics_util import buckets, open_stream, poll, scrape, total, value
 
 CHAT = "/v1/chat/completions"
@@ -141,6 +141,24 @@ def test_a_client_that_hangs_up_counts_as_abort(base):
                                            "ignore_eos": True})
     sock.close()
     assert poll(lambda: value(scrape(base), "request_success_total", finish_reason="abort") == before + 1)
+
+
+def test_requests_are_labelled_with_the_model_they_name(base):
+    before = scrape(base)
+    r = requests.post(base + "/v1/embeddings", json={"model": EMBEDDER_NAME, "input": ["a", "b"]}, timeout=60)
+    assert r.status_code == 200
+    r = requests.post(base + "/v1/embeddings", json={"model": "no-such-model", "input": ["a"]}, timeout=60)
+    assert r.status_code == 404
+    after = scrape(base)
+
+    def delta(name, **labels):
+        return value(after, name, **labels) - value(before, name, **labels)
+    assert delta("nim_request_total", model_name=EMBEDDER_NAME, endpoint="/v1/embeddings", status=200) == 1
+    # An unknown name never becomes a label value: the request counts under the first model.
+    assert delta("nim_request_total", model_name=SERVED_NAME, endpoint="/v1/embeddings", status=404) == 1
+    assert not any(labels.get("model_name") == "no-such-model" for _, labels, _ in after)
+    # Engine series exist for the language model only.
+    assert {labels["model_name"] for name, labels, _ in after if name == "num_requests_running"} == {SERVED_NAME}
 
 
 def test_metrics_can_be_turned_off():

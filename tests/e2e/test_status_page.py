@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import pytest
 import requests
 
-from conftest import SERVED_NAME, start_server, stop_server
+from conftest import EMBEDDER_NAME, RANKER_NAME, SERVED_NAME, start_server, stop_server
 from metrics_util import poll
 
 
@@ -81,7 +81,8 @@ def test_page_renders_the_server(base):
     page = render(base + "/")
     assert int(page.body["data-refreshes"]) >= 1
     t = page.texts
-    assert t["model"] == t["served"] == SERVED_NAME
+    assert t["model"] == SERVED_NAME
+    assert t["served"] == f"{SERVED_NAME} (language), {EMBEDDER_NAME} (embedding), {RANKER_NAME} (ranking)"
     assert t["kernels"] == status["kernels"] and t["kernels"] in ("scalar", "avx2", "avx512vnni")
     assert t["state"] == "serving"
     assert t["queue"] == "0" and t["running"] == "0"

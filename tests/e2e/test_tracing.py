@@ -96,3 +96,14 @@ def test_a_request_without_traceparent_starts_a_trace(traced):
     assert spans[f"text_completion {SERVED_NAME}"].parent_span_id == http.span_id
     # A stream's HTTP span lasts until the last event was written.
     assert http.end >= spans["decode"].end
+
+
+def test_probes_and_scrapes_are_not_traced(traced):
+    base, receiver = traced
+    for path in ("/v1/health/ready", "/v1/metrics", "/v1/status", "/"):
+        assert requests.get(base + path, timeout=10).status_code == 200
+    # A traced request after them, so their spans (if any) would have been exported by now.
+    requests.get(base + "/v1/models", timeout=10).raise_for_status()
+    assert poll(lambda: any(s.name == "/v1/models" for s in receiver.spans), timeout=30)
+    names = {s.name for s in receiver.spans}
+    assert not names & {"/v1/health/ready", "/v1/metrics", "/v1/status", "/"}
