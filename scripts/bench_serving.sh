@@ -34,6 +34,8 @@ stop_server() {
     fi
 }
 trap stop_server EXIT
+# Exiting from the signal trap runs the EXIT trap, so an interrupted run leaves no server behind.
+trap 'exit 130' INT TERM
 
 free_port() { "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
