@@ -11,7 +11,7 @@ struct BenchFigures {
     let decodeTokens: Int
     let prefill: Stats
     let decode: Stats
-    /// Tokens/s of N-row forward steps (see `BenchEngine.batchedSteps`).
+    /// Total decode tokens/s of N sequences decoding together (see `BenchEngine.batchedDecode`).
     let batched: [(rows: Int, stats: Stats)]
 
     var table: String {
@@ -21,18 +21,17 @@ struct BenchFigures {
             String(format: "  decode  %4d tokens: %8.1f tok/s median (min %.1f, max %.1f)", decodeTokens, decode.median, decode.min, decode.max),
         ]
         for b in batched {
-            lines.append(String(format: "  %2d-row steps (proxy for batched decode): %8.1f tok/s median (min %.1f, max %.1f)",
+            lines.append(String(format: "  decode %2d sequences: %8.1f tok/s median in total (min %.1f, max %.1f)",
                                 b.rows, b.stats.median, b.stats.min, b.stats.max))
         }
-        if !batched.isEmpty { lines.append("  batched decode of 4/8/16 sequences: needs the batched engine API (BenchEngine.batchedSteps)") }
         return lines.joined(separator: "\n")
     }
 
     var json: String {
-        let rows = batched.map { "{\"rows\":\($0.rows),\"tps\":\($0.stats.json)}" }.joined(separator: ",")
+        let rows = batched.map { "{\"sequences\":\($0.rows),\"tps\":\($0.stats.json)}" }.joined(separator: ",")
         return "{\"engine\":\"nimbus\",\"kernels\":\"\(kernels)\",\"threads\":\(threads),\"runs\":\(runs),"
             + "\"prompt_tokens\":\(promptTokens),\"decode_tokens\":\(decodeTokens),"
-            + "\"prefill_tps\":\(prefill.json),\"decode_tps\":\(decode.json),\"row_steps_proxy\":[\(rows)]}"
+            + "\"prefill_tps\":\(prefill.json),\"decode_tps\":\(decode.json),\"batched_decode_tps\":[\(rows)]}"
     }
 }
 
@@ -80,30 +79,6 @@ struct Ratios {
 }
 
 extension BenchEngine {
-    /// BATCHED-DECODE HOOK. Batched decode of 4/8/16 independent sequences needs the batched
-    /// engine API (one step over several KV caches), which is being written separately; replace
-    /// this proxy with it then. Until that lands this times `forward` steps of N tokens on one
-    /// sequence: the same N-row matmuls a batched step runs (the bulk of its work), but one
-    /// sequence's attention instead of N. Returns tokens/s per row count.
-    func batchedSteps(_ lm: any LanguageModel, prompt: [Int], rows: [Int]) throws -> [(rows: Int, stats: Stats)] {
-        let steps = 16
-        var logits = [Float](repeating: 0, count: lm.vocabularySize)
-        return try rows.map { n in
-            var rates: [Double] = []
-            for run in 0...runs {
-                let cache = lm.makeCache(capacity: 8 + steps * n)
-                try logits.withUnsafeMutableBufferPointer { try lm.forward(tokens: Array(prompt.prefix(8)), cache: cache, logits: $0) }
-                let t0 = ContinuousClock.now
-                for s in 0..<steps {
-                    let tokens = (0..<n).map { prompt[(s * n + $0) % prompt.count] }
-                    try logits.withUnsafeMutableBufferPointer { try lm.forward(tokens: tokens, cache: cache, logits: $0) }
-                }
-                if run > 0 { rates.append(Double(n * steps) / (ContinuousClock.now - t0).seconds) }
-            }
-            return (n, Stats(rates))
-        }
-    }
-
     /// Runs the llama.cpp benchmark script with this run's model, threads and token counts.
     /// - Throws: `ValidationError` naming the script when it fails or prints no JSON.
     func runLlamaCpp(threads: Int) throws -> ReferenceFigures {

@@ -21,7 +21,7 @@ struct BenchEngine: ParsableCommand {
     @Flag(help: "Also run llama.cpp (llama-cpp-python) on the same model and print the ratios.") var compareLlamaCpp = false
     @Option(help: "The llama.cpp benchmark script.") var llamaCppScript = "scripts/bench_llama_cpp.py"
     @Option(help: "Python interpreter with llama-cpp-python.") var python = "python3"
-    @Option(help: "Row counts of the batched-step proxy (comma-separated; empty: skip).") var batchRows = "4,8,16"
+    @Option(help: "Sequence counts for batched decode (comma-separated; empty: skip).") var batchSequences = "4,8,16"
 
     func run() throws {
         let figures = try measure()
@@ -78,17 +78,19 @@ struct BenchEngine: ParsableCommand {
             decodeRates.append(Double(decodeTokens) / decode.seconds)
         }
         for note in loaded.loadNotes { FileHandle.standardError.write(Data("nimbus: \(note)\n".utf8)) }
-        let rows = batchRows.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
+        let counts = batchSequences.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
         return BenchFigures(kernels: loaded.kernelPath, threads: threadCount, runs: runs, promptTokens: promptTokens,
                             decodeTokens: decodeTokens, prefill: Stats(prefillRates), decode: Stats(decodeRates),
-                            batched: try batchedSteps(lm, prompt: prompt, rows: rows))
+                            batched: try batchedDecode(lm, prompt: prompt, sequenceCounts: counts))
     }
 
-    private func argmax(_ x: [Float]) -> Int {
+    func argmax(_ x: UnsafeBufferPointer<Float>) -> Int {
         var best = 0
         for i in x.indices where x[i] > x[best] { best = i }
         return best
     }
+
+    func argmax(_ x: [Float]) -> Int { x.withUnsafeBufferPointer { argmax($0) } }
 }
 
 struct Stats {

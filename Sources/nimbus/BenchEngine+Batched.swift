@@ -1,0 +1,47 @@
+import NimbusModels
+
+extension BenchEngine {
+    /// Total decode tokens/s of N independent sequences stepping together, for each N in
+    /// `sequenceCounts`: one `forward` per step over N one-token rows, each row with its own KV
+    /// blocks and attention, the output head on every row, as the engine's decode steps run.
+    /// Each sequence first prefills its own 8-token prompt (not timed); then `steps` steps of
+    /// greedy decode are timed. Returns min/median/max over `runs` runs after one warm-up.
+    func batchedDecode(_ lm: any LanguageModel, prompt: [Int], sequenceCounts: [Int]) throws -> [(rows: Int, stats: Stats)] {
+        let promptLength = 8, steps = 32, blockSize = 16
+        let blocksPerSequence = (promptLength + steps + blockSize) / blockSize
+        return try sequenceCounts.filter { $0 <= lm.maxBatch }.map { n in
+            let cache = lm.makePagedCache(blockSize: blockSize, blockCount: n * blocksPerSequence)
+            var logits = [Float](repeating: 0, count: n * lm.vocabularySize)
+            var rates: [Double] = []
+            for run in 0...runs {
+                // Sequence s owns blocks s*blocksPerSequence ..< (s+1)*blocksPerSequence and starts
+                // from a different slice of the prompt, so no two sequences compute the same thing.
+                var sequences = (0..<n).map { s in
+                    ForwardBatch.Sequence(tokens: (0..<promptLength).map { prompt[(s * 7 + $0) % prompt.count] }, start: 0,
+                                          blockTable: Array(s * blocksPerSequence ..< (s + 1) * blocksPerSequence),
+                                          batchedOrderBelow: promptLength, wantsLogits: true)
+                }
+                try step(lm, &sequences, cache: cache, logits: &logits)
+                let t0 = ContinuousClock.now
+                for _ in 0..<steps { try step(lm, &sequences, cache: cache, logits: &logits) }
+                if run > 0 { rates.append(Double(n * steps) / (ContinuousClock.now - t0).seconds) }
+            }
+            return (n, Stats(rates))
+        }
+    }
+
+    /// One forward over `sequences`, then each sequence's next row is its greedy token.
+    private func step(_ lm: any LanguageModel, _ sequences: inout [ForwardBatch.Sequence], cache: PagedKVCache,
+                      logits: inout [Float]) throws {
+        let vocabulary = lm.vocabularySize
+        let batch = ForwardBatch(sequences: sequences)
+        try logits.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            try lm.forward(batch, cache: cache, logits: base)
+            for s in sequences.indices {
+                sequences[s].start += sequences[s].tokens.count
+                sequences[s].tokens = [argmax(UnsafeBufferPointer(start: base + s * vocabulary, count: vocabulary))]
+            }
+        }
+    }
+}
