@@ -8,9 +8,18 @@ import CNimbusKernels
 /// half away from zero and uses `1/d`; ties (|x * id| exactly k + 0.5) and a 1-ulp different
 /// `id` can therefore change a quant by one against gguf-py / quantize_row_q8_0_ref.
 public enum ActivationQuantizer {
-    /// Quantizes one block of 32 floats; returns fp32 `d` and the sum of the quants.
+    /// Quantizes one block of 32 floats; returns fp32 `d` and the sum of the quants. From AVX2
+    /// up the C kernel does it; `scalarBlock` is its twin and oracle.
     @inline(__always)
-    static func block(_ x: UnsafePointer<Float>, _ q: UnsafeMutablePointer<Int8>) -> (d: Float, sum: Int32) {
+    public static func block(_ x: UnsafePointer<Float>, _ q: UnsafeMutablePointer<Int8>, path: KernelPath) -> (d: Float, sum: Int32) {
+        guard path >= .avx2 else { return scalarBlock(x, q) }
+        var d: Float = 0, sum: Int32 = 0
+        nk_quantize_q8_block_avx2(x, q, &d, &sum)
+        return (d, sum)
+    }
+
+    @inline(__always)
+    static func scalarBlock(_ x: UnsafePointer<Float>, _ q: UnsafeMutablePointer<Int8>) -> (d: Float, sum: Int32) {
         var amax: Float = 0
         for i in 0..<32 { amax = Swift.max(amax, Swift.abs(x[i])) }
         let d = amax / 127
@@ -32,7 +41,7 @@ public enum ActivationQuantizer {
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: 32) { q in
             guard let qp = q.baseAddress else { return }
             for b in 0..<nb {
-                let (d, _) = block(x + 32 * b, qp)
+                let (d, _) = scalarBlock(x + 32 * b, qp)
                 let blk = dst + 34 * b
                 blk.storeBytes(of: Half.bits(d), as: UInt16.self)
                 (blk + 2).copyMemory(from: qp, byteCount: 32)
@@ -46,7 +55,7 @@ public enum ActivationQuantizer {
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: 32) { q in
             guard let qp = q.baseAddress else { return }
             for b in 0..<nb {
-                let (d, sum) = block(x + 32 * b, qp)
+                let (d, sum) = scalarBlock(x + 32 * b, qp)
                 let blk = dst + 36 * b
                 blk.storeBytes(of: Half.bits(d), as: UInt16.self)
                 (blk + 2).storeBytes(of: Half.bits(d * Float(sum)), as: UInt16.self)

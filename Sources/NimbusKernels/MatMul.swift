@@ -46,7 +46,7 @@ public final class MatMul: @unchecked Sendable {
             let group = Int(NK_ACT_GROUP), record = Int(NK_ACT_RECORD)
             let groups = (batch + group - 1) / group
             let job = UnsafeSendable(input: input, base: base)
-            let inputBase = input
+            let inputBase = input, kernelPath = path
             pool.parallelFor(groups, chunk: 1) { range in
                 for g in range {
                     for k in 0..<nb {
@@ -57,7 +57,7 @@ public final class MatMul: @unchecked Sendable {
                             let c = g * group + lane
                             let q = (rec + 32 * lane).assumingMemoryBound(to: Int8.self)
                             if c < batch {
-                                let (d, sum) = ActivationQuantizer.block(inputBase + c * inputStride + 32 * k, q)
+                                let (d, sum) = ActivationQuantizer.block(inputBase + c * inputStride + 32 * k, q, path: kernelPath)
                                 // The kernels read fp32 copies of the fp16 values ggml stores.
                                 ds[lane] = Float(Float16(d))
                                 ss[lane] = Float(Float16(d * Float(sum)))

@@ -77,6 +77,28 @@ import NimbusKernels
         }
     }
 
+    /// The SIMD activation quantizer equals its scalar twin bit for bit: quants, d and the sum,
+    /// on normal data, exact rounding ties, all-zero blocks, tiny and huge values, inf and NaN.
+    @Test func activationBlockQuantizerMatchesScalar() {
+        guard Self.simdPaths.contains(.avx2) else { return }
+        var rng = SplitMix64(seed: 11)
+        var blocks: [[Float]] = (0..<400).map { i in (0..<32).map { _ in rng.normal() * Float(1 << (i % 12)) / 64 } }
+        // amax 127 makes id exactly 1, so x.5 values are rounding ties (to even).
+        blocks.append((0..<32).map { $0 == 0 ? 127 : Float($0) - 15.5 })
+        blocks.append([Float](repeating: 0, count: 32))
+        blocks.append((0..<32).map { _ in Float.leastNonzeroMagnitude * Float(Int.random(in: -3...3, using: &rng)) })
+        blocks.append((0..<32).map { $0 == 7 ? .infinity : Float($0) })
+        blocks.append((0..<32).map { $0 == 3 ? .nan : Float($0) - 16 })
+        blocks.append((0..<32).map { _ in Float.greatestFiniteMagnitude * rng.normal() / 4 })
+        for (n, x) in blocks.enumerated() {
+            var qs = [Int8](repeating: 0, count: 32), qv = [Int8](repeating: 0, count: 32)
+            let scalar = ActivationQuantizer.block(x, &qs, path: .scalar)
+            let simd = ActivationQuantizer.block(x, &qv, path: .avx2)
+            #expect(qs == qv, "quants of block \(n)")
+            #expect(scalar.d.bitPattern == simd.d.bitPattern && scalar.sum == simd.sum, "d and sum of block \(n)")
+        }
+    }
+
     @Test func activationBufferIsReusableAcrossShapes() throws {
         // A buffer reused for a smaller batch must not leak old columns into padding lanes.
         var rng = SplitMix64(seed: 11)

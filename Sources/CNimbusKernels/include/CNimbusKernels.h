@@ -59,6 +59,8 @@ void nk_f32_to_f16_avx2(const float *x, uint16_t *y, int64_t n);
 void nk_f16_to_f32_avx2(const uint16_t *x, float *y, int64_t n);
 /// y[i] = fp32(fp16(x[i])), round to nearest even (x and y may alias).
 void nk_round_f16_avx2(const float *x, float *y, int64_t n);
+// One block of 32 floats to Q8 quants, ggml's x86 rounding (quantize_q8.c); AVX2 CPUs only.
+void nk_quantize_q8_block_avx2(const float *x, int8_t *q, float *d, int32_t *sum);
 
 // ---------------------------------------------------------------------------------------------
 // Attention and activation steps in llama.cpp's AVX-512 CPU order (see attention.c). Inputs are

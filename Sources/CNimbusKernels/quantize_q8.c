@@ -1,0 +1,50 @@
+// One 32-float block of ggml's Q8_0/Q8_1 activation quantization, 8 lanes at a time. Its scalar
+// twin and test oracle is ActivationQuantizer.block (Swift); both compute, exactly as ggml's x86
+// quantize_row_q8_x: amax = max|x|, d = amax / 127, id = amax != 0 ? 127 / amax : 0,
+// q = clamp(roundToNearestEven(x * id), -127, 127), and the integer sum of q.
+#include "CNimbusKernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+__attribute__((target("avx2,fma"))) void nk_quantize_q8_block_avx2(const float *x, int8_t *q, float *d, int32_t *sum) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 v[4];
+    __m256 amax = _mm256_setzero_ps();
+    for (int j = 0; j < 4; j++) {
+        v[j] = _mm256_loadu_ps(x + 8 * j);
+        // max_ps returns its second operand when the first is NaN: a NaN input is skipped, as
+        // Swift.max(amax, NaN) keeps amax.
+        amax = _mm256_max_ps(_mm256_andnot_ps(sign, v[j]), amax);
+    }
+    float lanes[8];
+    _mm256_storeu_ps(lanes, amax);
+    float m = 0.0f;
+    for (int i = 0; i < 8; i++) m = lanes[i] > m ? lanes[i] : m;
+    *d = m / 127.0f;
+    const __m256 id = _mm256_set1_ps(m != 0.0f ? 127.0f / m : 0.0f);
+    const __m256 lo = _mm256_set1_ps(-127.0f), hi = _mm256_set1_ps(127.0f);
+    __m256i n[4];
+    __m256i total = _mm256_setzero_si256();
+    for (int j = 0; j < 4; j++) {
+        __m256 r = _mm256_round_ps(_mm256_mul_ps(v[j], id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        // NaN becomes -127 (max_ps returns the second operand), as in the Swift clamp.
+        r = _mm256_min_ps(_mm256_max_ps(r, lo), hi);
+        n[j] = _mm256_cvtps_epi32(r);
+        total = _mm256_add_epi32(total, n[j]);
+    }
+    // int32 x 32 -> int8 x 32: the packs interleave 128-bit lanes, the permute restores order.
+    const __m256i p16a = _mm256_packs_epi32(n[0], n[1]), p16b = _mm256_packs_epi32(n[2], n[3]);
+    const __m256i p8 = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(p16a, p16b), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256((__m256i *)q, p8);
+    int32_t parts[8];
+    _mm256_storeu_si256((__m256i *)parts, total);
+    int32_t s = 0;
+    for (int i = 0; i < 8; i++) s += parts[i];
+    *sum = s;
+}
+#else
+void nk_quantize_q8_block_avx2(const float *x, int8_t *q, float *d, int32_t *sum) {
+    (void)x; (void)q; (void)d; (void)sum;  // never called: the Swift path checks the CPU first
+}
+#endif
