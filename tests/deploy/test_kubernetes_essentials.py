@@ -60,6 +60,16 @@ def test_cache_volume_is_the_claim_at_nim_cache_path(objects):
     assert any("download-to-cache" in c.get("args", []) for c in init)
 
 
+def test_variables_in_commands_are_defined(objects):
+    # Kubernetes passes an undefined $(NAME) on literally: the download would fetch "$(NAME)".
+    deployment = one(objects, "Deployment")
+    for c in pod_spec(deployment).get("initContainers", []) + pod_spec(deployment)["containers"]:
+        defined = {e["name"] for e in c.get("env", [])} | set(config_map_values(objects, c))
+        for word in c.get("command", []) + c.get("args", []):
+            for name in re.findall(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", word):
+                assert name in defined, f"{c['name']}: $({name}) is not in its environment"
+
+
 def test_shared_memory_is_in_memory(objects):
     deployment = one(objects, "Deployment")
     assert volume(deployment, "shm")["emptyDir"]["medium"] == "Memory"
