@@ -9,7 +9,7 @@ MODEL := $(NIM_CACHE_PATH)/models/SmolLM2-135M-Instruct.Q4_1.gguf
 EMBED_MODEL := $(NIM_CACHE_PATH)/models/all-MiniLM-L6-v2
 export NIM_CACHE_PATH
 
-.PHONY: serve test build model python-deps unit-test e2e-test e2e-run bench bench-embeddings bench-serving test-models fixtures clean
+.PHONY: serve test build model python-deps unit-test e2e-test e2e-run deploy-test bench bench-embeddings bench-serving test-models fixtures clean
 
 serve: model build
 	$(BIN) serve --model $(MODEL)
@@ -46,6 +46,12 @@ e2e-run:
 # drive that binary instead of paying for a second release build of every dependency.
 test: python-deps unit-test
 	$(MAKE) e2e-run
+	$(MAKE) deploy-test
+
+# The Dockerfile (parsed; no Docker daemon needed) and the Kubernetes overlays, rendered with
+# `kubectl kustomize` and validated against the Kubernetes API schemas.
+deploy-test:
+	$(PYTHON) -m pytest -q tests/deploy
 
 # Single-stream prefill/decode tokens/s of Nimbus (min/median/max over 5 runs) and, when
 # llama-cpp-python is installed, of llama.cpp on the same file and threads, with the ratios.
