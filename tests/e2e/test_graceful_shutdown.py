@@ -19,11 +19,11 @@ class Stream(threading.Thread):
         super().__init__(daemon=True)
         self.base, self.max_tokens = base, max_tokens
         self.started = threading.Event()
-        self.tokens, self.finish_reason, self.done, self.error = 0, None, False, None
+        self.chunks, self.completion_tokens, self.finish_reason, self.done, self.error = 0, None, None, False, None
 
     def run(self):
         body = {"model": SERVED_NAME, "prompt": "Count slowly:", "max_tokens": self.max_tokens, "stream": True,
-                "temperature": 0, "ignore_eos": True}
+                "temperature": 0, "ignore_eos": True, "stream_options": {"include_usage": True}}
         try:
             with requests.post(self.base + "/v1/completions", json=body, stream=True, timeout=300) as r:
                 assert r.status_code == 200, r.text
@@ -34,9 +34,12 @@ class Stream(threading.Thread):
                     if payload == b"[DONE]":
                         self.done = True
                         continue
-                    choice = json.loads(payload)["choices"][0]
-                    self.tokens += 1
-                    self.finish_reason = choice.get("finish_reason") or self.finish_reason
+                    chunk = json.loads(payload)
+                    if chunk.get("usage"):
+                        self.completion_tokens = chunk["usage"]["completion_tokens"]
+                    for choice in chunk["choices"]:
+                        self.finish_reason = choice.get("finish_reason") or self.finish_reason
+                    self.chunks += 1
                     self.started.set()
         except Exception as e:  # a cut stream ends here; the test reads it from `error`
             self.error = e
@@ -78,7 +81,8 @@ def test_sigterm_drains_in_flight_streams(tmp_path):
             s.join(180)
         for s in streams:
             assert s.error is None, f"a stream was cut: {s.error!r}"
-            assert s.done and s.finish_reason == "length" and s.tokens == 96, (s.done, s.finish_reason, s.tokens)
+            assert s.done and s.finish_reason == "length" and s.completion_tokens == 96, \
+                (s.done, s.finish_reason, s.completion_tokens)
         assert proc.wait(timeout=30) == 0
     finally:
         server_util.stop(proc, log)
@@ -97,7 +101,7 @@ def test_streams_past_the_grace_period_are_cut_and_the_process_exits(tmp_path):
         assert 1.0 <= elapsed < 20, elapsed
         for s in streams:
             s.join(10)
-            assert not s.done and s.tokens < 4000, "a stream finished although it should have been cut"
+            assert not s.done and s.completion_tokens is None and s.chunks < 4000, "a stream finished although it should have been cut"
     finally:
         server_util.stop(proc, log)
     with open(tmp_path / "cut.log") as f:
