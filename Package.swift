@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
+        // HTTPS and mTLS (NIM_SSL_MODE); already built for Hummingbird's TLS product.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
         // Observability: Prometheus exposition, and OTLP trace export over HTTP/protobuf only (the
         // gRPC trait would add grpc-swift and minutes to every clean build).
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
@@ -88,7 +90,10 @@ let package = Package(
             dependencies: [
                 "NimbusEngine", "NimbusEncoding", "NimbusModels", "NimbusAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),

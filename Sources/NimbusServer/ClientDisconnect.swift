@@ -9,6 +9,8 @@ public struct NimbusRequestContext: RequestContext {
     public let channel: (any Channel)?
     /// This request's id and token counts, set by `RequestObservabilityMiddleware`.
     var record: RequestRecord?
+    /// Largest request body accepted (NIM_MAX_REQUEST_SIZE), set by `ShutdownGateMiddleware`.
+    var maxBodyBytes = NimbusServer.maxBodyBytes
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

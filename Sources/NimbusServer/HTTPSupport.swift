@@ -15,8 +15,9 @@ enum RequestBody {
     /// Logged at DEBUG only: bodies hold prompts, which never reach the INFO log.
     static func read(_ request: Request, context: some RequestContext) async throws -> Data {
         var request = request
+        let limit = (context as? NimbusRequestContext)?.maxBodyBytes ?? NimbusServer.maxBodyBytes
         do {
-            let buffer = try await request.collectBody(upTo: NimbusServer.maxBodyBytes)
+            let buffer = try await request.collectBody(upTo: limit)
             let body = Data(buffer.readableBytesView)
             (context as? NimbusRequestContext)?.record?.logger.debug("request body", metadata: [
                 "body": "\(String(decoding: body, as: UTF8.self))",
@@ -24,7 +25,7 @@ enum RequestBody {
             return body
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             // NIO reports an oversized body as NIOTooManyBytesError, which Hummingbird maps to 413.
-            throw APIError(status: 413, message: "request body is larger than \(NimbusServer.maxBodyBytes) bytes",
+            throw APIError(status: 413, message: "request body is larger than \(limit) bytes (NIM_MAX_REQUEST_SIZE)",
                            type: "invalid_request_error", code: "request_too_large")
         }
     }

@@ -7,7 +7,8 @@ import ServiceLifecycle
 
 /// Builds and runs the Nimbus HTTP application.
 public enum NimbusServer {
-    /// Largest request body accepted; a larger one is refused before it is read whole.
+    /// Largest request body accepted by default (NIM_MAX_REQUEST_SIZE); a larger one is refused
+    /// before it is read whole.
     public static let maxBodyBytes = 8 << 20
 
     /// Serves `configuration` until SIGTERM/SIGINT.
@@ -18,8 +19,18 @@ public enum NimbusServer {
         let registry = PrometheusCollectorRegistry()
         // Anything in the process instrumented with swift-metrics lands on /v1/metrics too.
         if configuration.observability.metrics { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
-        let app = buildApplication(configuration: configuration, logger: logger, tracing: tracing, registry: registry)
-        try await app.runService()
+        let shutdown = ShutdownCoordinator()
+        let app = buildApplication(configuration: configuration, logger: logger, tracing: tracing, registry: registry,
+                                   shutdown: shutdown)
+        // The drain gate comes after the application so that the signal reaches it first (a
+        // group stops its services in reverse order): in-flight requests finish while the server
+        // still answers, then Hummingbird stops listening and the engines wind down.
+        let drain = DrainGateService(coordinator: shutdown, grace: configuration.security.shutdownGrace, logger: logger)
+        var group = ServiceGroupConfiguration(services: [.init(service: app), .init(service: drain)],
+                                              gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // A safety net: whatever hangs, the process ends shortly after the grace period.
+        group.maximumGracefulShutdownDuration = configuration.security.shutdownGrace + .seconds(15)
+        try await ServiceGroup(configuration: group).run()
     }
 
     /// The application: routes plus one service per model that loads and runs it (a GGUF file
@@ -28,8 +39,10 @@ public enum NimbusServer {
     /// - Parameters:
     ///   - tracing: the OpenTelemetry backend when NIM_ENABLE_TRACING is on.
     ///   - registry: where the Prometheus metrics live (a fresh one per application by default).
+    ///   - shutdown: turns readiness and new requests to 503 when the server starts draining.
     public static func buildApplication(configuration c: ServerConfiguration, logger: Logger, tracing: TracingBackend? = nil,
-                                        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) -> some ApplicationProtocol {
+                                        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+                                        shutdown: ShutdownCoordinator = ShutdownCoordinator()) -> some ApplicationProtocol {
         let limits = RequestLimits(maxModelLength: c.maxModelLength, maxInputLength: c.maxInputLength,
                                    maxOutputLength: c.maxOutputLength)
         var entries: [(name: String, entry: ModelRegistry.Entry)] = []
@@ -56,14 +69,20 @@ public enum NimbusServer {
                                           hardware: HardwareInfo.current(computeThreads: c.threads),
                                           languageModels: models.languageModels)
         let router = Router(context: NimbusRequestContext.self)
-        // Outermost first: the HTTP span, then the request id and access log, then error mapping.
+        // Outermost first: the HTTP span, the request id and access log, CORS (preflights answered
+        // before any key is asked for), error mapping, the API key, then the shutdown gate.
         if tracing != nil { router.add(middleware: RequestTracingMiddleware()) }
         router.add(middleware: RequestObservabilityMiddleware(logger: logger, metrics: metrics))
+        if let cors = c.security.cors { router.add(middleware: CrossOriginMiddleware(policy: cors)) }
         router.add(middleware: APIErrorMiddleware(logger: logger))
-        addRoutes(to: router, registry: models, observability: observability)
+        if let key = c.security.apiKey {
+            router.add(middleware: APIKeyMiddleware(key: key, metricsRequireKey: c.security.metricsRequireKey))
+        }
+        router.add(middleware: ShutdownGateMiddleware(coordinator: shutdown, maxBodyBytes: c.security.maxRequestBytes))
+        addRoutes(to: router, registry: models, observability: observability, shutdown: shutdown)
         var app = Application(
             router: router,
-            server: .http1(additionalChannelHandlers: [ClientDisconnectHandler()]),
+            server: TLSSettings.serverBuilder(c.security.tls),
             configuration: .init(address: .hostname(c.host, port: c.port), serverName: "nimbus"),
             logger: logger
         )
@@ -73,13 +92,16 @@ public enum NimbusServer {
         return app
     }
 
-    static func addRoutes(to router: Router<NimbusRequestContext>, registry: ModelRegistry, observability: Observability) {
+    static func addRoutes(to router: Router<NimbusRequestContext>, registry: ModelRegistry, observability: Observability,
+                          shutdown: ShutdownCoordinator) {
         router.get("/v1/health/live") { _, _ in
             try JSONResponse(HealthResponse.live)
         }
         router.get("/v1/health/ready") { _, _ in
-            try JSONResponse(registry.isReady ? HealthResponse.ready : HealthResponse.notReady,
-                             status: registry.isReady ? .ok : .serviceUnavailable)
+            // Not ready while draining, so load balancers stop sending before the listener closes.
+            let ready = registry.isReady && !shutdown.isDraining
+            return try JSONResponse(ready ? HealthResponse.ready : HealthResponse.notReady,
+                                    status: ready ? .ok : .serviceUnavailable)
         }
         router.get("/v1/models") { _, _ in
             try JSONResponse(ModelList(data: registry.modelCards()))

@@ -34,6 +34,8 @@ public struct ServerConfiguration: Sendable {
     public var quantization: WeightQuantization?
     /// Metrics, tracing and log format.
     public var observability = ObservabilityConfiguration()
+    /// API key, CORS, HTTPS, request size and shutdown grace.
+    public var security = SecurityConfiguration()
 
     public init(modelPath: String, servedModelName: String? = nil, cachePath: String = ServerConfiguration.defaultCachePath,
                 threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
@@ -78,7 +80,7 @@ public struct ServerConfiguration: Sendable {
         ("NIM_KV_CACHE_SIZE", "unset", "explicit KV cache size (e.g. 512MiB, 2GiB); wins over the fraction"),
         ("NIM_MAX_QUEUE_SIZE", "256", "most requests waiting to start; beyond it requests get 429"),
         ("NIM_QUANTIZATION", "none (weights as stored)", "q8_0 or q4_0: convert F32/F16/BF16 weight matrices at load"),
-    ] + ObservabilityConfiguration.variables
+    ] + ObservabilityConfiguration.variables + SecurityConfiguration.variables
 
     /// Resolves the configuration from `environment`, in which flags given on the command line
     /// have already replaced the variables of the same name.
@@ -102,6 +104,7 @@ public struct ServerConfiguration: Sendable {
             c.quantization = q
         }
         c.observability = try ObservabilityConfiguration.resolve(env)
+        c.security = try SecurityConfiguration.resolve(env)
         if let level = nonEmpty(env["NIM_LOG_LEVEL"]) {
             switch level.uppercased() {
             case "DEBUG": c.logLevel = .debug

@@ -48,6 +48,8 @@ struct Serve: AsyncParsableCommand {
     var maxQueueSize: String?
     @Option(name: .customLong("quantization"), help: "q8_0 or q4_0: requantize float weights at load (NIM_QUANTIZATION).")
     var quantization: String?
+    @Option(name: .customLong("api-key"), help: "Require 'Authorization: Bearer <key>' (NIM_API_KEY; prefer the variable, flags show in ps).")
+    var apiKey: String?
 
     func run() async throws {
         var environment = ProcessInfo.processInfo.environment
@@ -62,7 +64,7 @@ struct Serve: AsyncParsableCommand {
             ("NIM_MAX_NUM_SEQS", maxNumSeqs), ("NIM_MAX_NUM_BATCHED_TOKENS", maxNumBatchedTokens),
             ("NIM_ENABLE_CHUNKED_PREFILL", chunkedPrefill), ("NIM_SCHEDULING_POLICY", schedulingPolicy),
             ("NIM_ENABLE_KV_CACHE_REUSE", kvCacheReuse), ("NIM_KV_CACHE_SIZE", kvCacheSize),
-            ("NIM_MAX_QUEUE_SIZE", maxQueueSize),
+            ("NIM_MAX_QUEUE_SIZE", maxQueueSize), ("NIM_API_KEY", apiKey),
         ]
         for case (let name, let value?) in flags { environment[name] = value }
         let configuration: ServerConfiguration
