@@ -123,8 +123,9 @@ import Testing
     @Test func theREADMETableListsExactlyTheTablesVariables() throws {
         let readme = try String(contentsOfFile: Self.repository + "/README.md", encoding: .utf8)
         guard let start = readme.range(of: "## Configuration") else { Issue.record("no Configuration section"); return }
-        let section = readme[start.upperBound...].prefix { _ in true }
-        let end = section.range(of: "\n## ")?.lowerBound ?? section.endIndex
+        // The variables' table, up to the next heading (the profiles' table is under its own).
+        let section = readme[start.upperBound...]
+        let end = section.range(of: "\n#")?.lowerBound ?? section.endIndex
         let rows = section[..<end].split(separator: "\n").filter { $0.hasPrefix("| `") }
         let listed = rows.compactMap { row in row.dropFirst(3).split(separator: "`").first.map(String.init) }
         let names = ServerConfiguration.variables.map(\.name)
