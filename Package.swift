@@ -41,6 +41,8 @@ let package = Package(
         ),
         .target(name: "NimbusKernels", dependencies: ["CNimbusKernels"], swiftSettings: numericSettings),
         .executableTarget(name: "nimbus-kernels-bench", dependencies: ["NimbusKernels"], swiftSettings: numericSettings),
+        // Hardware detection and the named engine profiles chosen from it (`list-profiles`).
+        .target(name: "NimbusProfiles", dependencies: ["NimbusKernels"]),
         .target(name: "NimbusTokenizers"),
         .target(name: "NimbusTemplates"),
         .target(name: "NimbusAPI"),
@@ -88,7 +90,7 @@ let package = Package(
         .target(
             name: "NimbusServer",
             dependencies: [
-                "NimbusEngine", "NimbusEncoding", "NimbusModels", "NimbusAPI",
+                "NimbusEngine", "NimbusEncoding", "NimbusModels", "NimbusAPI", "NimbusProfiles",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -105,7 +107,7 @@ let package = Package(
         .executableTarget(
             name: "nimbus",
             dependencies: [
-                "NimbusServer", "NimbusModels", "NimbusBench",
+                "NimbusServer", "NimbusModels", "NimbusBench", "NimbusProfiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -114,6 +116,7 @@ let package = Package(
         .testTarget(name: "NimbusSchedulerTests", dependencies: ["NimbusScheduler"]),
         .testTarget(name: "NimbusSafetensorsTests", dependencies: ["NimbusSafetensors"]),
         .testTarget(name: "NimbusAPITests", dependencies: ["NimbusAPI"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NimbusProfilesTests", dependencies: ["NimbusProfiles", "NimbusKernels"]),
         .testTarget(name: "NimbusKernelsTests", dependencies: ["NimbusKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusTokenizersTests", dependencies: ["NimbusTestSupport", "NimbusTokenizers", "NimbusGGUF"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusTemplatesTests", dependencies: ["NimbusTemplates"], resources: [.copy("Fixtures")]),

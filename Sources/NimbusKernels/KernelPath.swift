@@ -1,4 +1,5 @@
 import CNimbusKernels
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -37,16 +38,32 @@ public enum KernelPath: String, Sendable, CaseIterable, Comparable {
         return paths
     }()
 
-    /// The path used by default: the best supported one, lowered by the environment variable
-    /// `NIMBUS_KERNELS=scalar|avx2|avx512vnni` (a request above what the CPU has is ignored).
-    public static let detected: KernelPath = {
-        let best = supported.last ?? .scalar
-        if let raw = getenv("NIMBUS_KERNELS"), let wanted = KernelPath(rawValue: String(cString: raw)),
-           supported.contains(wanted) {
-            return wanted
-        }
-        return best
-    }()
+    /// The path every kernel call uses by default, chosen once, at the first kernel call: the
+    /// environment variable `NIMBUS_KERNELS=scalar|avx2|avx512vnni` if set, else the path asked
+    /// for with `request(_:)` (a hardware profile's), else the best supported one. A path above
+    /// what the CPU has is ignored.
+    public static let detected: KernelPath = choose(
+        forced: getenv("NIMBUS_KERNELS").map { String(cString: $0) },
+        requested: requested.withLock { $0 }, supported: supported)
+
+    /// Asks that the process run on `path`. The choice is made once, so this must come before
+    /// any kernel runs (at start-up, before models load).
+    /// - Returns: the path the process runs on, which differs from `path` when NIMBUS_KERNELS
+    ///   overrides it, the CPU lacks it, or kernels already ran.
+    @discardableResult
+    public static func request(_ path: KernelPath) -> KernelPath {
+        requested.withLock { $0 = path }
+        return detected
+    }
+
+    /// The choice behind `detected`, as a pure function of its inputs.
+    public static func choose(forced: String?, requested: KernelPath?, supported: [KernelPath]) -> KernelPath {
+        if let forced, let wanted = KernelPath(rawValue: forced.lowercased()), supported.contains(wanted) { return wanted }
+        if let requested, supported.contains(requested) { return requested }
+        return supported.max() ?? .scalar
+    }
+
+    private static let requested = Mutex<KernelPath?>(nil)
 
     /// Whether this CPU can run the path.
     public var isSupported: Bool { Self.supported.contains(self) }

@@ -42,14 +42,16 @@ struct HardwareInfo: Encodable, Sendable {
     /// Compute threads the kernels use (NIM_NUM_THREADS).
     let computeThreads: Int
     let memoryTotalBytes: Int
+    /// The hardware profile in force (NIM_MODEL_PROFILE or the automatic choice).
+    var profile: String?
 
     enum CodingKeys: String, CodingKey {
-        case cpu, cores, computeThreads = "compute_threads", memoryTotalBytes = "memory_total_bytes"
+        case cpu, cores, computeThreads = "compute_threads", memoryTotalBytes = "memory_total_bytes", profile
     }
 
-    static func current(computeThreads: Int) -> HardwareInfo {
+    static func current(computeThreads: Int, profile: String? = nil) -> HardwareInfo {
         HardwareInfo(cpu: cpuModel() ?? "unknown", cores: ProcessInfo.processInfo.activeProcessorCount,
-                     computeThreads: computeThreads, memoryTotalBytes: HostMemory.totalBytes())
+                     computeThreads: computeThreads, memoryTotalBytes: HostMemory.totalBytes(), profile: profile)
     }
 
     private static func cpuModel() -> String? {

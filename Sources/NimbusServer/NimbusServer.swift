@@ -15,6 +15,7 @@ public enum NimbusServer {
     public static func run(configuration: ServerConfiguration) async throws {
         var logger = Logger(label: "nimbus")
         logger.logLevel = configuration.logLevel
+        configuration.applyProfile(logger: logger)
         let tracing = configuration.observability.tracing ? try TracingBackend.bootstrap(logger: logger) : nil
         let registry = PrometheusCollectorRegistry()
         // Anything in the process instrumented with swift-metrics lands on /v1/metrics too.
@@ -66,7 +67,7 @@ public enum NimbusServer {
             ? ServerMetrics(registry: registry, primaryModel: c.servedModelName, languageModels: models.languageModels,
                             maxModelLength: c.maxModelLength ?? 131_072) : nil
         let observability = Observability(metrics: metrics, tracer: tracing?.tracer,
-                                          hardware: HardwareInfo.current(computeThreads: c.threads),
+                                          hardware: HardwareInfo.current(computeThreads: c.threads, profile: c.profile?.selection.profile.name),
                                           languageModels: models.languageModels)
         let router = Router(context: NimbusRequestContext.self)
         // Outermost first: the HTTP span, the request id and access log, CORS (preflights answered

@@ -15,6 +15,8 @@ public struct ObservabilityConfiguration: Sendable, Equatable {
         ("NIM_ENABLE_METRICS", "true", "serve Prometheus metrics at /v1/metrics"),
         ("NIM_ENABLE_TRACING", "false", "export OpenTelemetry traces over OTLP/HTTP (see OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME)"),
         ("NIM_JSONL_LOGGING", "false", "log one JSON object per line"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://localhost:4318", "OTLP/HTTP collector; traces go to <endpoint>/v1/traces"),
+        ("OTEL_SERVICE_NAME", "nimbus", "the traces' service.name"),
     ]
 
     /// - Throws: `ConfigurationError` for a malformed switch, or, with tracing on, an OTLP

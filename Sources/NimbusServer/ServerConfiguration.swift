@@ -3,6 +3,7 @@ import Logging
 import NimbusEngine
 import NimbusScheduler
 import NimbusModels
+import NimbusProfiles
 
 /// Everything `nimbus serve` needs, resolved from NIM_* variables and command-line flags.
 public struct ServerConfiguration: Sendable {
@@ -36,6 +37,10 @@ public struct ServerConfiguration: Sendable {
     public var observability = ObservabilityConfiguration()
     /// API key, CORS, HTTPS, request size and shutdown grace.
     public var security = SecurityConfiguration()
+    /// The hardware profile behind the thread and batching defaults (nil when built in code).
+    public var profile: ResolvedProfile?
+    /// Lines to log at start-up about variables that are ignored, unused or unknown.
+    public var notices: [StartupNotice] = []
 
     public init(modelPath: String, servedModelName: String? = nil, cachePath: String = ServerConfiguration.defaultCachePath,
                 threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
@@ -69,23 +74,25 @@ public struct ServerConfiguration: Sendable {
         ("NIM_MAX_INPUT_LENGTH", "NIM_MAX_MODEL_LEN - 1", "most prompt tokens"),
         ("NIM_MAX_OUTPUT_LENGTH", "unlimited (up to the context)", "most completion tokens per choice"),
         ("NIM_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
-        ("NIM_NUM_THREADS", "number of cores", "compute threads for the kernels"),
-        ("NIM_MAX_NUM_SEQS", "16", "most sequences computed together in one step (continuous batching)"),
-        ("NIM_MAX_BATCH_SIZE", "16", "same as NIM_MAX_NUM_SEQS (which wins when both are set)"),
-        ("NIM_MAX_NUM_BATCHED_TOKENS", "256", "most tokens (prompt chunks + decodes) computed in one step"),
-        ("NIM_ENABLE_CHUNKED_PREFILL", "true", "split long prompts over steps so running streams never stall"),
+        ("NIM_NUM_THREADS", "the profile's (all cores)", "compute threads for the kernels"),
+        ("NIM_MAX_NUM_SEQS", "the profile's (4 to 32)", "most sequences computed together in one step (continuous batching)"),
+        ("NIM_MAX_BATCH_SIZE", "the profile's", "same as NIM_MAX_NUM_SEQS (which wins when both are set)"),
+        ("NIM_MAX_NUM_BATCHED_TOKENS", "the profile's (32 to 512)", "most tokens (prompt chunks + decodes) computed in one step"),
+        ("NIM_ENABLE_CHUNKED_PREFILL", "the profile's (true)", "split long prompts over steps so running streams never stall"),
         ("NIM_SCHEDULING_POLICY", "fcfs", "fcfs, or priority (request field `priority`, lower first)"),
         ("NIM_ENABLE_KV_CACHE_REUSE", "true", "share the KV cache of common prompt prefixes between requests"),
         ("NIM_KV_CACHE_FREE_MEM_FRACTION", "0.1", "fraction of available memory for the KV cache"),
         ("NIM_KV_CACHE_SIZE", "unset", "explicit KV cache size (e.g. 512MiB, 2GiB); wins over the fraction"),
         ("NIM_MAX_QUEUE_SIZE", "256", "most requests waiting to start; beyond it requests get 429"),
         ("NIM_QUANTIZATION", "none (weights as stored)", "q8_0 or q4_0: convert F32/F16/BF16 weight matrices at load"),
-    ] + ObservabilityConfiguration.variables + SecurityConfiguration.variables
+    ] + ObservabilityConfiguration.variables + SecurityConfiguration.variables + platformVariables
 
     /// Resolves the configuration from `environment`, in which flags given on the command line
     /// have already replaced the variables of the same name.
+    /// `system` is the hardware the profile is chosen for.
     /// - Throws: `ConfigurationError` naming the first invalid variable.
-    public static func resolve(environment env: [String: String]) throws(ConfigurationError) -> ServerConfiguration {
+    public static func resolve(environment env: [String: String],
+                               system: SystemInfo = .detect()) throws(ConfigurationError) -> ServerConfiguration {
         let cache = nonEmpty(env["NIM_CACHE_PATH"]) ?? defaultCachePath
         let specs = try resolveModels(env, cachePath: cache)
         var c = ServerConfiguration(modelPath: specs[0].path, servedModelName: specs[0].servedName, cachePath: cache)
@@ -94,8 +101,11 @@ public struct ServerConfiguration: Sendable {
         c.maxModelLength = try integer(env, "NIM_MAX_MODEL_LEN", range: 2...(1 << 24))
         c.maxInputLength = try integer(env, "NIM_MAX_INPUT_LENGTH", range: 1...(1 << 24))
         c.maxOutputLength = try integer(env, "NIM_MAX_OUTPUT_LENGTH", range: 1...(1 << 24))
-        c.threads = try integer(env, "NIM_NUM_THREADS", range: 1...1024) ?? c.threads
-        c.engine = try resolveEngine(env)
+        let profile = try resolveProfile(env, system: system)
+        c.profile = profile
+        c.notices = try platformNotices(env, system: system)
+        c.threads = try integer(env, "NIM_NUM_THREADS", range: 1...1024) ?? profile.selection.profile.threads
+        c.engine = try resolveEngine(env, profile: profile.selection.profile)
         if let raw = nonEmpty(env["NIM_QUANTIZATION"]) {
             guard let q = WeightQuantization(rawValue: raw.trimmingCharacters(in: .whitespaces).lowercased()) else {
                 let allowed = WeightQuantization.allCases.map(\.rawValue).joined(separator: " or ")
@@ -118,8 +128,14 @@ public struct ServerConfiguration: Sendable {
         return c
     }
 
-    static func resolveEngine(_ env: [String: String]) throws(ConfigurationError) -> EngineConfiguration {
+    /// Explicit variables win over the profile's values, which win over the engine's defaults.
+    static func resolveEngine(_ env: [String: String], profile: Profile? = nil) throws(ConfigurationError) -> EngineConfiguration {
         var e = EngineConfiguration()
+        if let profile {
+            e.maxSequences = profile.maxSequences
+            e.maxBatchedTokens = profile.maxBatchedTokens
+            e.chunkedPrefill = profile.chunkedPrefill
+        }
         let batchSize = try integer(env, "NIM_MAX_BATCH_SIZE", range: 1...4096)
         e.maxSequences = try integer(env, "NIM_MAX_NUM_SEQS", range: 1...4096) ?? batchSize ?? e.maxSequences
         e.maxBatchedTokens = try integer(env, "NIM_MAX_NUM_BATCHED_TOKENS", range: 1...65536) ?? e.maxBatchedTokens
@@ -174,7 +190,7 @@ public struct ServerConfiguration: Sendable {
         return s
     }
 
-    private static func integer(_ env: [String: String], _ name: String, range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+    static func integer(_ env: [String: String], _ name: String, range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
         guard let raw = nonEmpty(env[name]) else { return nil }
         guard let value = Int(raw.trimmingCharacters(in: .whitespaces)) else {
             throw ConfigurationError(variable: name, message: "must be an integer, got '\(raw)'")

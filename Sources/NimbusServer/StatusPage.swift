@@ -50,6 +50,7 @@ enum StatusPage {
       <tr><td>Served models</td><td id="served">…</td></tr>
       <tr><td>CPU</td><td id="cpu">…</td></tr>
       <tr><td>Cores / compute threads</td><td id="cores">…</td></tr>
+      <tr><td>Profile</td><td id="profile">…</td></tr>
       <tr><td>Memory</td><td id="memory-total">…</td></tr>
       <tr><td>KV blocks</td><td id="kv-blocks">…</td></tr>
       <tr><td>Steps / preemptions / prefix-cache hit tokens</td><td id="steps">…</td></tr>
@@ -94,6 +95,7 @@ enum StatusPage {
         const hw = s.hardware || {};
         $("cpu").textContent = hw.cpu;
         $("cores").textContent = hw.cores + " / " + hw.compute_threads;
+        $("profile").textContent = hw.profile || "none";
         $("memory-total").textContent = bytes(hw.memory_total_bytes || 0);
         $("kv-blocks").textContent = s.kv_cache.used_blocks + " of " + s.kv_cache.total_blocks + " × " + s.kv_cache.block_size + " tokens";
         $("steps").textContent = s.steps + " / " + s.preemptions + " / " + s.prefix_cache_hit_tokens;

@@ -46,6 +46,8 @@ struct Serve: AsyncParsableCommand {
     var kvCacheSize: String?
     @Option(name: .customLong("max-queue-size"), help: "Waiting requests before 429 (NIM_MAX_QUEUE_SIZE).")
     var maxQueueSize: String?
+    @Option(name: .customLong("profile"), help: "Hardware profile, see `nimbus list-profiles` (NIM_MODEL_PROFILE).")
+    var profile: String?
     @Option(name: .customLong("quantization"), help: "q8_0 or q4_0: requantize float weights at load (NIM_QUANTIZATION).")
     var quantization: String?
     @Option(name: .customLong("api-key"), help: "Require 'Authorization: Bearer <key>' (NIM_API_KEY; prefer the variable, flags show in ps).")
@@ -64,7 +66,7 @@ struct Serve: AsyncParsableCommand {
             ("NIM_MAX_NUM_SEQS", maxNumSeqs), ("NIM_MAX_NUM_BATCHED_TOKENS", maxNumBatchedTokens),
             ("NIM_ENABLE_CHUNKED_PREFILL", chunkedPrefill), ("NIM_SCHEDULING_POLICY", schedulingPolicy),
             ("NIM_ENABLE_KV_CACHE_REUSE", kvCacheReuse), ("NIM_KV_CACHE_SIZE", kvCacheSize),
-            ("NIM_MAX_QUEUE_SIZE", maxQueueSize), ("NIM_API_KEY", apiKey),
+            ("NIM_MAX_QUEUE_SIZE", maxQueueSize), ("NIM_API_KEY", apiKey), ("NIM_MODEL_PROFILE", profile),
         ]
         for case (let name, let value?) in flags { environment[name] = value }
         let configuration: ServerConfiguration

@@ -89,6 +89,7 @@ def test_page_renders_the_server(base):
     assert t["max-seqs"] == str(status["max_sequences"])
     assert t["cpu"] and t["cpu"] != "undefined"
     assert re.fullmatch(r"\d+ / \d+", t["cores"])
+    assert t["profile"] == status["hardware"]["profile"] and t["profile"].startswith("cpu-")
     assert t["kv"] == "0.0 %"
 
 
