@@ -64,7 +64,8 @@ struct HTTPDownloader {
                 guard after > before, attempt < Self.maxAttempts else {
                     throw StoreError.download(url: url.absoluteString, reason: Self.reason(error))
                 }
-                progressSink("\n\(label): the transfer broke off at \(ProgressMeter.size(after)) (\(Self.reason(error))); resuming\n")
+                // A bar has no newline yet: end it before the notice.
+                progressSink((progressStyle == .bar ? "\n" : "") + "\(label): the transfer broke off at \(ProgressMeter.size(after)) (\(Self.reason(error))); resuming\n")
             }
         }
     }

@@ -30,7 +30,8 @@ public struct ProgressMeter: Sendable {
         let step: Int64 = total.map { $0 > 0 ? bytes * 10 / $0 : 10 } ?? bytes / (64 << 20)
         switch style {
         case .lines:
-            guard step != lastStep || final else { return nil }
+            // The last line is forced only when there were no percentages to reach 100 with.
+            guard step != lastStep || (final && total == nil) else { return nil }
             lastStep = step
             return "\(label): \(amount(bytes))\(rate(bytes, now))\n"
         case .bar:

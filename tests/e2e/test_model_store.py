@@ -30,8 +30,12 @@ def test_url_download_resumes_after_the_connection_drops(tmp_path):
     with FileServer({"m.gguf": body}, cut_first={"m.gguf"}) as server:
         done = nimbus("download-to-cache", f"{server.url}/m.gguf", "--sha256", sha256(body), "--cache-path", str(tmp_path))
         assert done.returncode == 0, done.stderr
-        # The second GET asks for exactly what the first one did not deliver.
-        assert server.gets("m.gguf") == [None, f"bytes={SIZE // 2}-"]
+        # The second GET resumes where the saved part ends (the client may not have got every
+        # byte the server wrote before it closed the connection).
+        first, second = server.gets("m.gguf")
+        assert first is None and second.startswith("bytes=") and second.endswith("-")
+        assert 0 < int(second[len("bytes="):-1]) <= SIZE // 2
+        assert "resuming" in done.stderr
     path = tmp_path / "models" / "m.gguf"
     assert done.stdout.strip() == str(path)
     assert path.read_bytes() == body
