@@ -35,13 +35,26 @@ struct HTTPDownloader {
 
     /// The text of a small file (a `.sha256` sidecar), or nil when the server has none (4xx).
     func text(at url: URL) async throws -> String? {
-        let response = try await client.execute(HTTPClientRequest(url: url.absoluteString), timeout: .seconds(60))
-        guard response.status.code == 200 else {
-            if (400..<500).contains(response.status.code) { return nil }
-            throw StoreError.httpStatus(url: url.absoluteString, status: Int(response.status.code))
+        do {
+            let response = try await client.execute(HTTPClientRequest(url: url.absoluteString), timeout: .seconds(60))
+            guard response.status.code == 200 else {
+                if (400..<500).contains(response.status.code) { return nil }
+                throw StoreError.httpStatus(url: url.absoluteString, status: Int(response.status.code))
+            }
+            let body = try await response.body.collect(upTo: 1 << 16)
+            return String(buffer: body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.download(url: url.absoluteString, reason: Self.reason(error))
         }
-        let body = try await response.body.collect(upTo: 1 << 16)
-        return String(buffer: body)
+    }
+
+    /// Where a server keeps the checksum of `url`: the same path plus `.sha256` (query kept).
+    static func sidecarURL(for url: URL) -> URL? {
+        guard var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return nil }
+        components.path += ".sha256"
+        return components.url
     }
 
     /// Fetches `url` into `partialPath`, appending to what is already there when the server

@@ -33,6 +33,9 @@ extension ModelCache {
     public func download(_ source: ModelSource, options: DownloadOptions) async throws -> DownloadOutcome {
         var expected: String?
         if let given = options.sha256 { expected = try ContentDigest.parseChecksum(given) }
+        try makeDirectory(root)
+        let lock = try await CacheLock.acquire(in: root, notice: options.progressSink)
+        defer { withExtendedLifetime(lock) {} }
         if !options.force, let entries = try intactEntries(from: source),
            expected == nil || (entries.count == 1 && entries[0].sha256 == expected) {
             return .alreadyCached(entries)
@@ -62,7 +65,7 @@ extension ModelCache {
             return try await HTTPDownloader.withClient { client -> DownloadOutcome in
                 let downloader = HTTPDownloader(client: client, progressSink: options.progressSink, progressStyle: options.progressStyle)
                 var checksum = expected
-                if checksum == nil, let sidecarURL = URL(string: url.absoluteString + ".sha256"),
+                if checksum == nil, let sidecarURL = HTTPDownloader.sidecarURL(for: url),
                    let sidecar = try await downloader.text(at: sidecarURL) {
                     checksum = try ContentDigest.parseChecksum(sidecar)
                     options.progressSink("\(name): checking against \(sidecarURL.absoluteString)\n")

@@ -25,3 +25,12 @@ import Testing
         #expect(ResumePlan.decide(existing: 0, status: 404, contentRange: nil, contentLength: nil) == .fail(status: 404))
     }
 }
+
+@Suite struct SidecarURLTests {
+    @Test func theChecksumSitsBesideTheFile() throws {
+        let plain = try #require(URL(string: "https://h.example/m/a.gguf"))
+        #expect(HTTPDownloader.sidecarURL(for: plain)?.absoluteString == "https://h.example/m/a.gguf.sha256")
+        let query = try #require(URL(string: "http://127.0.0.1:9/a.gguf?download=true"))
+        #expect(HTTPDownloader.sidecarURL(for: query)?.absoluteString == "http://127.0.0.1:9/a.gguf.sha256?download=true")
+    }
+}

@@ -187,3 +187,16 @@ def test_serving_from_a_model_store(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_two_processes_sharing_a_cache_download_once(tmp_path):
+    """Pods sharing a cache volume: the second waits for the first and finds the model cached."""
+    body = fake_gguf(SIZE, seed=7)
+    with FileServer({"m.gguf": body}) as server:
+        procs = [subprocess.Popen([BINARY, "download-to-cache", f"{server.url}/m.gguf", "--cache-path", str(tmp_path)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        results = [p.communicate(timeout=120) + (p.returncode,) for p in procs]
+        assert [r[2] for r in results] == [0, 0], results
+        assert len(server.gets("m.gguf")) == 1
+    assert sum("already in cache" in r[1] for r in results) == 1
+    assert (tmp_path / "models" / "m.gguf").read_bytes() == body
