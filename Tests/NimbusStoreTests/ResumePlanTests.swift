@@ -1,11 +1,12 @@
+import Foundation
 import Testing
 @testable import NimbusStore
 
 @Suite struct ResumePlanTests {
     @Test func contentRanges() {
-        #expect(ContentRange("bytes 100-199/200") == ContentRange(start: 100, total: 200))
+        #expect(ContentRange("bytes 100-199/200")?.start == 100 && ContentRange("bytes 100-199/200")?.total == 200)
         #expect(ContentRange("bytes 0-9/*")?.total == nil)
-        #expect(ContentRange("bytes */500") == ContentRange(start: nil, total: 500))
+        #expect(ContentRange("bytes */500")?.start == nil && ContentRange("bytes */500")?.total == 500)
         #expect(ContentRange("items 0-9/10") == nil)
         #expect(ContentRange("bytes 9-0/10") == nil)
     }
