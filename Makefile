@@ -9,7 +9,7 @@ MODEL := $(NIM_CACHE_PATH)/models/SmolLM2-135M-Instruct.Q4_1.gguf
 EMBED_MODEL := $(NIM_CACHE_PATH)/models/all-MiniLM-L6-v2
 export NIM_CACHE_PATH
 
-.PHONY: serve test build model python-deps unit-test e2e-test e2e-run deploy-test bench bench-embeddings bench-serving test-models fixtures clean
+.PHONY: serve test build model python-deps unit-test e2e-test e2e-run deploy-test bench bench-embeddings bench-serving test-models fixtures clean cold-start
 
 serve: model build
 	$(BIN) serve --model $(MODEL)
@@ -83,6 +83,10 @@ bench-serving: model build
 fixtures: model
 	$(PYTHON) scripts/fixtures/gen_fidelity_fixtures.py $(MODEL)
 	$(PYTHON) scripts/fixtures/gen_embedding_fixtures.py $(EMBED_MODEL)
+
+# Process start to /v1/health/ready == 200 with the default model in the cache (median of 5).
+cold-start: model build
+	$(PYTHON) scripts/cold_start.py --bin $(BIN)
 
 clean:
 	rm -rf .build

@@ -27,6 +27,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.1.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
         .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0", traits: ["OTLPHTTP"]),
+        // The model store: downloads (http/https, already built for swift-otel's exporter) and SHA-256.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.30.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"6.0.0"),
     ],
     targets: [
         // Layer 0: no internal dependencies.
@@ -55,6 +58,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // The model cache and air-gapped model stores: manifest, downloads, wheels, checksums.
+        .target(
+            name: "NimbusStore",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Shared by the test targets only: where the real model is.
@@ -90,7 +101,7 @@ let package = Package(
         .target(
             name: "NimbusServer",
             dependencies: [
-                "NimbusEngine", "NimbusEncoding", "NimbusModels", "NimbusAPI", "NimbusProfiles",
+                "NimbusEngine", "NimbusEncoding", "NimbusModels", "NimbusAPI", "NimbusProfiles", "NimbusStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -107,13 +118,14 @@ let package = Package(
         .executableTarget(
             name: "nimbus",
             dependencies: [
-                "NimbusServer", "NimbusModels", "NimbusBench", "NimbusProfiles",
+                "NimbusServer", "NimbusModels", "NimbusBench", "NimbusProfiles", "NimbusStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "NimbusGGUFTests", dependencies: ["NimbusGGUF"]),
         .testTarget(name: "NimbusSchedulerTests", dependencies: ["NimbusScheduler"]),
+        .testTarget(name: "NimbusStoreTests", dependencies: ["NimbusStore"]),
         .testTarget(name: "NimbusSafetensorsTests", dependencies: ["NimbusSafetensors"]),
         .testTarget(name: "NimbusAPITests", dependencies: ["NimbusAPI"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusProfilesTests", dependencies: ["NimbusProfiles", "NimbusKernels"]),

@@ -68,7 +68,8 @@ struct InferenceService: Service {
         }
         logger.info("model loaded", metadata: [
             "model": "\(host.servedName)", "path": "\(modelPath)",
-            "seconds": "\((ContinuousClock.now - start).components.seconds)",
+            // Milliseconds matter here: the whole cold start is well under a second.
+            "seconds": "\(String(format: "%.3f", Double((ContinuousClock.now - start) / .milliseconds(1)) / 1000))",
             "kernels": "\(loaded.kernelPath)", "threads": "\(threads)",
         ])
         for note in loaded.loadNotes { logger.info("\(note)") }

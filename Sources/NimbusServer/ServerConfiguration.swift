@@ -214,6 +214,7 @@ public struct ServerConfiguration: Sendable {
         }
         var isDirectory: ObjCBool = false
         if fm.fileExists(atPath: name, isDirectory: &isDirectory), !isDirectory.boolValue { return name }
+        if isDirectory.boolValue, let stored = try modelInStore(name) { return stored }
         if isCheckpointFolder(name) { return name }
         let cached = (try? fm.contentsOfDirectory(atPath: models)) ?? []
         let wanted = name.lowercased()
