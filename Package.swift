@@ -66,6 +66,8 @@ let package = Package(
             dependencies: [
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // Shared by the test targets only: where the real model is.
@@ -101,7 +103,7 @@ let package = Package(
         .target(
             name: "NimbusServer",
             dependencies: [
-                "NimbusEngine", "NimbusEncoding", "NimbusModels", "NimbusAPI", "NimbusProfiles", "NimbusStore",
+                "NimbusEngine", "NimbusEncoding", "NimbusModels", "NimbusKernels", "NimbusAPI", "NimbusProfiles", "NimbusStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -147,7 +149,7 @@ let package = Package(
         .testTarget(
             name: "NimbusServerTests",
             dependencies: [
-                "NimbusServer", "NimbusTestSupport",
+                "NimbusServer", "NimbusTestSupport", "NimbusProfiles", "NimbusKernels",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ]

@@ -39,7 +39,7 @@ public struct ProfileReport: Encodable {
         let compatible = profiles.filter(\.compatible)
         let incompatible = profiles.filter { !$0.compatible }
         lines.append("")
-        lines.append("Compatible profiles (* = chosen when NIM_MODEL_PROFILE is unset)")
+        lines.append("Compatible profiles (* = the one `nimbus serve` uses here: NIM_MODEL_PROFILE, or the best when it is unset)")
         let width = profiles.map(\.profile.name.count).max() ?? 0
         func padded(_ name: String) -> String { name + String(repeating: " ", count: max(0, width - name.count)) }
         for entry in compatible {

@@ -52,7 +52,9 @@ struct MemInfoText {
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 2, fields[0].hasSuffix(":"), let kib = Int(fields[1]) else { continue }
-            values[String(fields[0].dropLast())] = kib * 1024
+            let (bytes, overflow) = kib.multipliedReportingOverflow(by: 1024)
+            guard !overflow else { continue }  // a corrupt line; never trap on it
+            values[String(fields[0].dropLast())] = bytes
         }
         totalBytes = values["MemTotal"]
         availableBytes = values["MemAvailable"]

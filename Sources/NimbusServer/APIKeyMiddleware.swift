@@ -3,8 +3,12 @@ import Hummingbird
 import NimbusAPI
 
 /// The key clients must present as `Authorization: Bearer <key>` (NIM_API_KEY).
-public struct APIKey: Sendable, Equatable {
+/// Not `Equatable` (a synthesized `==` stops at the first differing byte) and never printed.
+public struct APIKey: Sendable, CustomStringConvertible, CustomReflectable {
     private let bytes: [UInt8]
+
+    public var description: String { "APIKey(redacted)" }
+    public var customMirror: Mirror { Mirror(self, children: [:]) }
 
     public init(_ key: String) {
         bytes = Array(key.utf8)

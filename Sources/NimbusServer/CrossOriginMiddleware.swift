@@ -16,7 +16,8 @@ struct CrossOriginMiddleware<Context: RequestContext>: RouterMiddleware {
         if request.method == .options, let asked = request.headers[.accessControlRequestMethod] {
             switch policy.preflight(origin: origin, requestMethod: asked, requestHeaders: request.headers[.accessControlRequestHeaders]) {
             case .allowed(let fields):
-                var headers = HTTPFields()
+                // The answer echoes what was asked, so a shared cache must key it on the asking too.
+                var headers: HTTPFields = [.vary: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"]
                 for (name, value) in fields.sorted(by: { $0.key < $1.key }) {
                     if let field = HTTPField.Name(name) { headers[field] = value }
                 }

@@ -74,7 +74,8 @@ public final class ShutdownCoordinator: Sendable {
         ])
         // Polling keeps the bookkeeping a plain counter; 20 ms is nothing next to a grace period.
         while remaining > 0, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
+            // Cancelled (the service group is tearing down): stop waiting and cut what is left.
+            do { try await Task.sleep(for: .milliseconds(20)) } catch { break }
             remaining = inFlightCount
         }
         guard remaining > 0 else {

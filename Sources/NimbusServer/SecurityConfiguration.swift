@@ -35,7 +35,12 @@ public struct SecurityConfiguration: Sendable {
     /// - Throws: `ConfigurationError` naming the first invalid variable.
     static func resolve(_ env: [String: String]) throws(ConfigurationError) -> SecurityConfiguration {
         var s = SecurityConfiguration()
-        if let key = env["NIM_API_KEY"], !key.isEmpty {
+        if let key = env["NIM_API_KEY"] {
+            // Set but empty (a Secret with an empty value, `--api-key ""`) must not quietly mean
+            // "no authentication": only an unset variable does.
+            guard !key.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw ConfigurationError(variable: "NIM_API_KEY", message: "is set but empty; unset it to serve without a key")
+            }
             guard key.trimmingCharacters(in: .whitespaces) == key, key.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7f }) else {
                 // A key with spaces or control characters could never be sent in a header intact.
                 throw ConfigurationError(variable: "NIM_API_KEY", message: "must be printable ASCII without spaces")

@@ -75,6 +75,16 @@ extension ServerConfiguration {
             notices.append(.init(level: .warning, message: "\(name)=\(value) is ignored: it sizes GPU memory and there is no GPU backend; "
                                  + "the KV cache takes NIM_KV_CACHE_FREE_MEM_FRACTION of available CPU memory, or NIM_KV_CACHE_SIZE"))
         }
+        if let raw = env["NIMBUS_KERNELS"], isSet(raw) {
+            let names = KernelPath.allCases.map(\.rawValue)
+            guard let path = KernelPath(rawValue: raw.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                throw ConfigurationError(variable: "NIMBUS_KERNELS", message: "must be one of \(names.joined(separator: ", ")), got '\(raw)'")
+            }
+            if !system.kernelPaths.contains(path) {
+                notices.append(.init(level: .warning, message: "NIMBUS_KERNELS=\(raw) is ignored: this CPU cannot run the \(path.rawValue) kernels "
+                                     + "(it runs \(system.kernelPaths.map(\.rawValue).joined(separator: ", ")))"))
+            }
+        }
         if let source = env["NIM_PEFT_SOURCE"], isSet(source) {
             notices.append(.init(level: .warning, message: "NIM_PEFT_SOURCE=\(source) is ignored: LoRA adapters are not supported yet; the base model is served"))
         }

@@ -4,6 +4,7 @@ import NimbusEngine
 import NimbusScheduler
 import NimbusModels
 import NimbusProfiles
+import NimbusStore
 
 /// Everything `nimbus serve` needs, resolved from NIM_* variables and command-line flags.
 public struct ServerConfiguration: Sendable {
@@ -216,20 +217,9 @@ public struct ServerConfiguration: Sendable {
         if fm.fileExists(atPath: name, isDirectory: &isDirectory), !isDirectory.boolValue { return name }
         if isDirectory.boolValue, let stored = try modelInStore(name) { return stored }
         if isCheckpointFolder(name) { return name }
-        let cached = (try? fm.contentsOfDirectory(atPath: models)) ?? []
-        let wanted = name.lowercased()
-        if let match = cached.sorted().first(where: { file in
-            let f = file.lowercased()
-            return f.hasSuffix(".gguf") && (f == wanted || f == wanted + ".gguf" || f.hasPrefix(wanted + "."))
-        }) {
-            return models + "/" + match
-        }
-        // A Hugging Face folder in the cache, by its name (any case).
-        if let folder = cached.sorted().first(where: { $0.lowercased() == wanted && isCheckpointFolder(models + "/" + $0) }) {
-            return models + "/" + folder
-        }
-        let known = cached.filter { $0.hasSuffix(".gguf") || isCheckpointFolder(models + "/" + $0) }
-        throw ConfigurationError(variable: "NIM_MODEL_NAME", message: "'\(name)' is neither a GGUF file nor a model in \(models), nor a Hugging Face model folder (cached: \(known.joined(separator: ", ")))")
+        let cache = ModelCache(root: cachePath)
+        if let cached = try? cache.locate(name) { return cached }
+        throw ConfigurationError(variable: "NIM_MODEL_NAME", message: "'\(name)' is neither a GGUF file nor a model in \(models), nor a Hugging Face model folder (cached: \(cache.modelNames().joined(separator: ", ")))")
     }
 }
 

@@ -17,7 +17,12 @@ struct ShutdownGateMiddleware: RouterMiddleware {
         context.maxBodyBytes = maxBodyBytes
         if HealthProbes.paths.contains(request.uri.path) { return try await next(request, context) }
         guard let id = coordinator.admit(context.channel) else {
-            throw APIError.serviceUnavailable("The server is shutting down and takes no new requests; retry on another replica.")
+            // Closing the connection sends a keep-alive client (or a proxy's pooled connection)
+            // to another replica instead of back to this draining one.
+            var refusal = APIError.serviceUnavailable("The server is shutting down and takes no new requests; retry on another replica.").response
+            refusal.headers[.connection] = "close"
+            refusal.headers[.retryAfter] = "1"
+            return refusal
         }
         let response: Response
         do {

@@ -62,6 +62,8 @@ extension ModelCache {
             }
             try validateModelName(name)
             let staged = downloadsDirectory + "/" + name + ".partial"
+            try keepPartialOnlyIfFrom(url, staged: staged)
+            defer { try? FileManager.default.removeItem(atPath: staged + ".source") }
             return try await HTTPDownloader.withClient { client -> DownloadOutcome in
                 let downloader = HTTPDownloader(client: client, progressSink: options.progressSink, progressStyle: options.progressStyle)
                 var checksum = expected
@@ -151,5 +153,22 @@ extension ModelCache {
         guard let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }
         return (try? handle.read(upToCount: 4)) == Data("GGUF".utf8)
+    }
+}
+
+extension ModelCache {
+    /// A `.partial` is resumed only for the URL it came from (recorded beside it as
+    /// `.partial.source`): appending one file's bytes to another's would install a corrupt model
+    /// whenever no checksum is known. Any other partial under the same name is dropped.
+    func keepPartialOnlyIfFrom(_ url: URL, staged: String) throws(StoreError) {
+        let sourceFile = staged + ".source"
+        let recorded = try? String(contentsOfFile: sourceFile, encoding: .utf8)
+        if recorded != url.absoluteString { try? FileManager.default.removeItem(atPath: staged) }
+        do {
+            try FileManager.default.createDirectory(atPath: downloadsDirectory, withIntermediateDirectories: true)
+            try url.absoluteString.write(toFile: sourceFile, atomically: true, encoding: .utf8)
+        } catch {
+            throw .io("cannot write \(sourceFile): \(error.localizedDescription)")
+        }
     }
 }

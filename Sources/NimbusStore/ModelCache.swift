@@ -50,16 +50,23 @@ public struct ModelCache: Sendable {
         return rows
     }
 
-    /// A model in the cache by name: its manifest name, or a file name with `.gguf` left off.
-    /// - Throws: `StoreError.notFound`.
+    /// A model in the cache by name, in any case: its file or folder name, the file name with
+    /// `.gguf` left off, or the name up to a dot (`SmolLM2-135M-Instruct` finds
+    /// `SmolLM2-135M-Instruct.Q4_1.gguf`). `nimbus serve` and the store commands both use this.
+    /// - Throws: `StoreError.notFound` listing the cached models.
     public func locate(_ name: String) throws(StoreError) -> String {
         let wanted = name.lowercased()
+        let models = modelNames()
+        let exact = models.first { $0.lowercased() == wanted || $0.lowercased() == wanted + ".gguf" }
+        let byPrefix = models.first { $0.lowercased().hasSuffix(".gguf") && $0.lowercased().hasPrefix(wanted + ".") }
+        if let match = exact ?? byPrefix { return path(of: match) }
+        throw .notFound("'\(name)' in \(modelsDirectory) (cached: \(models.isEmpty ? "none" : models.joined(separator: ", ")))")
+    }
+
+    /// Names of the models in `models/`, sorted.
+    public func modelNames() -> [String] {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: modelsDirectory)) ?? []).sorted()
-        if let match = names.first(where: { $0.lowercased() == wanted || $0.lowercased() == wanted + ".gguf" }),
-           Self.isModel(path(of: match)) {
-            return path(of: match)
-        }
-        throw .notFound("'\(name)' in \(modelsDirectory)")
+        return names.filter { !$0.hasPrefix(".") && Self.isModel(path(of: $0)) }
     }
 
     /// A `.gguf` file or a folder with a `config.json` (a Hugging Face checkpoint).

@@ -15,10 +15,17 @@ struct ListProfiles: ParsableCommand {
     func run() throws {
         let system = SystemInfo.detect()
         let environment = ProcessInfo.processInfo.environment
-        // The automatic choice, as `serve` would make it with this environment's NIMBUS_KERNELS.
+        // The profile `serve` would use with this environment: NIM_MODEL_PROFILE, else the
+        // automatic choice (on the path NIMBUS_KERNELS forces, if any).
         let forced = ProfileCatalog.kernelOverride(environment)
-        let automatic = try? ProfileCatalog.select(name: nil, system: system, kernelOverride: forced)
-        let report = ProfileReport(system: system, defaultProfile: automatic?.profile.name)
+        let chosen: ProfileSelection?
+        do {
+            chosen = try ProfileCatalog.select(name: environment["NIM_MODEL_PROFILE"], system: system, kernelOverride: forced)
+        } catch {
+            FileHandle.standardError.write(Data("nimbus: NIM_MODEL_PROFILE: \(error)\n".utf8))
+            chosen = try? ProfileCatalog.select(name: nil, system: system, kernelOverride: forced)
+        }
+        let report = ProfileReport(system: system, defaultProfile: chosen?.profile.name)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

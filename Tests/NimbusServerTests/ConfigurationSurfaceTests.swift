@@ -91,6 +91,18 @@ import Testing
         #expect(throws: ConfigurationError.self) { try resolve(["NIM_GPU_MEMORY_UTILIZATION": "90%"]) }
     }
 
+    @Test func aKernelOverrideIsCheckedNotIgnored() throws {
+        #expect(try resolve(["NIMBUS_KERNELS": "avx2"]).notices.isEmpty)
+        let unsupported = try resolve(["NIMBUS_KERNELS": "avx512vnni"]).notices.filter { $0.level == .warning }
+        #expect(unsupported.count == 1 && unsupported[0].message.contains("NIMBUS_KERNELS=avx512vnni is ignored"), "\(unsupported)")
+        do {
+            _ = try resolve(["NIMBUS_KERNELS": "avx9000"])
+            Issue.record("an unknown kernel path was accepted")
+        } catch let error as ConfigurationError {
+            #expect(error.variable == "NIMBUS_KERNELS" && error.description.contains("avx9000"), "\(error)")
+        }
+    }
+
     @Test func theNGCKeyIsNotedWithoutItsValue() throws {
         let c = try resolve(["NGC_API_KEY": "nvapi-secret-123"])
         #expect(c.notices.count == 1 && c.notices[0].level == .info && c.notices[0].message.contains("NGC_API_KEY"))

@@ -68,12 +68,14 @@ def test_sigterm_drains_in_flight_streams(tmp_path):
             r = requests.get(base + "/v1/health/ready", timeout=5)
             if r.status_code == 503:
                 break
-            assert asked < 0.1, f"readiness still 200 when asked {asked * 1000:.0f} ms after SIGTERM"
+            # "At once": the flip itself is immediate; the bound leaves room for a busy 2-core CI machine.
+            assert asked < 1.0, f"readiness still 200 when asked {asked * 1000:.0f} ms after SIGTERM"
             time.sleep(0.005)
         assert requests.get(base + "/v1/health/live", timeout=5).status_code == 200
         r = requests.post(base + "/v1/completions", json={"model": SERVED_NAME, "prompt": "Hi", "max_tokens": 2},
                           timeout=10)
         assert r.status_code == 503
+        assert r.headers.get("Connection", "").lower() == "close" and r.headers.get("Retry-After") == "1"
         error = r.json()["error"]
         assert set(error) == {"message", "type", "param", "code"} and error["code"] == "service_unavailable"
         assert proc.poll() is None, "the server exited while streams were running"

@@ -47,11 +47,26 @@ def test_a_partial_file_from_an_earlier_run_is_resumed(tmp_path):
     (tmp_path / "downloads").mkdir()
     (tmp_path / "downloads" / "m.gguf.partial").write_bytes(body[:12345])
     with FileServer({"m.gguf": body, "m.gguf.sha256": f"{sha256(body)}  m.gguf\n".encode()}) as server:
+        # What the earlier run recorded: the URL the partial bytes came from.
+        (tmp_path / "downloads" / "m.gguf.partial.source").write_text(f"{server.url}/m.gguf")
         done = nimbus("download-to-cache", f"{server.url}/m.gguf", "--cache-path", str(tmp_path))
         assert done.returncode == 0, done.stderr
         assert server.gets("m.gguf") == ["bytes=12345-"]
     assert (tmp_path / "models" / "m.gguf").read_bytes() == body
     assert "m.gguf.sha256" in done.stderr  # it said which checksum it checked against
+
+
+def test_a_partial_file_from_another_url_is_not_resumed(tmp_path):
+    body = fake_gguf(SIZE, seed=4)
+    (tmp_path / "downloads").mkdir()
+    (tmp_path / "downloads" / "m.gguf.partial").write_bytes(fake_gguf(SIZE, seed=5)[:12345])
+    (tmp_path / "downloads" / "m.gguf.partial.source").write_text("http://127.0.0.1:9/elsewhere/m.gguf")
+    with FileServer({"m.gguf": body}) as server:
+        done = nimbus("download-to-cache", f"{server.url}/m.gguf", "--cache-path", str(tmp_path))
+        assert done.returncode == 0, done.stderr
+        assert server.gets("m.gguf") == [None]  # a whole-file GET, no Range
+    assert (tmp_path / "models" / "m.gguf").read_bytes() == body
+    assert not list((tmp_path / "downloads").glob("m.gguf.partial*"))
 
 
 @pytest.mark.parametrize("how", ["flag", "sidecar"])

@@ -21,9 +21,15 @@ def cpu_flags():
     return set()
 
 
-def list_profiles():
-    out = subprocess.run([BINARY, "list-profiles", "--json"], capture_output=True, text=True, timeout=60, check=True)
+def list_profiles(**env):
+    out = subprocess.run([BINARY, "list-profiles", "--json"], capture_output=True, text=True, timeout=60, check=True,
+                         env={k: v for k, v in {**os.environ, **env}.items() if k != "NIM_MODEL_PROFILE" or env})
     return json.loads(out.stdout)
+
+
+def test_list_profiles_marks_the_profile_serve_would_use():
+    report = list_profiles(NIM_MODEL_PROFILE="cpu-generic-latency")
+    assert [e["profile"]["name"] for e in report["profiles"] if e["default"]] == ["cpu-generic-latency"]
 
 
 def test_list_profiles_says_what_this_cpu_can_run():
