@@ -71,10 +71,7 @@ public struct CORSPolicy: Sendable, Equatable {
     /// `Access-Control-*` headers, so browsers keep to the same origin).
     /// - Throws: `ConfigurationError` for a malformed entry, or methods/headers set without origins.
     static func resolve(_ env: [String: String]) throws(ConfigurationError) -> CORSPolicy? {
-        func value(_ name: String) -> String? {
-            guard let raw = env[name], !raw.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
-            return raw
-        }
+        func value(_ name: String) -> String? { ServerConfiguration.nonEmpty(env[name]) }
         guard let rawOrigins = value("NIM_CORS_ALLOW_ORIGINS") else {
             for name in ["NIM_CORS_ALLOW_METHODS", "NIM_CORS_ALLOW_HEADERS"] where value(name) != nil {
                 throw ConfigurationError(variable: name, message: "has no effect without NIM_CORS_ALLOW_ORIGINS (CORS is off); set the origins too or unset it")

@@ -1,4 +1,5 @@
 import Foundation
+import NimbusProfiles
 
 /// Memory figures of the server process and the machine (CPU memory; there is no GPU backend).
 enum HostMemory {
@@ -49,18 +50,10 @@ struct HardwareInfo: Encodable, Sendable {
         case cpu, cores, computeThreads = "compute_threads", memoryTotalBytes = "memory_total_bytes", profile
     }
 
-    static func current(computeThreads: Int, profile: String? = nil) -> HardwareInfo {
-        HardwareInfo(cpu: cpuModel() ?? "unknown", cores: ProcessInfo.processInfo.activeProcessorCount,
-                     computeThreads: computeThreads, memoryTotalBytes: HostMemory.totalBytes(), profile: profile)
-    }
-
-    private static func cpuModel() -> String? {
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("model name") {
-            if let colon = line.firstIndex(of: ":") {
-                return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            }
-        }
-        return nil
+    /// From the detection the profiles use (NimbusProfiles), so the status page and
+    /// `nimbus list-profiles` always describe the machine the same way.
+    static func current(computeThreads: Int, profile: String? = nil, system: SystemInfo = .detect()) -> HardwareInfo {
+        HardwareInfo(cpu: system.cpuModel, cores: system.logicalCores, computeThreads: computeThreads,
+                     memoryTotalBytes: system.memoryTotalBytes, profile: profile)
     }
 }

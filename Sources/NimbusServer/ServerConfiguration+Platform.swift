@@ -44,7 +44,7 @@ extension ServerConfiguration {
         let forced = ProfileCatalog.kernelOverride(env)
         do {
             let selection = try ProfileCatalog.select(name: env["NIM_MODEL_PROFILE"], system: system, kernelOverride: forced)
-            let overrides = profileSettings.filter { !($0 == "NIMBUS_KERNELS" && forced == nil) && isSet(env[$0]) }
+            let overrides = profileSettings.filter { !($0 == "NIMBUS_KERNELS" && forced == nil) && nonEmpty(env[$0]) != nil }
             return ResolvedProfile(selection: selection, overriddenBy: overrides)
         } catch {
             throw ConfigurationError(variable: "NIM_MODEL_PROFILE", message: String(describing: error))
@@ -61,12 +61,12 @@ extension ServerConfiguration {
             throw ConfigurationError(variable: name, message: "is \(size) but Nimbus has no GPU backend to split a model across; "
                                      + "use 1 or unset it (CPU parallelism is NIM_NUM_THREADS)")
         }
-        if let devices = env["CUDA_VISIBLE_DEVICES"], isSet(devices) {
+        if let devices = nonEmpty(env["CUDA_VISIBLE_DEVICES"]) {
             let seen = system.gpus.isEmpty ? "and this machine has no NVIDIA GPU" : "so the \(system.gpus.count) NVIDIA GPU(s) here stay unused"
             notices.append(.init(level: .warning, message: "CUDA_VISIBLE_DEVICES=\(devices) is ignored: Nimbus has no GPU backend (inference runs on the CPU) \(seen)"))
         }
         for name in ["NIM_GPU_MEMORY_UTILIZATION", "NIM_KV_CACHE_FREE_GPU_MEM_FRACTION"] {
-            guard let raw = env[name], isSet(raw) else { continue }
+            guard let raw = nonEmpty(env[name]) else { continue }
             guard let value = Double(raw.trimmingCharacters(in: .whitespaces)), value > 0, value <= 1 else {
                 throw ConfigurationError(variable: name, message: "must be a number in (0, 1], got '\(raw)'")
             }
@@ -75,7 +75,7 @@ extension ServerConfiguration {
             notices.append(.init(level: .warning, message: "\(name)=\(value) is ignored: it sizes GPU memory and there is no GPU backend; "
                                  + "the KV cache takes NIM_KV_CACHE_FREE_MEM_FRACTION of available CPU memory, or NIM_KV_CACHE_SIZE"))
         }
-        if let raw = env["NIMBUS_KERNELS"], isSet(raw) {
+        if let raw = nonEmpty(env["NIMBUS_KERNELS"]) {
             let names = KernelPath.allCases.map(\.rawValue)
             guard let path = KernelPath(rawValue: raw.trimmingCharacters(in: .whitespaces).lowercased()) else {
                 throw ConfigurationError(variable: "NIMBUS_KERNELS", message: "must be one of \(names.joined(separator: ", ")), got '\(raw)'")
@@ -85,10 +85,10 @@ extension ServerConfiguration {
                                      + "(it runs \(system.kernelPaths.map(\.rawValue).joined(separator: ", ")))"))
             }
         }
-        if let source = env["NIM_PEFT_SOURCE"], isSet(source) {
+        if let source = nonEmpty(env["NIM_PEFT_SOURCE"]) {
             notices.append(.init(level: .warning, message: "NIM_PEFT_SOURCE=\(source) is ignored: LoRA adapters are not supported yet; the base model is served"))
         }
-        if isSet(env["NGC_API_KEY"]) {
+        if nonEmpty(env["NGC_API_KEY"]) != nil {
             // Never the value: it is a credential.
             notices.append(.init(level: .info, message: "NGC_API_KEY is set but unused: Nimbus downloads nothing from NGC"))
         }
@@ -105,7 +105,4 @@ extension ServerConfiguration {
         }
     }
 
-    private static func isSet(_ value: String?) -> Bool {
-        !(value ?? "").trimmingCharacters(in: .whitespaces).isEmpty
-    }
 }

@@ -186,7 +186,9 @@ public struct ServerConfiguration: Sendable {
         }
     }
 
-    private static func nonEmpty(_ s: String?) -> String? {
+    /// The value of a variable that is set to something other than blanks, else nil: every
+    /// NIM_* reader treats an empty variable as unset.
+    static func nonEmpty(_ s: String?) -> String? {
         guard let s, !s.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
         return s
     }

@@ -22,10 +22,7 @@ public struct TLSSettings: Sendable {
     /// - Returns: nil when NIM_SSL_MODE is unset or DISABLED.
     /// - Throws: `ConfigurationError` naming the variable whose value is missing or unusable.
     static func resolve(_ env: [String: String]) throws(ConfigurationError) -> TLSSettings? {
-        func value(_ name: String) -> String? {
-            guard let raw = env[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
-            return raw
-        }
+        func value(_ name: String) -> String? { ServerConfiguration.nonEmpty(env[name])?.trimmingCharacters(in: .whitespaces) }
         let mode: SSLMode
         if let raw = value("NIM_SSL_MODE") {
             guard let parsed = SSLMode(rawValue: raw.uppercased()) else {

@@ -50,10 +50,10 @@ extension ModelCache {
             let staged = downloadsDirectory + "/" + name + ".partial"
             try? FileManager.default.removeItem(atPath: staged)
             do {
-                try FileManager.default.copyItem(atPath: path, toPath: staged)
+                try FileCopy.copyResolvingLinks(from: path, to: staged)
             } catch {
                 try? FileManager.default.removeItem(atPath: staged)
-                throw StoreError.io("cannot copy \(path): \(error.localizedDescription)")
+                throw error
             }
             return .added([try install(staged: staged, name: name, source: source, expected: expected, options: options)])
         case .url(let url):

@@ -31,10 +31,7 @@ public enum ModelSource: Equatable, Sendable, CustomStringConvertible {
             return .url(url)
         }
         if trimmed.contains("://") || trimmed.isEmpty { throw .unknownSource(text) }
-        var path = trimmed
-        if path == "~" || path.hasPrefix("~/") {
-            path = (ProcessInfo.processInfo.environment["HOME"] ?? "") + path.dropFirst()
-        }
+        var path = Self.expandingTilde(trimmed)
         if !path.hasPrefix("/") { path = currentDirectory + "/" + path }
         let standardized = URL(fileURLWithPath: path).standardizedFileURL.path
         guard FileManager.default.fileExists(atPath: standardized) else { throw .notFound(standardized) }
@@ -73,5 +70,13 @@ public enum ModelSource: Equatable, Sendable, CustomStringConvertible {
 func validateModelName(_ name: String) throws(StoreError) {
     guard !name.isEmpty, !name.hasPrefix("."), !name.contains("/"), !name.contains("\0") else {
         throw .invalidName(name)
+    }
+}
+
+extension ModelSource {
+    /// `~` or `~/...` against $HOME, as a shell would; any other path unchanged.
+    static func expandingTilde(_ path: String) -> String {
+        guard path == "~" || path.hasPrefix("~/") else { return path }
+        return (ProcessInfo.processInfo.environment["HOME"] ?? "") + path.dropFirst()
     }
 }

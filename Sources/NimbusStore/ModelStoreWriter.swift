@@ -30,9 +30,9 @@ public struct ModelStoreWriter {
             let target = store.path(of: name)
             let staged = store.modelsDirectory + "/." + name + ".partial"
             try? FileManager.default.removeItem(atPath: staged)
-            do { try FileManager.default.copyItem(atPath: path, toPath: staged) } catch {
+            do { try FileCopy.copyResolvingLinks(from: path, to: staged) } catch {
                 try? FileManager.default.removeItem(atPath: staged)
-                throw .io("cannot copy \(path) into \(store.root): \(error.localizedDescription)")
+                throw error
             }
             // Hash the copy, not the original: this is what the air-gapped machine will load.
             let (sha256, size) = try ContentDigest.of(path: staged)
@@ -54,8 +54,7 @@ public struct ModelStoreWriter {
 
     /// A model given as an existing path, or by name in the cache.
     func locate(_ model: String) throws(StoreError) -> String {
-        var path = model
-        if path == "~" || path.hasPrefix("~/") { path = (ProcessInfo.processInfo.environment["HOME"] ?? "") + path.dropFirst() }
+        let path = ModelSource.expandingTilde(model)
         if FileManager.default.fileExists(atPath: path) { return URL(fileURLWithPath: path).standardizedFileURL.path }
         return try cache.locate(model)
     }

@@ -34,7 +34,7 @@ import Testing
         let proc = root + "/proc", dev = root + "/dev"
         try FileManager.default.createDirectory(atPath: dev, withIntermediateDirectories: true)
         #expect(NVIDIADevices.detect(procRoot: proc, devRoot: dev).isEmpty)
-        for node in ["nvidia0", "nvidia1", "nvidiactl", "nvidia-uvm"] { FileManager.default.createFile(atPath: dev + "/" + node, contents: nil) }
+        for node in ["nvidia0", "nvidia1", "nvidiactl", "nvidia-uvm"] { #expect(FileManager.default.createFile(atPath: dev + "/" + node, contents: nil)) }
         #expect(NVIDIADevices.detect(procRoot: proc, devRoot: dev) == ["NVIDIA GPU (\(dev)/nvidia0)", "NVIDIA GPU (\(dev)/nvidia1)"])
         try FileManager.default.createDirectory(atPath: proc + "/0000:3b:00.0", withIntermediateDirectories: true)
         try "Model: \t\t NVIDIA H100 80GB HBM3\nIRQ:  42\n".write(toFile: proc + "/0000:3b:00.0/information", atomically: true, encoding: .utf8)

@@ -29,6 +29,26 @@ import Testing
         #expect(try cache.intactEntries(from: source) == nil)
     }
 
+    /// A Hugging Face snapshot: the folder's files are links into a blobs folder beside it. The
+    /// cache must hold the files themselves, or it breaks when moved to another machine.
+    @Test func aFolderOfLinksIsCopiedAsFiles() async throws {
+        let root = try temporaryFolder("snapshot")
+        try FileManager.default.createDirectory(atPath: root + "/blobs", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/snapshot/sub", withIntermediateDirectories: true)
+        try writeFile(root + "/blobs/a", Array("{\"model_type\": \"bert\"}".utf8))
+        try writeFile(root + "/blobs/b", [1, 2, 3, 4])
+        try FileManager.default.createSymbolicLink(atPath: root + "/snapshot/config.json", withDestinationPath: "../blobs/a")
+        try FileManager.default.createSymbolicLink(atPath: root + "/snapshot/sub/weights.bin", withDestinationPath: root + "/blobs/b")
+        let cache = ModelCache(root: try temporaryFolder())
+        _ = try await cache.download(.local(path: root + "/snapshot"), options: DownloadOptions())
+        let copied = cache.path(of: "snapshot")
+        for (file, blob) in [("config.json", "a"), ("sub/weights.bin", "b")] {
+            let attributes = try FileManager.default.attributesOfItem(atPath: copied + "/" + file)
+            #expect(attributes[.type] as? FileAttributeType == .typeRegular, "\(file) is still a link")
+            #expect(FileManager.default.contentsEqual(atPath: copied + "/" + file, andPath: root + "/blobs/" + blob))
+        }
+    }
+
     @Test func checksumMismatchLeavesNoModel() async throws {
         let cache = ModelCache(root: try temporaryFolder())
         let (source, _) = try makeSource(fakeGGUF(count: 100, seed: 2))
