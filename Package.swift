@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "NimbusEncoding",
             dependencies: [
-                "NimbusModels",
+                "NimbusModels", "NimbusKernels",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -93,7 +93,7 @@ let package = Package(
         .target(
             name: "NimbusEngine",
             dependencies: [
-                "NimbusModels", "NimbusTokenizers", "NimbusScheduler",
+                "NimbusModels", "NimbusKernels", "NimbusTokenizers", "NimbusScheduler",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

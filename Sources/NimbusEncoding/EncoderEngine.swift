@@ -78,7 +78,7 @@ public final class EncoderEngine: Service, Sendable {
         logger.info("encoder started", metadata: ["model": "\(encoder.path)", "kind": "\(encoder.kind.rawValue)"])
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
-                await queue.waitUntilStopped()
+                await queue.stopped.wait()
             } onGracefulShutdown: { [queue] in
                 queue.close()
             }
@@ -115,7 +115,7 @@ public final class EncoderEngine: Service, Sendable {
                 offset += slice.range.count
             }
         }
-        queue.markStopped()
+        queue.stopped.signal()
     }
 }
 

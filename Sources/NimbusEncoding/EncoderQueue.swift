@@ -1,4 +1,5 @@
 import Foundation
+import NimbusKernels
 import Synchronization
 
 /// The encoder thread's work queue: a `BatchPlanner` behind a lock, a condition that parks the
@@ -8,13 +9,13 @@ final class EncoderQueue: Sendable {
         var planner: BatchPlanner<ObjectIdentifier>
         var requests: [ObjectIdentifier: EncoderRequest] = [:]
         var closed = false
-        var stopped = false
-        var stopWaiters: [CheckedContinuation<Void, Never>] = []
     }
     // The state lives in a Mutex so the compiler checks its Sendable use; the condition only
     // parks the encoder thread, and is held around changes that must wake it.
     private let state: Mutex<State>
     private let condition = NSCondition()
+    /// Signalled by the encoder thread as it exits.
+    let stopped = StopLatch()
 
     init(planner: BatchPlanner<ObjectIdentifier>) {
         state = Mutex(State(planner: planner))
@@ -76,25 +77,5 @@ final class EncoderQueue: Sendable {
         state.withLock { $0.closed = true }
         condition.broadcast()
         condition.unlock()
-    }
-
-    func markStopped() {
-        let waiters = state.withLock { s in
-            s.stopped = true
-            defer { s.stopWaiters = [] }
-            return s.stopWaiters
-        }
-        for w in waiters { w.resume() }
-    }
-
-    func waitUntilStopped() async {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let done = state.withLock { s in
-                if s.stopped { return true }
-                s.stopWaiters.append(c)
-                return false
-            }
-            if done { c.resume() }
-        }
     }
 }

@@ -103,7 +103,7 @@ public final class Engine: Service, Sendable {
         ])
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
-                await inbox.waitUntilStopped()
+                await inbox.stopped.wait()
             } onGracefulShutdown: { [inbox] in
                 inbox.close()
             }
@@ -125,7 +125,7 @@ public final class Engine: Service, Sendable {
             let snapshot = loop.statistics
             published.withLock { $0 = snapshot }
         }
-        inbox.markStopped()
+        inbox.stopped.signal()
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import NimbusKernels
 import Synchronization
 
 /// An accepted request and where its events go.
@@ -27,12 +28,12 @@ final class RequestInbox: Sendable {
         var jobs: [Job] = []
         var waiting = 0
         var closed = false
-        var stopped = false
-        var stopWaiters: [CheckedContinuation<Void, Never>] = []
     }
     private let state = Mutex(State())
     // Parks the engine thread; `state` changes that must wake it happen with it held.
     private let condition = NSCondition()
+    /// Signalled by the engine thread as it exits.
+    let stopped = StopLatch()
     let limit: Int
 
     init(limit: Int) { self.limit = max(1, limit) }
@@ -89,25 +90,5 @@ final class RequestInbox: Sendable {
         state.withLock { $0.closed = true }
         condition.broadcast()
         condition.unlock()
-    }
-
-    func markStopped() {
-        let waiters = state.withLock { s in
-            s.stopped = true
-            defer { s.stopWaiters = [] }
-            return s.stopWaiters
-        }
-        for w in waiters { w.resume() }
-    }
-
-    func waitUntilStopped() async {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let resumeNow = state.withLock { s in
-                if s.stopped { return true }
-                s.stopWaiters.append(c)
-                return false
-            }
-            if resumeNow { c.resume() }
-        }
     }
 }

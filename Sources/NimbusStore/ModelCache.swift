@@ -42,8 +42,7 @@ public struct ModelCache: Sendable {
             CacheListing(name: entry.name, sizeBytes: entry.sizeBytes, source: entry.source, path: path(of: entry.name),
                          isPresent: FileManager.default.fileExists(atPath: path(of: entry.name)))
         }
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: modelsDirectory)) ?? []).sorted()
-        for name in names where !name.hasPrefix(".") && manifest.entry(named: name) == nil && Self.isModel(path(of: name)) {
+        for name in modelNames() where manifest.entry(named: name) == nil {
             rows.append(CacheListing(name: name, sizeBytes: onDiskSize(path(of: name)) ?? 0, source: nil,
                                      path: path(of: name), isPresent: true))
         }
