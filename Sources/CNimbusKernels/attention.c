@@ -16,11 +16,12 @@
 // dimension without changing any rounding.
 #include "ggml_order.h"
 
-// Keys and values live in a paged cache: position p of a sequence is row p % block_size of block
+// Keys and values live in a paged cache of fp16 bits (converting fp16 to fp32 is exact, so the
+// format changes bytes read, not results): position p of a sequence is row p % block_size of block
 // p / block_size, and a row's vector for one KV head starts `offset` floats in. Paging changes
 // where a row is read from, never the order in which rows are combined.
 #define NK_ROW(p) (blocks[(p) / block_size] + ((p) % block_size) * stride + offset)
-#define NK_PAGED const float *const *blocks, int64_t block_size, int64_t stride, int64_t offset
+#define NK_PAGED const uint16_t *const *blocks, int64_t block_size, int64_t stride, int64_t offset
 
 // ---------------------------------------------------------------------------------------------
 // Portable definitions: the scalar reference of each order, also compiled for AVX2 (where the
@@ -29,21 +30,21 @@
 
 #define NK_SCORES_BODY                                                                          \
     for (int64_t p = 0; p < count; p++) {                                                       \
-        const float *k = NK_ROW(p);                                                     \
+        const uint16_t *k = NK_ROW(p);                                                  \
         if (batched && dim % 16 == 0) {                                                         \
             float lane[16] = {0};                                                               \
             for (int64_t d = 0; d < dim; d += 16)                                               \
-                for (int l = 0; l < 16; l++) lane[l] = __builtin_fmaf(q[d + l], k[d + l], lane[l]); \
+                for (int l = 0; l < 16; l++) lane[l] = __builtin_fmaf(q[d + l], NK_HALF(k[d + l]), lane[l]); \
             scores[p] = nk_reduce16(lane);                                                      \
         } else {                                                                                \
             const int64_t whole = dim & ~(int64_t)63;                                           \
             float slot[64] = {0};                                                               \
             for (int64_t d = 0; d < whole; d += 64)                                             \
-                for (int s = 0; s < 64; s++) slot[s] = __builtin_fmaf(q[d + s], k[d + s], slot[s]); \
+                for (int s = 0; s < 64; s++) slot[s] = __builtin_fmaf(q[d + s], NK_HALF(k[d + s]), slot[s]); \
             float lane[16];                                                                     \
             for (int l = 0; l < 16; l++) lane[l] = (slot[l] + slot[32 + l]) + (slot[16 + l] + slot[48 + l]); \
             double sum = whole ? nk_reduce16(lane) : 0.0f;                                      \
-            for (int64_t d = whole; d < dim; d++) sum += (double)(q[d] * k[d]);                 \
+            for (int64_t d = whole; d < dim; d++) sum += (double)(q[d] * NK_HALF(k[d]));        \
             scores[p] = (float)sum;                                                             \
         }                                                                                       \
     }
@@ -54,8 +55,8 @@
     for (int64_t i = 0; i < used * dim; i++) acc[i] = 0.0f;                                     \
     for (int64_t p = 0; p < count; p++) {                                                       \
         float *a = acc + (p % slots) * dim;                                                     \
-        const float *v = NK_ROW(p), w = weights[p];                                   \
-        for (int64_t d = 0; d < dim; d++) a[d] = __builtin_fmaf(w, v[d], a[d]);                 \
+        const uint16_t *v = NK_ROW(p); const float w = weights[p];                     \
+        for (int64_t d = 0; d < dim; d++) a[d] = __builtin_fmaf(w, NK_HALF(v[d]), a[d]);        \
     }                                                                                           \
     /* Unused slots hold exact zeros in ggml; adding them changes nothing, so they are skipped. */ \
     if (!batched) { /* fold 64 slots to 16: (s + s+32) + (s+16 + s+48) */                       \
@@ -76,6 +77,9 @@
         out[d] = nk_reduce16(t);                                                                \
     }
 
+// fp16 bits to float, exact: the portable conversion here, F16C in the AVX2 build below.
+static inline float nk_half_bits(uint16_t h) { return nk_h2f((const uint8_t *)&h); }
+#define NK_HALF(h) nk_half_bits(h)
 void nk_attn_scores_scalar(const float *q, NK_PAGED, int64_t count, int64_t dim,
                            int batched, float *scores) {
     NK_SCORES_BODY
@@ -86,9 +90,24 @@ void nk_attn_mix_scalar(const float *weights, NK_PAGED, int64_t count, int64_t d
     NK_MIX_BODY
 }
 
+// Grouped-query forms on the portable paths: one head at a time (the AVX-512 versions share
+// each key and value row between the heads and give the same bits).
+void nk_attn_scores_group_scalar(const float *q, int64_t nq, NK_PAGED, int64_t count, int64_t dim,
+                                 int batched, float *scores, int64_t sstride) {
+    for (int64_t h = 0; h < nq; h++)
+        nk_attn_scores_scalar(q + h * dim, blocks, block_size, stride, offset, count, dim, batched, scores + h * sstride);
+}
+void nk_attn_mix_group_scalar(const float *weights, int64_t wstride, int64_t nq, NK_PAGED, int64_t count,
+                              int64_t dim, int batched, float *acc, float *out) {
+    for (int64_t h = 0; h < nq; h++)
+        nk_attn_mix_scalar(weights + h * wstride, blocks, block_size, stride, offset, count, dim, batched, acc, out + h * dim);
+}
+
 #if defined(__x86_64__)
 #define NK_T2 __attribute__((target("avx2,fma,f16c")))
 #define NK_T5 __attribute__((target("avx2,fma,f16c,avx512f,avx512dq,avx512bw,avx512vl")))
+#undef NK_HALF
+#define NK_HALF(h) _cvtsh_ss(h)
 
 NK_T2 void nk_attn_scores_avx2(const float *q, NK_PAGED, int64_t count, int64_t dim,
                                int batched, float *scores) {
@@ -108,56 +127,108 @@ NK_T5 static inline float nk_reduce512(__m512 v) {
     return _mm_cvtss_f32(_mm_add_ss(c, _mm_shuffle_ps(c, c, _MM_SHUFFLE(1, 1, 1, 1))));
 }
 
-NK_T5 void nk_attn_scores_avx512(const float *q, NK_PAGED, int64_t count, int64_t dim,
-                                 int batched, float *scores) {
-    if (dim % 16 != 0 || (!batched && dim % 64 != 0)) {
-        nk_attn_scores_avx2(q, blocks, block_size, stride, offset, count, dim, batched, scores);
+// A walk over paged rows without a division per position: (block, row in block) advanced by
+// `step` positions at a time.
+typedef struct { const uint16_t *const *blocks; int64_t block_size, stride, offset, block, row; } nk_rows;
+
+static inline nk_rows nk_rows_at(NK_PAGED, int64_t p) {
+    nk_rows r = {blocks, block_size, stride, offset, p / block_size, p % block_size};
+    return r;
+}
+static inline const uint16_t *nk_rows_ptr(const nk_rows *r) {
+    return r->blocks[r->block] + r->row * r->stride + r->offset;
+}
+static inline void nk_rows_advance(nk_rows *r, int64_t step) {
+    r->row += step;
+    while (r->row >= r->block_size) { r->row -= r->block_size; r->block++; }
+}
+
+// 16 reductions at once in _mm512_reduce_add_ps's tree (lanes l + l+8, then l + l+4, then
+// {0,1} + {2,3}, then 0 + 1): each stage adds the same pairs as nk_reduce512 does for one
+// vector, only transposed across the 16 inputs, so every result has the same bits. Result p
+// lands in lane p.
+NK_T5 static inline __m512 nk_reduce512x16(const __m512 *v) {
+    __m512 s1[8], s2[4], s3[2];
+    for (int i = 0; i < 8; i++)
+        s1[i] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                              _mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    for (int j = 0; j < 4; j++)  // quarters: inputs 4j .. 4j+3, 4 lanes each
+        s2[j] = _mm512_add_ps(_mm512_shuffle_f32x4(s1[2 * j], s1[2 * j + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                              _mm512_shuffle_f32x4(s1[2 * j], s1[2 * j + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+    for (int m = 0; m < 2; m++)  // quarter q: [c0, c1] of input 8m+q, then of input 8m+4+q
+        s3[m] = _mm512_add_ps(_mm512_shuffle_ps(s2[2 * m], s2[2 * m + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                              _mm512_shuffle_ps(s2[2 * m], s2[2 * m + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    // Quarter q, lane k: input q + 4k.
+    const __m512 r = _mm512_add_ps(_mm512_shuffle_ps(s3[0], s3[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                   _mm512_shuffle_ps(s3[0], s3[1], _MM_SHUFFLE(3, 1, 3, 1)));
+    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), r);
+}
+
+// 16 fp16 values as floats (exact).
+#define NK_LOADH(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p)))
+
+// Query heads one kernel call serves together (grouped-query attention: the heads that share a
+// KV head read each key and value row once); more heads run one at a time.
+#define NK_GROUP_MAX 4
+
+// One position's pre-reduction vector from its key row `kv` (nv vectors of 16): tinyBLAS's
+// single 16-lane chain (batched) or vec_dot_f16's four chains over 64-element steps folded
+// (0+2)+(1+3) (decode, dim a multiple of 64).
+NK_T5 static inline __m512 nk_score_lanes(const float *q, const __m512 *kv, int64_t nv, int batched) {
+    if (batched) {
+        __m512 acc = _mm512_setzero_ps();
+        for (int64_t j = 0; j < nv; j++) acc = _mm512_fmadd_ps(_mm512_loadu_ps(q + 16 * j), kv[j], acc);
+        return acc;
+    }
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    for (int64_t j = 0; j < nv; j += 4) {
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(q + 16 * j), kv[j], s0);
+        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(q + 16 * j + 16), kv[j + 1], s1);
+        s2 = _mm512_fmadd_ps(_mm512_loadu_ps(q + 16 * j + 32), kv[j + 2], s2);
+        s3 = _mm512_fmadd_ps(_mm512_loadu_ps(q + 16 * j + 48), kv[j + 3], s3);
+    }
+    return _mm512_add_ps(_mm512_add_ps(s0, s2), _mm512_add_ps(s1, s3));
+}
+
+NK_T5 void nk_attn_scores_group_avx512(const float *q, int64_t nq, NK_PAGED, int64_t count, int64_t dim,
+                                       int batched, float *scores, int64_t sstride) {
+    if (dim % 16 != 0 || dim > 128 || (!batched && dim % 64 != 0) || nq > NK_GROUP_MAX) {
+        for (int64_t h = 0; h < nq; h++)
+            nk_attn_scores_avx2(q + h * dim, blocks, block_size, stride, offset, count, dim, batched, scores + h * sstride);
         return;
     }
-    for (int64_t p = 0; p < count; p++) {
-        const float *k = NK_ROW(p);
-        if (batched) {
-            __m512 acc = _mm512_setzero_ps();
-            for (int64_t d = 0; d < dim; d += 16)
-                acc = _mm512_fmadd_ps(_mm512_loadu_ps(q + d), _mm512_loadu_ps(k + d), acc);
-            scores[p] = nk_reduce512(acc);
-        } else {
-            __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-            for (int64_t d = 0; d < dim; d += 64) {
-                s0 = _mm512_fmadd_ps(_mm512_loadu_ps(q + d), _mm512_loadu_ps(k + d), s0);
-                s1 = _mm512_fmadd_ps(_mm512_loadu_ps(q + d + 16), _mm512_loadu_ps(k + d + 16), s1);
-                s2 = _mm512_fmadd_ps(_mm512_loadu_ps(q + d + 32), _mm512_loadu_ps(k + d + 32), s2);
-                s3 = _mm512_fmadd_ps(_mm512_loadu_ps(q + d + 48), _mm512_loadu_ps(k + d + 48), s3);
-            }
-            scores[p] = nk_reduce512(_mm512_add_ps(_mm512_add_ps(s0, s2), _mm512_add_ps(s1, s3)));
+    const int64_t nv = dim / 16;
+    nk_rows rows = nk_rows_at(blocks, block_size, stride, offset, 0);
+    int64_t p = 0;
+    for (; p + 16 <= count; p += 16) {
+        __m512 lanes[NK_GROUP_MAX][16];
+        for (int i = 0; i < 16; i++) {
+            const uint16_t *k = nk_rows_ptr(&rows);
+            __m512 kv[8];
+            for (int64_t j = 0; j < nv; j++) kv[j] = NK_LOADH(k + 16 * j);
+            for (int64_t h = 0; h < nq; h++) lanes[h][i] = nk_score_lanes(q + h * dim, kv, nv, batched);
+            nk_rows_advance(&rows, 1);
         }
+        for (int64_t h = 0; h < nq; h++) _mm512_storeu_ps(scores + h * sstride + p, nk_reduce512x16(lanes[h]));
+    }
+    for (; p < count; p++) {
+        const uint16_t *k = nk_rows_ptr(&rows);
+        __m512 kv[8];
+        for (int64_t j = 0; j < nv; j++) kv[j] = NK_LOADH(k + 16 * j);
+        for (int64_t h = 0; h < nq; h++) scores[h * sstride + p] = nk_reduce512(nk_score_lanes(q + h * dim, kv, nv, batched));
+        nk_rows_advance(&rows, 1);
     }
 }
 
-NK_T5 void nk_attn_mix_avx512(const float *weights, NK_PAGED, int64_t count, int64_t dim,
-                              int batched, float *acc, float *out) {
-    if (dim % 16 != 0) {
-        nk_attn_mix_avx2(weights, blocks, block_size, stride, offset, count, dim, batched, acc, out);
-        return;
-    }
-    const int64_t slots = batched ? 16 : 64;
-    const int64_t used = count < slots ? count : slots;
+NK_T5 void nk_attn_scores_avx512(const float *q, NK_PAGED, int64_t count, int64_t dim,
+                                 int batched, float *scores) {
+    nk_attn_scores_group_avx512(q, 1, blocks, block_size, stride, offset, count, dim, batched, scores, count);
+}
+
+// Folds one head's slot table (`used` rows of dim floats) into its output: 64 decode slots to 16
+// as (s + s+32) + (s+16 + s+48), then the 16-lane reduction tree, per 16 outputs.
+NK_T5 static void nk_mix_fold(const float *acc, int64_t used, int64_t dim, int batched, float *out) {
     const __m512 zero = _mm512_setzero_ps();
-    // A slot's first position starts from ggml's zeroed accumulator: fma(w, v, 0) written
-    // directly, with no memset and no load (bit-identical, -0 products included).
-    for (int64_t p = 0; p < used; p++) {
-        float *a = acc + p * dim;
-        const float *v = NK_ROW(p);
-        const __m512 w = _mm512_set1_ps(weights[p]);
-        for (int64_t d = 0; d < dim; d += 16) _mm512_storeu_ps(a + d, _mm512_fmadd_ps(w, _mm512_loadu_ps(v + d), zero));
-    }
-    for (int64_t p = used; p < count; p++) {
-        float *a = acc + (p % slots) * dim;
-        const float *v = NK_ROW(p);
-        const __m512 w = _mm512_set1_ps(weights[p]);
-        for (int64_t d = 0; d < dim; d += 16)
-            _mm512_storeu_ps(a + d, _mm512_fmadd_ps(w, _mm512_loadu_ps(v + d), _mm512_loadu_ps(a + d)));
-    }
     for (int64_t d = 0; d < dim; d += 16) {
         // Row l of the slot table is lane l of ggml's accumulator(s) for these 16 outputs.
 #define NK_SLOT(s) ((s) < used ? _mm512_loadu_ps(acc + (s) * dim + d) : zero)
@@ -171,6 +242,46 @@ NK_T5 void nk_attn_mix_avx512(const float *weights, NK_PAGED, int64_t count, int
         for (int l = 0; l < 4; l++) t[l] = _mm512_add_ps(t[l + 4], t[l]);
         _mm512_storeu_ps(out + d, _mm512_add_ps(_mm512_add_ps(t[0], t[2]), _mm512_add_ps(t[1], t[3])));
     }
+}
+
+NK_T5 void nk_attn_mix_group_avx512(const float *weights, int64_t wstride, int64_t nq, NK_PAGED, int64_t count,
+                                    int64_t dim, int batched, float *acc, float *out) {
+    if (dim % 16 != 0 || dim > 128 || nq > NK_GROUP_MAX || nq * (dim / 16) > 16) {
+        for (int64_t h = 0; h < nq; h++)
+            nk_attn_mix_avx2(weights + h * wstride, blocks, block_size, stride, offset, count, dim, batched, acc, out + h * dim);
+        return;
+    }
+    const int64_t slots = batched ? 16 : 64;
+    const int64_t used = count < slots ? count : slots;
+    const int64_t nv = dim / 16;
+    // Slot by slot, its positions s, s + slots, ... in increasing order, with the slot's
+    // accumulators in registers: the same fma chain per slot as ggml's position-major loop (a
+    // slot's first position starts from its zeroed accumulator: fma(w, v, 0)). Head h's slot
+    // table is acc + h * slots * dim.
+    for (int64_t s = 0; s < used; s++) {
+        __m512 a[NK_GROUP_MAX][8];
+        for (int64_t h = 0; h < nq; h++)
+            for (int64_t j = 0; j < nv; j++) a[h][j] = _mm512_setzero_ps();
+        nk_rows rows = nk_rows_at(blocks, block_size, stride, offset, s);
+        for (int64_t p = s; p < count; p += slots) {
+            const uint16_t *v = nk_rows_ptr(&rows);
+            __m512 vv[8];
+            for (int64_t j = 0; j < nv; j++) vv[j] = NK_LOADH(v + 16 * j);
+            for (int64_t h = 0; h < nq; h++) {
+                const __m512 w = _mm512_set1_ps(weights[h * wstride + p]);
+                for (int64_t j = 0; j < nv; j++) a[h][j] = _mm512_fmadd_ps(w, vv[j], a[h][j]);
+            }
+            nk_rows_advance(&rows, slots);
+        }
+        for (int64_t h = 0; h < nq; h++)
+            for (int64_t j = 0; j < nv; j++) _mm512_storeu_ps(acc + (h * slots + s) * dim + 16 * j, a[h][j]);
+    }
+    for (int64_t h = 0; h < nq; h++) nk_mix_fold(acc + h * slots * dim, used, dim, batched, out + h * dim);
+}
+
+NK_T5 void nk_attn_mix_avx512(const float *weights, NK_PAGED, int64_t count, int64_t dim,
+                              int batched, float *acc, float *out) {
+    nk_attn_mix_group_avx512(weights, count, 1, blocks, block_size, stride, offset, count, dim, batched, acc, out);
 }
 
 // ggml_v_expf, AVX-512 build, for 16 lanes.
@@ -232,6 +343,14 @@ void nk_attn_scores_avx512(const float *q, NK_PAGED, int64_t count, int64_t dim,
                            int batched, float *scores) { nk_attn_scores_scalar(q, blocks, block_size, stride, offset, count, dim, batched, scores); }
 void nk_attn_mix_avx512(const float *weights, NK_PAGED, int64_t count, int64_t dim,
                         int batched, float *acc, float *out) { nk_attn_mix_scalar(weights, blocks, block_size, stride, offset, count, dim, batched, acc, out); }
+void nk_attn_scores_group_avx512(const float *q, int64_t nq, NK_PAGED, int64_t count, int64_t dim,
+                                 int batched, float *scores, int64_t sstride) {
+    nk_attn_scores_group_scalar(q, nq, blocks, block_size, stride, offset, count, dim, batched, scores, sstride);
+}
+void nk_attn_mix_group_avx512(const float *weights, int64_t wstride, int64_t nq, NK_PAGED, int64_t count,
+                              int64_t dim, int batched, float *acc, float *out) {
+    nk_attn_mix_group_scalar(weights, wstride, nq, blocks, block_size, stride, offset, count, dim, batched, acc, out);
+}
 void nk_attn_softmax_avx512(float *x, int64_t count, float scale) { nk_attn_softmax_scalar(x, count, scale); }
 void nk_swiglu_avx512(float *gate, const float *up, int64_t n) { nk_swiglu_scalar(gate, up, n); }
 #endif

@@ -33,7 +33,7 @@
 #endif
 
 // How long the caller spins for stragglers before it blocks: about one chunk of work.
-#define NK_CALLER_SPIN_NS 30000
+#define NK_CALLER_SPIN_NS 200000
 
 struct nk_pool {
     int nthreads;

@@ -3,6 +3,7 @@
 // quantize_row_q8_x: amax = max|x|, d = amax / 127, id = amax != 0 ? 127 / amax : 0,
 // q = clamp(roundToNearestEven(x * id), -127, 127), and the integer sum of q.
 #include "CNimbusKernels.h"
+#include <string.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -43,8 +44,37 @@ __attribute__((target("avx2,fma"))) void nk_quantize_q8_block_avx2(const float *
     for (int i = 0; i < 8; i++) s += parts[i];
     *sum = s;
 }
+
+// fp32 -> fp16 -> fp32, round to nearest even (what ggml stores for d and s).
+__attribute__((target("avx2,fma,f16c"))) static inline float nk_f16_round(float x) {
+    return _cvtsh_ss(_cvtss_sh(x, _MM_FROUND_TO_NEAREST_INT));
+}
+
+__attribute__((target("avx2,fma,f16c"))) void nk_quantize_q8_record_avx2(const float *x, int64_t xstride, int ncols, uint8_t *rec) {
+    float *ds = (float *)(rec + 256), *ss = (float *)(rec + 288);
+    int32_t *isums = (int32_t *)(rec + 320);
+    for (int c = 0; c < NK_ACT_GROUP; c++) {
+        int8_t *q = (int8_t *)(rec + 32 * c);
+        if (c < ncols) {
+            float d;
+            int32_t sum;
+            nk_quantize_q8_block_avx2(x + c * xstride, q, &d, &sum);
+            ds[c] = nk_f16_round(d);
+            ss[c] = nk_f16_round(d * (float)sum);
+            isums[c] = sum;
+        } else {
+            memset(q, 0, 32);
+            ds[c] = 0.0f;
+            ss[c] = 0.0f;
+            isums[c] = 0;
+        }
+    }
+}
 #else
 void nk_quantize_q8_block_avx2(const float *x, int8_t *q, float *d, int32_t *sum) {
     (void)x; (void)q; (void)d; (void)sum;  // never called: the Swift path checks the CPU first
+}
+void nk_quantize_q8_record_avx2(const float *x, int64_t xstride, int ncols, uint8_t *rec) {
+    (void)x; (void)xstride; (void)ncols; (void)rec;  // never called, as above
 }
 #endif

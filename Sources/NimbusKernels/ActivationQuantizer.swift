@@ -18,6 +18,35 @@ public enum ActivationQuantizer {
         return (d, sum)
     }
 
+    /// One record of the packed activation layout (`CNimbusKernels.h`): block `k` of `columns`
+    /// (at most 8) activation rows, row c's 32 floats at `x + c * stride`. AVX2 CPUs run the C
+    /// packer; this loop is its twin (and runs elsewhere).
+    public static func packRecord(_ x: UnsafePointer<Float>, stride: Int, columns: Int, into record: UnsafeMutableRawPointer,
+                                  path: KernelPath) {
+        if path >= .avx2 {
+            nk_quantize_q8_record_avx2(x, Int64(stride), Int32(columns), record.assumingMemoryBound(to: UInt8.self))
+            return
+        }
+        let ds = (record + 256).assumingMemoryBound(to: Float.self)
+        let ss = (record + 288).assumingMemoryBound(to: Float.self)
+        let isums = (record + 320).assumingMemoryBound(to: Int32.self)
+        for lane in 0..<Int(NK_ACT_GROUP) {
+            let q = (record + 32 * lane).assumingMemoryBound(to: Int8.self)
+            if lane < columns {
+                let (d, sum) = scalarBlock(x + lane * stride, q)
+                // The kernels read fp32 copies of the fp16 values ggml stores.
+                ds[lane] = Float(Float16(d))
+                ss[lane] = Float(Float16(d * Float(sum)))
+                isums[lane] = sum
+            } else {
+                q.update(repeating: 0, count: 32)
+                ds[lane] = 0
+                ss[lane] = 0
+                isums[lane] = 0
+            }
+        }
+    }
+
     @inline(__always)
     static func scalarBlock(_ x: UnsafePointer<Float>, _ q: UnsafeMutablePointer<Int8>) -> (d: Float, sum: Int32) {
         var amax: Float = 0

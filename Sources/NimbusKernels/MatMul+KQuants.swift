@@ -39,7 +39,8 @@ extension MatMul {
         guard let kernel = Self.extendedKernel(weight.type, path) else {
             throw .unsupportedType(weight.type, operation: "matmul on \(path)")
         }
-        runTiled(kernel, weight, acts: storage, batch: batch, output: output, outputStride: outputStride)
+        runTiled(TiledKernel(function: kernel, weights: weight.base.assumingMemoryBound(to: UInt8.self), tile: 4),
+                 weight, acts: storage, batch: batch, output: output, outputStride: outputStride)
     }
 
     /// The SIMD kernel for Q5_0, Q5_1 or a K-quant on `path`, if there is one.

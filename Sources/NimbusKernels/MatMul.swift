@@ -7,18 +7,27 @@ import CNimbusKernels
 /// thread the SIMD kernels tile 4 weight rows x 8 activation rows so each weight block is
 /// loaded once per 8 activation rows.
 ///
+/// With `SummationOrder.blocked`, matrices that carry an interleaved copy
+/// (`WeightMatrix.interleaved`) run the blocked-order kernels instead (16 rows x 8 columns per
+/// tile, `gemm_x16.c`; `ScalarDot.blocked` on the scalar path).
+///
 /// One `MatMul` holds scratch memory and is used by one thread at a time (the engine's step
 /// thread); the pool does the fan-out.
 public final class MatMul: @unchecked Sendable {
     public let pool: ComputePool
     public let path: KernelPath
+    public let order: SummationOrder
     private let scratch = ActivationBuffer()
 
-    /// - Throws: `KernelError.pathUnavailable` if this CPU cannot run `path`.
-    public init(pool: ComputePool, path: KernelPath = .detected) throws(KernelError) {
-        guard path.isSupported else { throw .pathUnavailable(path) }
+    /// - Parameter order: default: the process's order where `path` has its kernels, else ggml's.
+    /// - Throws: `KernelError.pathUnavailable` if this CPU cannot run `path`, or `path` has no
+    ///   kernels for `order`.
+    public init(pool: ComputePool, path: KernelPath = .detected, order: SummationOrder? = nil) throws(KernelError) {
+        let order = order ?? (SummationOrder.detected.isAvailable(on: path) ? .detected : .ggml)
+        guard path.isSupported, order.isAvailable(on: path) else { throw .pathUnavailable(path) }
         self.pool = pool
         self.path = path
+        self.order = order
     }
 
     /// Converts `batch` rows of `columns` floats (row `b` at `input + b * inputStride`) to
@@ -49,24 +58,11 @@ public final class MatMul: @unchecked Sendable {
             let inputBase = input, kernelPath = path
             pool.parallelFor(groups, chunk: 1) { range in
                 for g in range {
+                    let first = inputBase + g * group * inputStride
+                    let columns = Swift.min(group, batch - g * group)
                     for k in 0..<nb {
-                        let rec = job.base + (g * nb + k) * record
-                        let ds = (rec + 256).assumingMemoryBound(to: Float.self)
-                        let ss = (rec + 288).assumingMemoryBound(to: Float.self)
-                        for lane in 0..<group {
-                            let c = g * group + lane
-                            let q = (rec + 32 * lane).assumingMemoryBound(to: Int8.self)
-                            if c < batch {
-                                let (d, sum) = ActivationQuantizer.block(inputBase + c * inputStride + 32 * k, q, path: kernelPath)
-                                // The kernels read fp32 copies of the fp16 values ggml stores.
-                                ds[lane] = Float(Float16(d))
-                                ss[lane] = Float(Float16(d * Float(sum)))
-                            } else {
-                                q.update(repeating: 0, count: 32)
-                                ds[lane] = 0
-                                ss[lane] = 0
-                            }
-                        }
+                        ActivationQuantizer.packRecord(first + 32 * k, stride: inputStride, columns: columns,
+                                                       into: job.base + (g * nb + k) * record, path: kernelPath)
                     }
                 }
             }
@@ -104,10 +100,13 @@ public final class MatMul: @unchecked Sendable {
         switch weight.type {
         case .q4_0, .q4_1, .q8_0:
             let nb = n / 32
+            let blocked = order == .blocked && weight.interleaved != nil
             if path == .scalar {
                 let abytes = nb * weight.type.vecDotType.blockBytes
                 let dot: (UnsafeRawPointer, UnsafeRawPointer, Int) -> Float
-                switch weight.type {
+                let type = weight.type
+                switch type {
+                case _ where blocked: dot = { ScalarDot.blocked(type, $0, $1, blocks: $2) }
                 case .q4_0: dot = { ScalarDot.q4_0($0, $1, blocks: $2) }
                 case .q4_1: dot = { ScalarDot.q4_1($0, $1, blocks: $2) }
                 default: dot = { ScalarDot.q8_0($0, $1, blocks: $2) }
@@ -120,8 +119,7 @@ public final class MatMul: @unchecked Sendable {
                 }
                 return
             }
-            let kind: Int32 = weight.type == .q4_0 ? 0 : weight.type == .q4_1 ? 1 : 2
-            guard let kernel = nk_gemm_kernel(kind, path == .avx512vnni ? 2 : 1) else {
+            guard let kernel = kernel(for: weight) else {
                 throw .unsupportedType(weight.type, operation: "matmul on \(path)")
             }
             runTiled(kernel, weight, acts: job.base, batch: batch, output: output, outputStride: outputStride)
@@ -149,12 +147,12 @@ public final class MatMul: @unchecked Sendable {
     /// whichever range of rows a call covers.
     public func multiply(_ targets: [(weight: WeightMatrix, output: UnsafeMutablePointer<Float>)],
                          _ acts: ActivationBuffer) throws(KernelError) {
-        var kernels: [nk_gemm_fn] = []
+        var kernels: [TiledKernel] = []
         kernels.reserveCapacity(targets.count)
         for t in targets {
             guard path != .scalar, t.weight.rows > 0, acts.batch > 0,
                   acts.type == t.weight.type.vecDotType, acts.columns == t.weight.columns, acts.path == path,
-                  let kernel = Self.quantizedKernel(t.weight.type, path) else { break }
+                  let kernel = kernel(for: t.weight) else { break }
             kernels.append(kernel)
         }
         guard kernels.count == targets.count, let storage = acts.storage else {
@@ -162,35 +160,59 @@ public final class MatMul: @unchecked Sendable {
             for t in targets { try multiply(t.weight, acts, output: t.output, outputStride: t.weight.rows) }
             return
         }
-        // Units of 4 rows (the kernels' tile height); matrix i owns tiles [start[i], start[i+1]).
+        // Units of 16 rows (a multiple of every kernel's tile height); matrix i owns units
+        // [start[i], start[i+1]).
         var start = [0]
         start.reserveCapacity(targets.count + 1)
-        for t in targets { start.append(start[start.count - 1] + (t.weight.rows + 3) / 4) }
+        for t in targets { start.append(start[start.count - 1] + (t.weight.rows + 15) / 16) }
         let job = UnsafeSendable(input: nil, base: storage)
         let batch = acts.batch
         let start0 = start, fns = kernels  // immutable copies, read by every worker
-        pool.parallelFor(start0[start0.count - 1]) { range in
+        let units = start0[start0.count - 1]
+        pool.parallelFor(units, chunk: Self.chunk(units: units, threads: pool.threadCount)) { range in
             let start = start0
             for (i, t) in targets.enumerated() where range.lowerBound < start[i + 1] && range.upperBound > start[i] {
                 let w = t.weight
-                let r0 = (Swift.max(range.lowerBound, start[i]) - start[i]) * 4
-                let r1 = Swift.min(w.rows, (Swift.min(range.upperBound, start[i + 1]) - start[i]) * 4)
-                fns[i](w.base.assumingMemoryBound(to: UInt8.self), w.rowStride, Int64(r0), Int64(r1),
+                let r0 = (Swift.max(range.lowerBound, start[i]) - start[i]) * 16
+                let r1 = Swift.min(w.rows, (Swift.min(range.upperBound, start[i + 1]) - start[i]) * 16)
+                fns[i].function(fns[i].weights, w.rowStride, Int64(r0), Int64(r1),
                            Int64(w.columns / w.type.blockSize), UnsafeRawPointer(job.base).assumingMemoryBound(to: UInt8.self),
                            Int64(batch), t.output, Int64(w.rows))
             }
         }
     }
 
-    /// Runs a SIMD kernel over all rows of `weight`, in units of 4 rows (the kernels' tile
-    /// height), about 4 chunks per worker.
-    func runTiled(_ kernel: nk_gemm_fn, _ weight: WeightMatrix, acts: UnsafeMutableRawPointer, batch: Int,
+    /// Row units per pool chunk: about 16 chunks per worker, so that a worker that the OS
+    /// preempts (two cores shared with the HTTP side) holds back little of a matmul.
+    static func chunk(units: Int, threads: Int) -> Int {
+        Swift.max(1, units / (16 * Swift.max(1, threads)))
+    }
+
+    /// The SIMD kernel for `weight` in this matmul's order and its tile height in rows: the
+    /// blocked-order kernel on the interleaved copy when there is one, else ggml's.
+    func kernel(for weight: WeightMatrix) -> TiledKernel? {
+        if order == .blocked, let interleaved = weight.interleaved, path == .avx512vnni {
+            let kind: Int32 = weight.type == .q4_0 ? 0 : weight.type == .q4_1 ? 1 : 2
+            return nk_gemm_x16_kernel(kind).map {
+                TiledKernel(function: $0, weights: interleaved.assumingMemoryBound(to: UInt8.self), tile: 16)
+            }
+        }
+        return Self.quantizedKernel(weight.type, path).map {
+            TiledKernel(function: $0, weights: weight.base.assumingMemoryBound(to: UInt8.self), tile: 4)
+        }
+    }
+
+    /// Runs a SIMD kernel over all rows of `weight`, in units of `tile` rows (the kernel's tile
+    /// height), `chunk(units:threads:)` units at a time.
+    func runTiled(_ kernel: TiledKernel, _ weight: WeightMatrix, acts: UnsafeMutableRawPointer, batch: Int,
                   output: UnsafeMutablePointer<Float>, outputStride: Int) {
         let job = UnsafeSendable(input: nil, base: acts)
         let nb = weight.columns / weight.type.blockSize
-        pool.parallelFor((weight.rows + 3) / 4) { range in
-            let r0 = range.lowerBound * 4, r1 = Swift.min(weight.rows, range.upperBound * 4)
-            kernel(weight.base.assumingMemoryBound(to: UInt8.self), weight.rowStride, Int64(r0), Int64(r1),
+        let tile = kernel.tile
+        let units = (weight.rows + tile - 1) / tile
+        pool.parallelFor(units, chunk: Self.chunk(units: units, threads: pool.threadCount)) { range in
+            let r0 = range.lowerBound * tile, r1 = Swift.min(weight.rows, range.upperBound * tile)
+            kernel.function(kernel.weights, weight.rowStride, Int64(r0), Int64(r1),
                    Int64(nb), UnsafeRawPointer(job.base).assumingMemoryBound(to: UInt8.self), Int64(batch),
                    output, Int64(outputStride))
         }
@@ -230,6 +252,14 @@ public final class MatMul: @unchecked Sendable {
         try quantize(input, inputStride: inputStride, batch: batch, columns: weight.columns, for: weight.type, into: scratch)
         try multiply(weight, scratch, output: output, outputStride: outputStride)
     }
+}
+
+/// A C kernel with the weight bytes it reads (ggml rows or the interleaved copy) and the number
+/// of rows its tiles cover, which a caller's row ranges must be multiples of.
+struct TiledKernel: @unchecked Sendable {
+    let function: nk_gemm_fn
+    let weights: UnsafePointer<UInt8>
+    let tile: Int
 }
 
 /// Raw pointers handed to pool workers; every worker touches a disjoint part.

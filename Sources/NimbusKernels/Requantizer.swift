@@ -76,15 +76,18 @@ public enum Requantizer {
     }
 }
 
-/// A weight matrix whose bytes this object owns (a requantized copy); the view stays valid as
-/// long as the object lives.
+/// A weight matrix whose bytes this object owns (a requantized copy, or an interleaved layout);
+/// the view stays valid as long as the object lives.
 public final class OwnedWeightMatrix: @unchecked Sendable {
     public let matrix: WeightMatrix
     private let storage: UnsafeMutableRawPointer
+    /// The owner of bytes the view also points at (the requantized rows behind an interleaved copy).
+    private let source: OwnedWeightMatrix?
 
-    init(matrix: WeightMatrix, storage: UnsafeMutableRawPointer) {
+    init(matrix: WeightMatrix, storage: UnsafeMutableRawPointer, source: OwnedWeightMatrix? = nil) {
         self.matrix = matrix
         self.storage = storage
+        self.source = source
     }
 
     deinit { storage.deallocate() }

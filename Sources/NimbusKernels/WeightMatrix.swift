@@ -1,3 +1,5 @@
+import CNimbusKernels
+
 /// A non-owning view of a row-major weight matrix in its raw (possibly quantized) format.
 ///
 /// `rows` are output features and `columns` input features, so `y[r] = dot(W[r], x)`.
@@ -10,6 +12,9 @@ public struct WeightMatrix: @unchecked Sendable {
     public let base: UnsafeRawPointer
     /// Bytes from one row to the next (at least the packed row size).
     public let rowStride: Int
+    /// The same weights interleaved 16 rows at a time for the blocked-order kernels
+    /// (`interleavedForBlockedOrder`), or nil. `base` stays valid for row reads.
+    public private(set) var interleaved: UnsafeRawPointer? = nil
 
     /// - Throws: `KernelError.badShape` when `columns` is not a whole number of blocks or the
     ///   stride is shorter than a row.
@@ -31,4 +36,27 @@ public struct WeightMatrix: @unchecked Sendable {
     /// Start of row `r` (unchecked: `0 <= r < rows`).
     @inline(__always)
     public func row(_ r: Int) -> UnsafeRawPointer { base + r * rowStride }
+}
+
+extension WeightMatrix {
+    /// Whether the blocked summation order has kernels for this matrix.
+    public var supportsBlockedOrder: Bool {
+        (type == .q4_0 || type == .q4_1 || type == .q8_0) && rows > 0 && rows % 16 == 0
+    }
+
+    /// A copy of this view that also carries the 16-row interleaved layout of the blocked-order
+    /// kernels, in memory the returned object owns (it also keeps `source`, the owner of `base`,
+    /// alive); nil when the order does not apply to this matrix.
+    public func interleavedForBlockedOrder(keeping source: OwnedWeightMatrix?) -> OwnedWeightMatrix? {
+        guard supportsBlockedOrder else { return nil }
+        let kind: Int32 = type == .q4_0 ? 0 : type == .q4_1 ? 1 : 2
+        let nb = columns / 32
+        let bytes = rows / 16 * nb * nk_x16_record_bytes(kind)
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        nk_repack_x16(kind, base.assumingMemoryBound(to: UInt8.self), rowStride, Int64(rows), Int64(nb),
+                      storage.assumingMemoryBound(to: UInt8.self))
+        var copy = self
+        copy.interleaved = UnsafeRawPointer(storage)
+        return OwnedWeightMatrix(matrix: copy, storage: storage, source: source)
+    }
 }

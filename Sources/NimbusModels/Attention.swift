@@ -29,31 +29,39 @@ enum Attention {
         let kvDim = c.kvDimension
         let q = UnsafeSendable(queries), out = UnsafeSendable(output)
         let keyTables = UnsafeSendable(pointers.keys), valueTables = UnsafeSendable(pointers.values)
-        let mixScratch = AttentionKernels.mixScratchCount(dimension: hd)
+        let mixScratch = AttentionKernels.mixScratchCount(dimension: hd, heads: group)
         let longest = rows.reduce(0) { max($0, $1.position + 1) }
-        // One head per chunk for a lone row: a handful of heads in chunks of two balances badly.
-        pool.parallelFor(rows.count * c.headCount, chunk: rows.count == 1 ? 1 : nil) { items in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: longest + hd + mixScratch) { buffer in
+        // One item per (row, KV head): the `group` query heads that share a KV head are computed
+        // together, so each key and value row is read once for all of them. Items cost in
+        // proportion to their row's context, which differs a lot between the decode rows and
+        // the prefill rows of one step: small chunks (about 16 per worker, one item for a lone
+        // row) keep the workers' finishing times close.
+        let items = rows.count * c.kvHeadCount
+        pool.parallelFor(items, chunk: max(1, items / (16 * pool.threadCount))) { items in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: group * (longest + hd) + mixScratch) { buffer in
                 guard let scores = buffer.baseAddress else { return }
-                let query = scores + longest
-                let scratch = query + hd
+                let queries = scores + group * longest
+                let scratch = queries + group * hd
                 for item in items {
-                    let index = item / c.headCount, head = item % c.headCount
+                    let index = item / c.kvHeadCount, kvHead = item % c.kvHeadCount
                     let row = rows[index]
                     let visible = row.position + 1
                     let start = tableStarts[row.sequence]
-                    let kvOffset = (head / group) * hd
+                    let kvOffset = kvHead * hd
+                    let firstHead = (index * c.headCount + kvHead * group) * hd
                     let keys = PagedRows(blocks: UnsafePointer(keyTables.pointer + start), blockSize: blockSize,
                                          stride: kvDim, offset: kvOffset)
                     let values = PagedRows(blocks: UnsafePointer(valueTables.pointer + start), blockSize: blockSize,
                                            stride: kvDim, offset: kvOffset)
-                    Operations.roundToHalf(q.pointer + index * c.queryDimension + head * hd, count: hd, into: query)
-                    AttentionKernels.scores(query: query, keys: keys, count: visible, dimension: hd,
-                                            batched: row.batchedOrder, into: scores)
-                    AttentionKernels.softmax(scores, count: visible, scale: scale)
-                    AttentionKernels.mix(weights: scores, values: values, count: visible, dimension: hd,
-                                         batched: row.batchedOrder, scratch: scratch,
-                                         into: out.pointer + index * c.queryDimension + head * hd)
+                    Operations.roundToHalf(q.pointer + firstHead, count: group * hd, into: queries)
+                    AttentionKernels.scores(queries: queries, heads: group, keys: keys, count: visible, dimension: hd,
+                                            batched: row.batchedOrder, into: scores, scoresStride: longest)
+                    for h in 0..<group {
+                        AttentionKernels.softmax(scores + h * longest, count: visible, scale: scale)
+                    }
+                    AttentionKernels.mix(weights: scores, weightsStride: longest, heads: group, values: values,
+                                         count: visible, dimension: hd, batched: row.batchedOrder, scratch: scratch,
+                                         into: out.pointer + firstHead)
                 }
             }
         }

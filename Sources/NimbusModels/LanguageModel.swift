@@ -1,3 +1,5 @@
+import NimbusKernels
+
 /// A causal language model as the engine drives it: a batch of sequences in, next-token logits
 /// out, keys and values kept in a paged cache.
 ///
@@ -10,6 +12,8 @@ public protocol LanguageModel: AnyObject, Sendable {
     var maxBatch: Int { get }
     /// Bytes of KV cache per token.
     var kvBytesPerToken: Int { get }
+    /// How its quantized matmuls round (fixed for the model's life, so batching never changes it).
+    var summationOrder: SummationOrder { get }
     /// A KV pool of `blockCount` blocks of `blockSize` positions for this model's layers.
     func makePagedCache(blockSize: Int, blockCount: Int) -> PagedKVCache
     /// A cache for one sequence of up to `capacity` tokens (see `forward(tokens:cache:logits:)`).

@@ -22,6 +22,8 @@ public final class LlamaModel: @unchecked Sendable {
     public let maxBatch: Int
     /// The kernel implementation chosen for this CPU.
     public var kernelPath: String { matmul.path.rawValue }
+    /// How the quantized matmuls round (see `SummationOrder`).
+    public var summationOrder: SummationOrder { matmul.order }
     /// Keeps the memory-mapped weights alive.
     private let file: GGUFFile
     private let weights: LlamaWeights
@@ -32,17 +34,19 @@ public final class LlamaModel: @unchecked Sendable {
     private let blockPointers = BlockPointerTables()
 
     /// Builds the model over the tensors of `gguf`, which must stay alive as long as the model.
-    public init(gguf: GGUFFile, pool: ComputePool, maxBatch: Int = 512) throws(ModelError) {
+    /// With the blocked `order`, eligible matrices are interleaved once here (a copy in memory).
+    public init(gguf: GGUFFile, pool: ComputePool, maxBatch: Int = 512,
+                order: SummationOrder = .detected) throws(ModelError) {
         let arch = gguf.string("general.architecture") ?? "llama"
         configuration = try LlamaConfiguration(gguf: gguf, architecture: arch)
-        weights = try LlamaWeights(gguf: gguf, configuration: configuration)
-        file = gguf
-        self.pool = pool
         do {
-            matmul = try MatMul(pool: pool)
+            matmul = try MatMul(pool: pool, order: order)
         } catch {
             throw .kernel("\(error)")
         }
+        weights = try LlamaWeights(gguf: gguf, configuration: configuration, interleave: order == .blocked)
+        file = gguf
+        self.pool = pool
         self.maxBatch = max(1, maxBatch)
         scratch = LlamaScratch(configuration: configuration, maxBatch: self.maxBatch)
     }
@@ -123,19 +127,20 @@ public final class LlamaModel: @unchecked Sendable {
         }
         let tables = batch.sequences.map(\.blockTable)
         for (index, layer) in weights.layers.enumerated() {
-            for row in 0..<n {
+            eachRow(n) { row in
                 Operations.rmsNorm(s.x + row * dim, weight: layer.attentionNorm, count: dim,
                                    epsilon: c.rmsNormEpsilon, into: s.normed + row * dim)
             }
             try projections.multiply(s.normed, batch: n, columns: dim,
                                      [(layer.query, s.q), (layer.key, s.k), (layer.value, s.v)], with: matmul)
-            for (row, r) in rows.enumerated() {
+            eachRow(n) { row in
+                let r = rows[row]
                 let table = tables[r.sequence]
                 weights.rope.apply(s.q + row * c.queryDimension, heads: c.headCount, position: r.position)
                 weights.rope.apply(s.k + row * c.kvDimension, heads: c.kvHeadCount, position: r.position)
-                Operations.roundToHalf(s.k + row * c.kvDimension, count: c.kvDimension,
+                Operations.storeAsHalf(s.k + row * c.kvDimension, count: c.kvDimension,
                                        into: cache.slot(cache.keys, layer: index, table: table, position: r.position))
-                Operations.roundToHalf(s.v + row * c.kvDimension, count: c.kvDimension,
+                Operations.storeAsHalf(s.v + row * c.kvDimension, count: c.kvDimension,
                                        into: cache.slot(cache.values, layer: index, table: table, position: r.position))
             }
             let starts = blockPointers.fill(layer: index, tables: tables, cache: cache)
@@ -144,7 +149,7 @@ public final class LlamaModel: @unchecked Sendable {
             try layer.attentionOutput.multiply(s.attention, batch: n, into: s.normed, with: matmul)
             Operations.add(s.normed, into: s.x, count: n * dim)
 
-            for row in 0..<n {
+            eachRow(n) { row in
                 Operations.rmsNorm(s.x + row * dim, weight: layer.feedForwardNorm, count: dim,
                                    epsilon: c.rmsNormEpsilon, into: s.normed + row * dim)
             }
@@ -152,12 +157,24 @@ public final class LlamaModel: @unchecked Sendable {
                                      [(layer.gate, s.gate), (layer.up, s.up)], with: matmul)
             // Row by row: ggml's 16-wide blocks restart at each row, which matters for widths
             // that are not a multiple of 16.
-            for row in 0..<n {
+            eachRow(n) { row in
                 let offset = row * c.feedForwardLength
                 Operations.swiGLU(gate: s.gate + offset, up: s.up + offset, count: c.feedForwardLength)
             }
             try layer.down.multiply(s.gate, batch: n, into: s.normed, with: matmul)
             Operations.add(s.normed, into: s.x, count: n * dim)
+        }
+    }
+}
+
+extension LlamaModel {
+    /// Runs `body` for rows `0..<n` on the compute pool: the per-row steps between matmuls
+    /// (norms, RoPE, KV stores, SwiGLU) would otherwise run on the step thread alone while the
+    /// other workers spin. Rows are independent and each is computed whole by one worker, so
+    /// the split never changes a result.
+    func eachRow(_ n: Int, _ body: (Int) -> Void) {
+        pool.parallelFor(n, chunk: Swift.max(4, (n + 2 * pool.threadCount - 1) / (2 * pool.threadCount))) { range in
+            for row in range { body(row) }
         }
     }
 }

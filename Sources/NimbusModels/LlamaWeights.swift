@@ -19,8 +19,9 @@ struct LlamaWeights {
     let rope: RotaryEmbedding
     let layers: [LlamaLayer]
 
-    init(gguf: GGUFFile, configuration c: LlamaConfiguration) throws(ModelError) {
-        let loader = TensorLoader(gguf: gguf)
+    /// - Parameter interleave: also lay out every eligible matrix for the blocked-order kernels.
+    init(gguf: GGUFFile, configuration c: LlamaConfiguration, interleave: Bool = false) throws(ModelError) {
+        let loader = TensorLoader(gguf: gguf, interleave: interleave)
         let dim = c.embeddingLength
         tokenEmbedding = try loader.linear("token_embd.weight", rows: c.vocabularySize, columns: dim)
         outputNorm = try loader.vector("output_norm.weight", count: dim)
@@ -53,6 +54,8 @@ struct LlamaWeights {
 /// Finds tensors by name and checks their shape and type against what the architecture needs.
 struct TensorLoader {
     let gguf: GGUFFile
+    /// Whether `linear` adds the blocked-order layout (`WeightMatrix.interleavedForBlockedOrder`).
+    var interleave = false
 
     func info(_ name: String, shape: [Int]) throws(ModelError) -> GGUFTensorInfo {
         guard let info = gguf.tensor(named: name) else { throw .missingTensor(name) }
@@ -65,7 +68,9 @@ struct TensorLoader {
     /// A matrix of `rows` outputs by `columns` inputs (ggml shape `[columns, rows]`).
     func linear(_ name: String, rows: Int, columns: Int) throws(ModelError) -> Linear {
         let info = try info(name, shape: [columns, rows])
-        return try requantized(try matrix(info, rows: rows, columns: columns), name: name)
+        let linear = try requantized(try matrix(info, rows: rows, columns: columns), name: name)
+        guard interleave, let owned = linear.matrix.interleavedForBlockedOrder(keeping: linear.owner) else { return linear }
+        return Linear(matrix: owned.matrix, owner: owned)
     }
 
     /// A vector of F32 (or F16/BF16, widened) values.

@@ -62,9 +62,12 @@ public enum ModelLoader {
     ///   - threads: compute threads for the kernels.
     ///   - maxBatch: most tokens one forward step processes.
     ///   - quantization: convert F32/F16/BF16 weight matrices to this type at load.
+    ///   - order: the matmul summation order (`SummationOrder`); the process default unless a
+    ///     test pins one.
     /// - Throws: `GGUFError`, `ModelError`, `TokenizerError` or `TemplateError`, each naming what is wrong.
     public static func load(path: String, threads: Int, maxBatch: Int = 512,
-                            quantization: WeightQuantization? = nil) throws -> LoadedModel {
+                            quantization: WeightQuantization? = nil,
+                            order: SummationOrder = .detected) throws -> LoadedModel {
         let gguf = try GGUFFile(path: path)
         let architecture = gguf.string("general.architecture") ?? "unknown"
         guard architecture == "llama" else { throw ModelError.unsupportedArchitecture(architecture) }
@@ -78,7 +81,7 @@ public enum ModelLoader {
         let pool = ComputePool(threads: threads)
         let report = quantization.map { WeightQuantization.Report(target: $0) }
         let model = try WeightQuantization.$active.withValue(report) {
-            try LlamaModel(gguf: gguf, pool: pool, maxBatch: maxBatch)
+            try LlamaModel(gguf: gguf, pool: pool, maxBatch: maxBatch, order: order)
         }
         return LoadedModel(path: path, architecture: architecture, model: model, tokenizer: tokenizer,
                            chatTemplate: template, kernelPath: model.kernelPath, loadNotes: report?.notes ?? [])

@@ -32,4 +32,9 @@ enum Operations {
     static func roundToHalf(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
         HalfRounding.round(x, count: count, into: y)
     }
+
+    /// `y[i]` = the fp16 bits of `x[i]`, rounded to nearest even (the KV cache's format).
+    static func storeAsHalf(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<UInt16>) {
+        ActivationQuantizer.convertToF16(x, count: count, into: y)
+    }
 }

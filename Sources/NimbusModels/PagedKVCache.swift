@@ -2,9 +2,9 @@ import NimbusKernels
 
 /// The KV memory of every sequence: one pool of fixed-size blocks per layer, addressed through
 /// each sequence's block table (which blocks it owns is decided elsewhere: the engine's
-/// scheduler hands out block ids). Values are fp16-rounded floats, like llama.cpp's default
-/// fp16 cache (the rounding is part of the numerics the fidelity tests compare), kept as Float
-/// so the attention loops need no conversions.
+/// scheduler hands out block ids). Values are fp16, like llama.cpp's default cache (the rounding
+/// is part of the numerics the fidelity tests compare); batched decode reads the whole cache of
+/// every sequence each step, so half the bytes of fp32 is half of attention's memory traffic.
 ///
 /// Layout: `[layer][block][slot][kvDimension]`, so one position's keys are contiguous and a
 /// block is `blockSize` consecutive positions. The memory is allocated untouched: pages are only
@@ -15,8 +15,8 @@ public final class PagedKVCache: @unchecked Sendable {
     public let kvDimension: Int
     public let blockSize: Int
     public let blockCount: Int
-    let keys: UnsafeMutablePointer<Float>
-    let values: UnsafeMutablePointer<Float>
+    let keys: UnsafeMutablePointer<UInt16>
+    let values: UnsafeMutablePointer<UInt16>
 
     public init(layers: Int, kvDimension: Int, blockSize: Int, blockCount: Int) {
         self.layers = layers
@@ -35,18 +35,18 @@ public final class PagedKVCache: @unchecked Sendable {
 
     /// Bytes one cached token takes over all layers (keys and values).
     public static func bytesPerToken(layers: Int, kvDimension: Int) -> Int {
-        layers * kvDimension * 2 * MemoryLayout<Float>.size
+        layers * kvDimension * 2 * MemoryLayout<UInt16>.size
     }
 
     /// Tokens the pool holds.
     public var capacity: Int { blockCount * blockSize }
 
-    func blockStart(_ storage: UnsafeMutablePointer<Float>, layer: Int, block: Int) -> UnsafeMutablePointer<Float> {
+    func blockStart(_ storage: UnsafeMutablePointer<UInt16>, layer: Int, block: Int) -> UnsafeMutablePointer<UInt16> {
         storage + (layer * blockCount + block) * blockSize * kvDimension
     }
 
     /// Where position `position` of a sequence with `table` keeps its keys (or values) in `layer`.
-    func slot(_ storage: UnsafeMutablePointer<Float>, layer: Int, table: [Int], position: Int) -> UnsafeMutablePointer<Float> {
+    func slot(_ storage: UnsafeMutablePointer<UInt16>, layer: Int, table: [Int], position: Int) -> UnsafeMutablePointer<UInt16> {
         blockStart(storage, layer: layer, block: table[position / blockSize]) + (position % blockSize) * kvDimension
     }
 }
@@ -54,8 +54,8 @@ public final class PagedKVCache: @unchecked Sendable {
 /// Block tables in the form the attention kernels read: for each sequence of a batch, a run of
 /// block base pointers for one layer's keys and one layer's values.
 final class BlockPointerTables {
-    private(set) var keys: UnsafeMutablePointer<UnsafePointer<Float>?>
-    private(set) var values: UnsafeMutablePointer<UnsafePointer<Float>?>
+    private(set) var keys: UnsafeMutablePointer<UnsafePointer<UInt16>?>
+    private(set) var values: UnsafeMutablePointer<UnsafePointer<UInt16>?>
     private var capacity = 0
 
     init() {

@@ -17,6 +17,8 @@ struct EngineStatus: Encodable {
 
     let model: String
     let kernels: String
+    /// `SummationOrder` of the quantized matmuls: ggml (llama.cpp's bits) or blocked.
+    let matmulOrder: String
     let waitingRequests: Int
     let runningSequences: Int
     let kvCache: KVCache
@@ -37,7 +39,7 @@ struct EngineStatus: Encodable {
     var models: [ServedModel]?
 
     enum CodingKeys: String, CodingKey {
-        case model, kernels
+        case model, kernels, matmulOrder = "matmul_order"
         case waitingRequests = "waiting_requests", runningSequences = "running_sequences", kvCache = "kv_cache"
         case prefixCacheHitTokens = "prefix_cache_hit_tokens", promptTokensComputed = "prompt_tokens_computed"
         case generatedTokens = "generated_tokens", preemptions, steps, lastStepTokens = "last_step_tokens"
@@ -50,6 +52,7 @@ struct EngineStatus: Encodable {
         let s = engine.statistics
         model = servedName
         kernels = engine.model.kernelPath
+        matmulOrder = engine.model.model.summationOrder.rawValue
         waitingRequests = s.waitingRequests
         runningSequences = s.runningSequences
         kvCache = KVCache(usedBlocks: s.usedBlocks, totalBlocks: s.totalBlocks, blockSize: s.blockSize, usage: s.kvCacheUsage)

@@ -24,6 +24,8 @@ extension ServerConfiguration {
          "hardware profile: cpu-<avx512vnni|avx2|generic>-<throughput|latency>, or just throughput or latency; "
             + "sets threads, sequences, step tokens and chunked prefill unless those are set explicitly"),
         ("NIMBUS_KERNELS", "the profile's kernel path", "force a kernel path (scalar, avx2 or avx512vnni), overriding the profile's; for tests"),
+        ("NIMBUS_MATMUL_ORDER", "blocked on AVX-512 VNNI, else ggml",
+         "quantized matmul summation order: ggml (llama.cpp's exact results) or blocked (about 3x faster batched, a few ulp apart)"),
         ("NGC_API_KEY", "unset", "accepted for NIM compatibility and unused: nothing is downloaded from NGC"),
         ("CUDA_VISIBLE_DEVICES", "unset", "ignored with a warning: there is no GPU backend, inference runs on the CPU"),
         ("NIM_TENSOR_PARALLEL_SIZE", "1", "must be 1 (more needs a GPU backend; start-up stops)"),
@@ -83,6 +85,16 @@ extension ServerConfiguration {
             if !system.kernelPaths.contains(path) {
                 notices.append(.init(level: .warning, message: "NIMBUS_KERNELS=\(raw) is ignored: this CPU cannot run the \(path.rawValue) kernels "
                                      + "(it runs \(system.kernelPaths.map(\.rawValue).joined(separator: ", ")))"))
+            }
+        }
+        if let raw = nonEmpty(env["NIMBUS_MATMUL_ORDER"]) {
+            let names = SummationOrder.allCases.map(\.rawValue)
+            guard let order = SummationOrder(rawValue: raw.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                throw ConfigurationError(variable: "NIMBUS_MATMUL_ORDER", message: "must be one of \(names.joined(separator: ", ")), got '\(raw)'")
+            }
+            if !system.kernelPaths.contains(where: { order.isAvailable(on: $0) && $0 != .scalar }) {
+                notices.append(.init(level: .warning, message: "NIMBUS_MATMUL_ORDER=\(raw) is ignored: the \(order.rawValue) order needs "
+                                     + "the avx512vnni kernels, which this CPU cannot run; matmuls use the ggml order"))
             }
         }
         if let source = nonEmpty(env["NIM_PEFT_SOURCE"]) {

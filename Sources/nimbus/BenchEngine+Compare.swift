@@ -5,6 +5,8 @@ import NimbusModels
 /// What one `bench-engine` run measured on Nimbus.
 struct BenchFigures {
     let kernels: String
+    /// The matmul `SummationOrder` (ggml or blocked).
+    let order: String
     let threads: Int
     let runs: Int
     let promptTokens: Int
@@ -16,7 +18,7 @@ struct BenchFigures {
 
     var table: String {
         var lines = [
-            "nimbus    kernels=\(kernels) threads=\(threads) runs=\(runs)",
+            "nimbus    kernels=\(kernels) matmul_order=\(order) threads=\(threads) runs=\(runs)",
             String(format: "  prefill %4d tokens: %8.1f tok/s median (min %.1f, max %.1f)", promptTokens, prefill.median, prefill.min, prefill.max),
             String(format: "  decode  %4d tokens: %8.1f tok/s median (min %.1f, max %.1f)", decodeTokens, decode.median, decode.min, decode.max),
         ]
@@ -29,7 +31,7 @@ struct BenchFigures {
 
     var json: String {
         let rows = batched.map { "{\"sequences\":\($0.rows),\"tps\":\($0.stats.json)}" }.joined(separator: ",")
-        return "{\"engine\":\"nimbus\",\"kernels\":\"\(kernels)\",\"threads\":\(threads),\"runs\":\(runs),"
+        return "{\"engine\":\"nimbus\",\"kernels\":\"\(kernels)\",\"matmul_order\":\"\(order)\",\"threads\":\(threads),\"runs\":\(runs),"
             + "\"prompt_tokens\":\(promptTokens),\"decode_tokens\":\(decodeTokens),"
             + "\"prefill_tps\":\(prefill.json),\"decode_tps\":\(decode.json),\"batched_decode_tps\":[\(rows)]}"
     }

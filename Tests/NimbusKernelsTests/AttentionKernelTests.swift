@@ -12,13 +12,15 @@ import Testing
     }
 
     static func half(_ x: [Float]) -> [Float] { x.map { Float(Float16($0)) } }
+    /// The fp16 bit patterns the KV cache stores.
+    static func halfBits(_ x: [Float]) -> [UInt16] { x.map { Float16($0).bitPattern } }
 
     /// Runs scores → softmax → mix for every head and row of one llama.cpp ubatch.
     func check(phase: String, firstPosition: Int, rows: Int, path: KernelPath) throws {
         let dir = try #require(Fixtures.directory)
         let s = try JSONDecoder().decode(Shape.self, from: Data(contentsOf: dir.appendingPathComponent("attention.json")))
         let q = Self.half(try Fixtures.floats("attn_\(phase)_q.f32"))
-        let k = Self.half(try Fixtures.floats("attn_k.f32")), v = Self.half(try Fixtures.floats("attn_v.f32"))
+        let k = Self.halfBits(try Fixtures.floats("attn_k.f32")), v = Self.halfBits(try Fixtures.floats("attn_v.f32"))
         let kq = try Fixtures.floats("attn_\(phase)_kq.f32"), probs = try Fixtures.floats("attn_\(phase)_probs.f32")
         let kqv = try Fixtures.floats("attn_\(phase)_kqv.f32")
         let d = s.dimension, kvDim = s.kvHeads * d
@@ -86,7 +88,7 @@ import Testing
             for count in [1, 2, 3, 15, 16, 17, 63, 64, 65, 130, 300] {
                 let stride = dim * 3 + 5
                 let q = AttentionKernelTests.half(rng.activations(dim))
-                let keys = AttentionKernelTests.half(rng.activations(count * stride, scale: 3))
+                let keys = AttentionKernelTests.halfBits(rng.activations(count * stride, scale: 3))
                 for batched in [false, true] {
                     var reference: (scores: [Float], probs: [Float], out: [Float])?
                     for path in KernelPath.supported.reversed() + [.scalar] {

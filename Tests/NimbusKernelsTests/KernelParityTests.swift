@@ -1,5 +1,6 @@
 import Testing
 import NimbusKernels
+import CNimbusKernels
 
 /// Every SIMD path against its scalar twin on random data and awkward shapes. The quantized
 /// kernels reproduce the twin's operation order exactly (integer lane sums are exact, fp16
@@ -96,6 +97,23 @@ import NimbusKernels
             let simd = ActivationQuantizer.block(x, &qv, path: .avx2)
             #expect(qs == qv, "quants of block \(n)")
             #expect(scalar.d.bitPattern == simd.d.bitPattern && scalar.sum == simd.sum, "d and sum of block \(n)")
+        }
+    }
+
+    /// The C record packer (quantize 8 columns, round d and s through fp16, integer sums, zero
+    /// padding) against its Swift twin, for every column count of a group.
+    @Test func activationRecordPackerMatchesScalar() {
+        guard Self.simdPaths.contains(.avx2) else { return }
+        var rng = SplitMix64(seed: 5)
+        let stride = 40
+        let x = (0..<8 * stride).map { i in rng.normal() * Float(1 << (i % 9)) / 16 }
+        for columns in 1...8 {
+            var a = [UInt8](repeating: 0xAB, count: Int(NK_ACT_RECORD)), b = a
+            x.withUnsafeBufferPointer { xp in
+                a.withUnsafeMutableBytes { ActivationQuantizer.packRecord(xp.baseAddress! + 3, stride: stride, columns: columns, into: $0.baseAddress!, path: .scalar) }
+                b.withUnsafeMutableBytes { ActivationQuantizer.packRecord(xp.baseAddress! + 3, stride: stride, columns: columns, into: $0.baseAddress!, path: .avx2) }
+            }
+            #expect(a[0..<352] == b[0..<352], "\(columns) columns")
         }
     }
 

@@ -10,7 +10,7 @@ struct QuantizedModelTests {
     static let kQuantPath = TestModel.derived("SmolLM2-135M-Instruct.Q4_K_M.gguf")
     static let f16Path = TestModel.derived("SmolLM2-135M-Instruct.F16.gguf")
     static let q8Path = TestModel.derived("SmolLM2-135M-Instruct.Q8_0.gguf")
-    static let kQuantModel: LoadedModel? = kQuantPath.flatMap { try? ModelLoader.load(path: $0, threads: 2) }
+    static let kQuantModel: LoadedModel? = kQuantPath.flatMap { try? ModelLoader.load(path: $0, threads: 2, order: .ggml) }
 
     /// Greedy decoding; `tokenByToken` feeds the prompt one token per step.
     static func greedy(_ lm: any LanguageModel, prompt: [Int], steps: Int, tokenByToken: Bool = false) throws -> [Int] {

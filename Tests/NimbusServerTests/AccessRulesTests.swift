@@ -98,8 +98,10 @@ import Testing
             coordinator.finish(quick)
         }
         let start = ContinuousClock.now
-        #expect(await coordinator.drain(grace: .seconds(10), logger: logger) == 0)
-        #expect(ContinuousClock.now - start < .seconds(5), "the drain ends when the last request does")
+        // A long grace, so that "ended early" stays clear even when other tests keep the
+        // cooperative threads busy for seconds (the model tests run alongside on two cores).
+        #expect(await coordinator.drain(grace: .seconds(120), logger: logger) == 0)
+        #expect(ContinuousClock.now - start < .seconds(60), "the drain ends when the last request does")
         try await finisher.value
 
         let stuck = ShutdownCoordinator()

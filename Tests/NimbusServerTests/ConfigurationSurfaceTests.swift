@@ -103,6 +103,19 @@ import Testing
         }
     }
 
+    @Test func aMatmulOrderIsCheckedNotIgnored() throws {
+        #expect(try resolve(["NIMBUS_MATMUL_ORDER": "ggml"]).notices.isEmpty)
+        // The test system has no AVX-512 VNNI, where the blocked order has no kernels.
+        let unsupported = try resolve(["NIMBUS_MATMUL_ORDER": "blocked"]).notices.filter { $0.level == .warning }
+        #expect(unsupported.count == 1 && unsupported[0].message.contains("NIMBUS_MATMUL_ORDER=blocked is ignored"), "\(unsupported)")
+        do {
+            _ = try resolve(["NIMBUS_MATMUL_ORDER": "fast"])
+            Issue.record("an unknown summation order was accepted")
+        } catch let error as ConfigurationError {
+            #expect(error.variable == "NIMBUS_MATMUL_ORDER" && error.description.contains("fast"), "\(error)")
+        }
+    }
+
     @Test func theNGCKeyIsNotedWithoutItsValue() throws {
         let c = try resolve(["NGC_API_KEY": "nvapi-secret-123"])
         #expect(c.notices.count == 1 && c.notices[0].level == .info && c.notices[0].message.contains("NGC_API_KEY"))

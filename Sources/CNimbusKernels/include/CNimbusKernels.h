@@ -26,11 +26,14 @@ int nk_cpu_features(void);
 //
 // Columns (activation rows) are grouped by 8. For group g and block k the record at
 // (g * nb + k) * NK_ACT_RECORD holds: qs of the 8 columns (8 x 32 int8, column-major by
-// column), then 8 float scales d, then 8 float sums s (Q8_1 only). Missing columns of the
-// last group are zero (d = 0), so they contribute exact zeros.
+// column), then 8 float scales d, then 8 float sums s (fp16-rounded d * sum, Q8_1's s), then
+// 8 int32 integer sums of the quants (the blocked kernels' offset correction), then 32 bytes
+// of padding to a 64-byte multiple. Missing columns of the last group are zero (d = 0), so
+// they contribute exact zeros.
 // ---------------------------------------------------------------------------------------------
 #define NK_ACT_GROUP 8
-#define NK_ACT_RECORD 320
+#define NK_ACT_RECORD 384
+
 
 /// Quantized-weight matmul over rows [row0, row1) and ncols activation columns.
 /// y[c * ldy + r] = dot(W[r], act column c), in ggml's x86 order (see Swift docs).
@@ -41,6 +44,15 @@ typedef void (*nk_gemm_fn)(const uint8_t *w, size_t wstride, int64_t row0, int64
 // kind: 0 = Q4_0 x Q8_0, 1 = Q4_1 x Q8_1, 2 = Q8_0 x Q8_0
 // isa: 1 = AVX2, 2 = AVX-512 VNNI. Returns NULL for an unknown pair.
 nk_gemm_fn nk_gemm_kernel(int kind, int isa);
+
+/// Blocked-order kernels on 16-row interleaved weights (gemm_x16.c): kind as for nk_gemm_kernel,
+/// AVX-512 VNNI only (NULL elsewhere). `w` is nk_repack_x16's output, rows multiples of 16.
+nk_gemm_fn nk_gemm_x16_kernel(int kind);
+/// Bytes of one (16-row group, block) record of the interleaved layout.
+size_t nk_x16_record_bytes(int kind);
+/// Interleaves `rows` (a multiple of 16) ggml rows of nb blocks into dst
+/// (rows / 16 * nb * nk_x16_record_bytes(kind) bytes).
+void nk_repack_x16(int kind, const uint8_t *src, size_t wstride, int64_t rows, int64_t nb, uint8_t *dst);
 
 /// Kernels for the weight types added with the K-quants, by ggml type id: Q5_0 (6) and Q5_1 (7)
 /// read the packed Q8_0/Q8_1 layout above; Q2_K..Q6_K (10..14) read plain ggml block_q8_K rows
@@ -61,21 +73,33 @@ void nk_f16_to_f32_avx2(const uint16_t *x, float *y, int64_t n);
 void nk_round_f16_avx2(const float *x, float *y, int64_t n);
 // One block of 32 floats to Q8 quants, ggml's x86 rounding (quantize_q8.c); AVX2 CPUs only.
 void nk_quantize_q8_block_avx2(const float *x, int8_t *q, float *d, int32_t *sum);
+/// One packed activation record (see above) for block k of ncols <= 8 columns: column c's 32
+/// floats at x + c * xstride; d and s rounded through fp16 as ggml stores them; missing columns
+/// zeroed. AVX2 CPUs only; its twin is the Swift loop in MatMul.quantize's scalar-record path.
+void nk_quantize_q8_record_avx2(const float *x, int64_t xstride, int ncols, uint8_t *rec);
 
 // ---------------------------------------------------------------------------------------------
-// Attention and activation steps in llama.cpp's AVX-512 CPU order (see attention.c). Inputs are
-// fp32 holding fp16-rounded values (q, keys, values). `_scalar` runs anywhere and gives the same
+// Attention and activation steps in llama.cpp's AVX-512 CPU order (see attention.c). Keys and
+// values are fp16 (the cache's format, read at half the bytes of fp32), q and the weights are
+// fp32 holding fp16-rounded values. `_scalar` runs anywhere and gives the same
 // bits as the SIMD versions; `batched` selects tinyBLAS order (ubatch >= 2) over vec_dot_f16.
 // ---------------------------------------------------------------------------------------------
-/// Keys/values are paged: position p is at blocks[p / block_size] + (p % block_size) * stride + offset.
+/// Keys/values are fp16 bits, paged: position p is at blocks[p / block_size] + (p % block_size) * stride + offset.
 /// scores[p] = q . key(p), p < count, dim elements each.
-void nk_attn_scores_scalar(const float *q, const float *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *scores);
-void nk_attn_scores_avx2(const float *q, const float *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *scores);
-void nk_attn_scores_avx512(const float *q, const float *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *scores);
+void nk_attn_scores_scalar(const float *q, const uint16_t *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *scores);
+void nk_attn_scores_avx2(const float *q, const uint16_t *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *scores);
+void nk_attn_scores_avx512(const float *q, const uint16_t *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *scores);
 /// out[d] = sum_p weights[p] * value(p)[d]; acc: scratch of 64 * dim floats.
-void nk_attn_mix_scalar(const float *weights, const float *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *acc, float *out);
-void nk_attn_mix_avx2(const float *weights, const float *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *acc, float *out);
-void nk_attn_mix_avx512(const float *weights, const float *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *acc, float *out);
+void nk_attn_mix_scalar(const float *weights, const uint16_t *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *acc, float *out);
+void nk_attn_mix_avx2(const float *weights, const uint16_t *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *acc, float *out);
+void nk_attn_mix_avx512(const float *weights, const uint16_t *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *acc, float *out);
+/// Grouped-query forms: nq query heads that share one KV head (q + h * dim, weights + h * wstride,
+/// scores + h * sstride, out + h * dim), each head's bits those of the one-head call; acc holds
+/// nq * 64 * dim floats. AVX-512 reads each key and value row once for all nq heads.
+void nk_attn_scores_group_scalar(const float *q, int64_t nq, const uint16_t *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *scores, int64_t sstride);
+void nk_attn_scores_group_avx512(const float *q, int64_t nq, const uint16_t *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *scores, int64_t sstride);
+void nk_attn_mix_group_scalar(const float *weights, int64_t wstride, int64_t nq, const uint16_t *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *acc, float *out);
+void nk_attn_mix_group_avx512(const float *weights, int64_t wstride, int64_t nq, const uint16_t *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *acc, float *out);
 /// In place: x = fp16(softmax(x * scale)) over count scores (ggml_v_expf, blocked double sum).
 void nk_attn_softmax_scalar(float *x, int64_t count, float scale);
 void nk_attn_softmax_avx512(float *x, int64_t count, float scale);
