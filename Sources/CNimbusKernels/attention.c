@@ -190,14 +190,11 @@ NK_T5 static inline __m512 nk_score_lanes(const float *q, const __m512 *kv, int6
     return _mm512_add_ps(_mm512_add_ps(s0, s2), _mm512_add_ps(s1, s3));
 }
 
-NK_T5 void nk_attn_scores_group_avx512(const float *q, int64_t nq, NK_PAGED, int64_t count, int64_t dim,
-                                       int batched, float *scores, int64_t sstride) {
-    if (dim % 16 != 0 || dim > 128 || (!batched && dim % 64 != 0) || nq > NK_GROUP_MAX) {
-        for (int64_t h = 0; h < nq; h++)
-            nk_attn_scores_avx2(q + h * dim, blocks, block_size, stride, offset, count, dim, batched, scores + h * sstride);
-        return;
-    }
-    const int64_t nv = dim / 16;
+// The loops over heads and 16-wide chunks have compile-time bounds in the common shapes (see the
+// dispatch below), so the accumulators stay in registers.
+NK_T5 static inline __attribute__((always_inline)) void nk_scores_group(const float *q, const int64_t nq, const int64_t nv, NK_PAGED,
+                                                                      int64_t count, int64_t dim, int batched, float *scores,
+                                                                      int64_t sstride) {
     nk_rows rows = nk_rows_at(blocks, block_size, stride, offset, 0);
     int64_t p = 0;
     for (; p + 16 <= count; p += 16) {
@@ -218,6 +215,22 @@ NK_T5 void nk_attn_scores_group_avx512(const float *q, int64_t nq, NK_PAGED, int
         for (int64_t h = 0; h < nq; h++) scores[h * sstride + p] = nk_reduce512(nk_score_lanes(q + h * dim, kv, nv, batched));
         nk_rows_advance(&rows, 1);
     }
+}
+
+NK_T5 void nk_attn_scores_group_avx512(const float *q, int64_t nq, NK_PAGED, int64_t count, int64_t dim,
+                                       int batched, float *scores, int64_t sstride) {
+    if (dim % 16 != 0 || dim > 128 || (!batched && dim % 64 != 0) || nq > NK_GROUP_MAX) {
+        for (int64_t h = 0; h < nq; h++)
+            nk_attn_scores_avx2(q + h * dim, blocks, block_size, stride, offset, count, dim, batched, scores + h * sstride);
+        return;
+    }
+#define NK_SCORES(NQ, NV) nk_scores_group(q, NQ, NV, blocks, block_size, stride, offset, count, dim, batched, scores, sstride)
+    if (dim == 64 && nq == 1) NK_SCORES(1, 4);
+    else if (dim == 64 && nq == 2) NK_SCORES(2, 4);
+    else if (dim == 64 && nq == 3) NK_SCORES(3, 4);
+    else if (dim == 64 && nq == 4) NK_SCORES(4, 4);
+    else NK_SCORES(nq, dim / 16);
+#undef NK_SCORES
 }
 
 NK_T5 void nk_attn_scores_avx512(const float *q, NK_PAGED, int64_t count, int64_t dim,
@@ -244,20 +257,13 @@ NK_T5 static void nk_mix_fold(const float *acc, int64_t used, int64_t dim, int b
     }
 }
 
-NK_T5 void nk_attn_mix_group_avx512(const float *weights, int64_t wstride, int64_t nq, NK_PAGED, int64_t count,
-                                    int64_t dim, int batched, float *acc, float *out) {
-    if (dim % 16 != 0 || dim > 128 || nq > NK_GROUP_MAX || nq * (dim / 16) > 16) {
-        for (int64_t h = 0; h < nq; h++)
-            nk_attn_mix_avx2(weights + h * wstride, blocks, block_size, stride, offset, count, dim, batched, acc, out + h * dim);
-        return;
-    }
-    const int64_t slots = batched ? 16 : 64;
-    const int64_t used = count < slots ? count : slots;
-    const int64_t nv = dim / 16;
-    // Slot by slot, its positions s, s + slots, ... in increasing order, with the slot's
-    // accumulators in registers: the same fma chain per slot as ggml's position-major loop (a
-    // slot's first position starts from its zeroed accumulator: fma(w, v, 0)). Head h's slot
-    // table is acc + h * slots * dim.
+// Slot by slot, its positions s, s + slots, ... in increasing order, with the slot's
+// accumulators in registers: the same fma chain per slot as ggml's position-major loop (a slot's
+// first position starts from its zeroed accumulator: fma(w, v, 0)). Head h's slot table is
+// acc + h * slots * dim. Compile-time nq and nv in the common shapes keep `a` in registers.
+NK_T5 static inline __attribute__((always_inline)) void nk_mix_slots(const float *weights, int64_t wstride, const int64_t nq,
+                                                                   const int64_t nv, NK_PAGED, int64_t count, int64_t slots,
+                                                                   int64_t used, int64_t dim, float *acc) {
     for (int64_t s = 0; s < used; s++) {
         __m512 a[NK_GROUP_MAX][8];
         for (int64_t h = 0; h < nq; h++)
@@ -276,6 +282,24 @@ NK_T5 void nk_attn_mix_group_avx512(const float *weights, int64_t wstride, int64
         for (int64_t h = 0; h < nq; h++)
             for (int64_t j = 0; j < nv; j++) _mm512_storeu_ps(acc + (h * slots + s) * dim + 16 * j, a[h][j]);
     }
+}
+
+NK_T5 void nk_attn_mix_group_avx512(const float *weights, int64_t wstride, int64_t nq, NK_PAGED, int64_t count,
+                                    int64_t dim, int batched, float *acc, float *out) {
+    if (dim % 16 != 0 || dim > 128 || nq > NK_GROUP_MAX || nq * (dim / 16) > 16) {
+        for (int64_t h = 0; h < nq; h++)
+            nk_attn_mix_avx2(weights + h * wstride, blocks, block_size, stride, offset, count, dim, batched, acc, out + h * dim);
+        return;
+    }
+    const int64_t slots = batched ? 16 : 64;
+    const int64_t used = count < slots ? count : slots;
+#define NK_MIX(NQ, NV) nk_mix_slots(weights, wstride, NQ, NV, blocks, block_size, stride, offset, count, slots, used, dim, acc)
+    if (dim == 64 && nq == 1) NK_MIX(1, 4);
+    else if (dim == 64 && nq == 2) NK_MIX(2, 4);
+    else if (dim == 64 && nq == 3) NK_MIX(3, 4);
+    else if (dim == 64 && nq == 4) NK_MIX(4, 4);
+    else NK_MIX(nq, dim / 16);
+#undef NK_MIX
     for (int64_t h = 0; h < nq; h++) nk_mix_fold(acc + h * slots * dim, used, dim, batched, out + h * dim);
 }
 
