@@ -90,19 +90,6 @@ void nk_attn_mix_scalar(const float *weights, NK_PAGED, int64_t count, int64_t d
     NK_MIX_BODY
 }
 
-// Grouped-query forms on the portable paths: one head at a time (the AVX-512 versions share
-// each key and value row between the heads and give the same bits).
-void nk_attn_scores_group_scalar(const float *q, int64_t nq, NK_PAGED, int64_t count, int64_t dim,
-                                 int batched, float *scores, int64_t sstride) {
-    for (int64_t h = 0; h < nq; h++)
-        nk_attn_scores_scalar(q + h * dim, blocks, block_size, stride, offset, count, dim, batched, scores + h * sstride);
-}
-void nk_attn_mix_group_scalar(const float *weights, int64_t wstride, int64_t nq, NK_PAGED, int64_t count,
-                              int64_t dim, int batched, float *acc, float *out) {
-    for (int64_t h = 0; h < nq; h++)
-        nk_attn_mix_scalar(weights + h * wstride, blocks, block_size, stride, offset, count, dim, batched, acc, out + h * dim);
-}
-
 #if defined(__x86_64__)
 #define NK_T2 __attribute__((target("avx2,fma,f16c")))
 #define NK_T5 __attribute__((target("avx2,fma,f16c,avx512f,avx512dq,avx512bw,avx512vl")))
@@ -369,11 +356,13 @@ void nk_attn_mix_avx512(const float *weights, NK_PAGED, int64_t count, int64_t d
                         int batched, float *acc, float *out) { nk_attn_mix_scalar(weights, blocks, block_size, stride, offset, count, dim, batched, acc, out); }
 void nk_attn_scores_group_avx512(const float *q, int64_t nq, NK_PAGED, int64_t count, int64_t dim,
                                  int batched, float *scores, int64_t sstride) {
-    nk_attn_scores_group_scalar(q, nq, blocks, block_size, stride, offset, count, dim, batched, scores, sstride);
+    for (int64_t h = 0; h < nq; h++)
+        nk_attn_scores_scalar(q + h * dim, blocks, block_size, stride, offset, count, dim, batched, scores + h * sstride);
 }
 void nk_attn_mix_group_avx512(const float *weights, int64_t wstride, int64_t nq, NK_PAGED, int64_t count,
                               int64_t dim, int batched, float *acc, float *out) {
-    nk_attn_mix_group_scalar(weights, wstride, nq, blocks, block_size, stride, offset, count, dim, batched, acc, out);
+    for (int64_t h = 0; h < nq; h++)
+        nk_attn_mix_scalar(weights + h * wstride, blocks, block_size, stride, offset, count, dim, batched, acc, out + h * dim);
 }
 void nk_attn_softmax_avx512(float *x, int64_t count, float scale) { nk_attn_softmax_scalar(x, count, scale); }
 void nk_swiglu_avx512(float *gate, const float *up, int64_t n) { nk_swiglu_scalar(gate, up, n); }

@@ -191,8 +191,8 @@ public final class MatMul: @unchecked Sendable {
     /// The SIMD kernel for `weight` in this matmul's order and its tile height in rows: the
     /// blocked-order kernel on the interleaved copy when there is one, else ggml's.
     func kernel(for weight: WeightMatrix) -> TiledKernel? {
-        if order == .blocked, let interleaved = weight.interleaved, path == .avx512vnni {
-            let kind: Int32 = weight.type == .q4_0 ? 0 : weight.type == .q4_1 ? 1 : 2
+        if order == .blocked, let interleaved = weight.interleaved, path == .avx512vnni,
+           let kind = weight.type.simpleKernelKind {
             return nk_gemm_x16_kernel(kind).map {
                 TiledKernel(function: $0, weights: interleaved.assumingMemoryBound(to: UInt8.self), tile: 16)
             }
@@ -220,13 +220,7 @@ public final class MatMul: @unchecked Sendable {
 
     /// The SIMD kernel for a quantized weight type on `path`, if there is one.
     static func quantizedKernel(_ type: QuantType, _ path: KernelPath) -> nk_gemm_fn? {
-        let kind: Int32
-        switch type {
-        case .q4_0: kind = 0
-        case .q4_1: kind = 1
-        case .q8_0: kind = 2
-        default: return extendedKernel(type, path)
-        }
+        guard let kind = type.simpleKernelKind else { return extendedKernel(type, path) }
         switch path {
         case .avx512vnni: return nk_gemm_kernel(kind, 2)
         case .scalar: return nil

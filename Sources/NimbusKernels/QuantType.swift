@@ -94,3 +94,16 @@ public enum QuantType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 }
+
+extension QuantType {
+    /// The C kernels' `kind` for the types with dedicated matmul kernels and an interleaved
+    /// layout (0 = Q4_0, 1 = Q4_1, 2 = Q8_0); nil for the others.
+    var simpleKernelKind: Int32? {
+        switch self {
+        case .q4_0: 0
+        case .q4_1: 1
+        case .q8_0: 2
+        default: nil
+        }
+    }
+}

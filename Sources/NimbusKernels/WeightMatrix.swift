@@ -41,15 +41,14 @@ public struct WeightMatrix: @unchecked Sendable {
 extension WeightMatrix {
     /// Whether the blocked summation order has kernels for this matrix.
     public var supportsBlockedOrder: Bool {
-        (type == .q4_0 || type == .q4_1 || type == .q8_0) && rows > 0 && rows % 16 == 0
+        type.simpleKernelKind != nil && rows > 0 && rows % 16 == 0
     }
 
     /// A copy of this view that also carries the 16-row interleaved layout of the blocked-order
     /// kernels, in memory the returned object owns (it also keeps `source`, the owner of `base`,
     /// alive); nil when the order does not apply to this matrix.
     public func interleavedForBlockedOrder(keeping source: OwnedWeightMatrix?) -> OwnedWeightMatrix? {
-        guard supportsBlockedOrder else { return nil }
-        let kind: Int32 = type == .q4_0 ? 0 : type == .q4_1 ? 1 : 2
+        guard supportsBlockedOrder, let kind = type.simpleKernelKind else { return nil }
         let nb = columns / 32
         let bytes = rows / 16 * nb * nk_x16_record_bytes(kind)
         let storage = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
