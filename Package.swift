@@ -134,7 +134,7 @@ let package = Package(
         .testTarget(name: "NimbusKernelsTests", dependencies: ["NimbusKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusTokenizersTests", dependencies: ["NimbusTestSupport", "NimbusTokenizers", "NimbusGGUF"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusTemplatesTests", dependencies: ["NimbusTemplates"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "NimbusModelsTests", dependencies: ["NimbusTestSupport", "NimbusModels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NimbusModelsTests", dependencies: ["NimbusTestSupport", "NimbusModels", "NimbusKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusEngineTests", dependencies: ["NimbusTestSupport", "NimbusEngine"]),
         .testTarget(name: "NimbusEncodingTests", dependencies: ["NimbusTestSupport", "NimbusEncoding"]),
         .testTarget(

@@ -8,7 +8,7 @@ import NimbusTokenizers
 final class GenerationLoop {
     let model: LoadedModel
     let scheduler: Scheduler
-    let cache: PagedKVCache
+    let cache: any KVStorage
     let contextLength: Int
     private let vocabularySize: Int
     private var logits: UnsafeMutablePointer<Float>

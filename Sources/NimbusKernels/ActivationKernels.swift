@@ -14,6 +14,12 @@ public enum ActivationKernels {
             nk_swiglu_scalar(gate, up, Int64(count))
         }
     }
+
+    /// `gate = gelu_tanh(gate) * up` (GeGLU) exactly as ggml-cpu: gelu of the fp16-rounded input,
+    /// from a table of every fp16 value, itself rounded to fp16; 0 below -10 and the identity above 10.
+    public static func geGLU(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+        nk_geglu(gate, up, Int64(count))
+    }
 }
 
 /// Rounding to fp16 precision, as llama.cpp stores K/V and converts the attention query.

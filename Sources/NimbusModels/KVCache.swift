@@ -1,15 +1,16 @@
 /// A single sequence's KV cache: a paged cache of its own whose block table is simply every
 /// block in order. For running one sequence outside the engine (tests, `bench-engine`).
 public final class KVCache: @unchecked Sendable {
-    public let storage: PagedKVCache
+    public let storage: any KVStorage
     public let capacity: Int
     /// Positions filled so far.
     public private(set) var count = 0
     let table: [Int]
 
-    public init(layers: Int, kvDimension: Int, capacity: Int, blockSize: Int = 16) {
+    /// A cache of `capacity` positions in `model`'s own KV storage.
+    public init(model: any LanguageModel, capacity: Int, blockSize: Int = 16) {
         let blocks = (max(capacity, 1) + blockSize - 1) / blockSize
-        storage = PagedKVCache(layers: layers, kvDimension: kvDimension, blockSize: blockSize, blockCount: blocks)
+        storage = model.makePagedCache(blockSize: blockSize, blockCount: blocks)
         self.capacity = capacity
         table = Array(0..<blocks)
     }
@@ -18,6 +19,11 @@ public final class KVCache: @unchecked Sendable {
 }
 
 extension LanguageModel {
+    /// A cache for one sequence of up to `capacity` tokens (at most the context length).
+    public func makeCache(capacity: Int) -> KVCache {
+        KVCache(model: self, capacity: min(capacity, contextLength))
+    }
+
     /// Runs `tokens` after the positions already in `cache` and writes the last token's logits,
     /// as llama.cpp does with one sequence: a call with several tokens uses the multi-token
     /// attention order, a call with one token the single-token order. Longer inputs than

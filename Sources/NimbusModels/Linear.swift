@@ -29,6 +29,18 @@ struct Linear {
         }
     }
 
+    /// Rows `start ..< start + count` (within the matrix) as a matrix of their own, sharing
+    /// the storage; taken before any blocked-order copy is made.
+    func rows(_ start: Int, _ count: Int) throws(ModelError) -> Linear {
+        do {
+            let view = try WeightMatrix(rows: count, columns: matrix.columns, type: matrix.type,
+                                        base: matrix.base + start * matrix.rowStride, rowStride: matrix.rowStride)
+            return Linear(matrix: view, owner: owner)
+        } catch {
+            throw .kernel("\(error)")
+        }
+    }
+
     /// Row `row` as floats.
     func dequantizeRow(_ row: Int, into output: UnsafeMutablePointer<Float>) throws(ModelError) {
         do {

@@ -18,6 +18,8 @@ public struct ChatTurn: Sendable, Equatable {
 public struct LoadedModel: Sendable {
     public let path: String
     public let architecture: String
+    /// What `/v1/models` and `list-models` say about the file.
+    public let summary: ModelSummary
     public let model: any LanguageModel
     public let tokenizer: any Tokenizer
     public let chatTemplate: ChatTemplate
@@ -47,7 +49,17 @@ public struct LoadedModel: Sendable {
     }
 }
 
-extension GGUFFile: TokenizerMetadata {}
+extension GGUFFile: ModelMetadata {
+    public func bools(_ key: String) -> [Bool]? {
+        guard let items = metadata[key]?.arrayValue else { return nil }
+        var out: [Bool] = []
+        for item in items {
+            guard let v = item.boolValue else { return nil }
+            out.append(v)
+        }
+        return out
+    }
+}
 
 /// Opens model files and builds what they describe.
 public enum ModelLoader {
@@ -56,7 +68,7 @@ public enum ModelLoader {
         {% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}
         """
 
-    /// Loads a GGUF model.
+    /// Loads a GGUF model of any architecture in `ArchitectureRegistry`.
     /// - Parameters:
     ///   - path: the GGUF file.
     ///   - threads: compute threads for the kernels.
@@ -69,21 +81,35 @@ public enum ModelLoader {
                             quantization: WeightQuantization? = nil,
                             order: SummationOrder = .detected) throws -> LoadedModel {
         let gguf = try GGUFFile(path: path)
-        let architecture = gguf.string("general.architecture") ?? "unknown"
-        guard architecture == "llama" else { throw ModelError.unsupportedArchitecture(architecture) }
+        let name = gguf.string("general.architecture") ?? "unknown"
+        guard let architecture = ArchitectureRegistry.architecture(named: name) else {
+            throw ModelError.unsupportedArchitecture(name)
+        }
+        let configuration = try architecture.configuration(gguf, name: name)
         let tokenizer = try makeTokenizer(metadata: gguf)
+        guard tokenizer.vocabularySize == configuration.vocabularySize else {
+            throw ModelError.badHyperparameter(
+                key: "tokenizer.ggml.tokens",
+                reason: "\(tokenizer.vocabularySize) tokens, but the model's vocabulary has \(configuration.vocabularySize) rows")
+        }
+        let source = gguf.string("tokenizer.chat_template") ?? architecture.defaultChatTemplate ?? fallbackTemplate
         let template: ChatTemplate
         do {
-            template = try ChatTemplate(source: gguf.string("tokenizer.chat_template") ?? fallbackTemplate)
+            template = try ChatTemplate(source: source)
         } catch {
             throw ModelError.tokenizer("the chat template in \(path) cannot be used: \(error)")
         }
         let pool = ComputePool(threads: threads)
         let report = quantization.map { WeightQuantization.Report(target: $0) }
         let model = try WeightQuantization.$active.withValue(report) {
-            try LlamaModel(gguf: gguf, pool: pool, maxBatch: maxBatch, order: order)
+            try DecoderModel(gguf: gguf, configuration: configuration, pool: pool, maxBatch: maxBatch, order: order)
         }
-        return LoadedModel(path: path, architecture: architecture, model: model, tokenizer: tokenizer,
-                           chatTemplate: template, kernelPath: model.kernelPath, loadNotes: report?.notes ?? [])
+        var notes = report?.notes ?? []
+        if gguf.string("tokenizer.chat_template") == nil {
+            notes.append("\(path) has no chat template: using \(architecture.defaultChatTemplate == nil ? "ChatML" : "the \(name) family's")")
+        }
+        return LoadedModel(path: path, architecture: name, summary: ModelSummary(gguf: gguf, configuration: configuration),
+                           model: model, tokenizer: tokenizer, chatTemplate: template, kernelPath: model.kernelPath,
+                           loadNotes: notes)
     }
 }

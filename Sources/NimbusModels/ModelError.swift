@@ -23,7 +23,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case .unsupportedArchitecture(let a): "unsupported model architecture '\(a)' (supported: llama)"
+        case .unsupportedArchitecture(let a): "unsupported model architecture '\(a)' (supported: \(ArchitectureRegistry.supportedNames.joined(separator: ", ")))"
         case .unsupportedEncoder(let a):
             "unsupported checkpoint architecture '\(a)' (supported: BertModel, BertForSequenceClassification)"
         case .unsupportedTensorType(let t, let type):

@@ -17,6 +17,28 @@ enum Operations {
         }
     }
 
+    /// `x *= factor` (ggml_scale).
+    static func scale(_ x: UnsafeMutablePointer<Float>, count: Int, by factor: Float) {
+        for i in 0..<count { x[i] *= factor }
+    }
+
+    /// `x = cap * tanh(x / cap)`, as ggml's scale, tanh, scale (the division is a multiplication
+    /// by the float `1 / cap`, which rounds differently).
+    static func softCap(_ x: UnsafeMutablePointer<Float>, count: Int, cap: Float) {
+        let inverse = 1 / cap
+        for i in 0..<count { x[i] = tanhf(x[i] * inverse) * cap }
+    }
+
+    /// `x += bias`, for each of `rows` rows of `bias.count` values.
+    static func addBias(_ bias: [Float], to x: UnsafeMutablePointer<Float>, rows: Int) {
+        bias.withUnsafeBufferPointer { b in
+            for r in 0..<rows {
+                let row = x + r * b.count
+                for i in 0..<b.count { row[i] += b[i] }
+            }
+        }
+    }
+
     /// `y += x`.
     static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
         for i in 0..<count { y[i] += x[i] }

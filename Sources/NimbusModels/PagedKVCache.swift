@@ -10,7 +10,7 @@ import NimbusKernels
 /// block is `blockSize` consecutive positions. The memory is allocated untouched: pages are only
 /// faulted in when a block is first written, so a large pool costs nothing until it is used.
 /// Only the engine's thread (and the pool workers it drives) touch it.
-public final class PagedKVCache: @unchecked Sendable {
+public final class PagedKVCache: KVStorage, @unchecked Sendable {
     public let layers: Int
     public let kvDimension: Int
     public let blockSize: Int

@@ -36,7 +36,7 @@ public enum WeightQuantization: String, Sendable, CaseIterable, CustomStringConv
     }
 
     /// The report of the load running on this thread. A task-local rather than a parameter so
-    /// that `LlamaModel.init` (which builds `LlamaWeights`) keeps its signature; `ModelLoader`
+    /// that `DecoderModel.init` (which builds `DecoderWeights`) keeps its signature; `ModelLoader`
     /// binds it around model construction.
     @TaskLocal static var active: Report?
 }

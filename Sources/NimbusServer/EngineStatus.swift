@@ -52,7 +52,7 @@ struct EngineStatus: Encodable {
         let s = engine.statistics
         model = servedName
         kernels = engine.model.kernelPath
-        matmulOrder = engine.model.model.summationOrder.rawValue
+        matmulOrder = engine.model.model.backend.matmulOrder
         waitingRequests = s.waitingRequests
         runningSequences = s.runningSequences
         kvCache = KVCache(usedBlocks: s.usedBlocks, totalBlocks: s.totalBlocks, blockSize: s.blockSize, usage: s.kvCacheUsage)

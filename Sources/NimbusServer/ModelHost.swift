@@ -70,7 +70,7 @@ struct InferenceService: Service {
             "model": "\(host.servedName)", "path": "\(modelPath)",
             // Milliseconds matter here: the whole cold start is well under a second.
             "seconds": "\(String(format: "%.3f", Double((ContinuousClock.now - start) / .milliseconds(1)) / 1000))",
-            "kernels": "\(loaded.kernelPath)", "matmul_order": "\(loaded.model.summationOrder.rawValue)", "threads": "\(threads)",
+            "kernels": "\(loaded.kernelPath)", "matmul_order": "\(loaded.model.backend.matmulOrder)", "threads": "\(threads)",
         ])
         for note in loaded.loadNotes { logger.info("\(note)") }
         host.set(engine: engine)

@@ -73,8 +73,14 @@ public final class ModelRegistry: Sendable {
             switch entry {
             case .generator(let host):
                 guard let engine = host.engine else { continue }
-                cards.append(ModelCard(id: name, created: ResponseID.now(), ownedBy: "nimbus", maxModelLen: engine.contextLength,
-                                       extra: ["capabilities": .array([.string("chat"), .string("completions")])]))
+                let summary = engine.model.summary
+                cards.append(ModelCard(id: name, created: ResponseID.now(), ownedBy: "nimbus", maxModelLen: engine.contextLength, extra: [
+                    "capabilities": .array([.string("chat"), .string("completions")]),
+                    "architecture": .string(summary.architecture),
+                    "parameters": .number(Double(summary.parameterCount)),
+                    "context_length": .number(Double(summary.contextLength)),
+                    "weight_types": .object(summary.weightTypes.mapValues { .number(Double($0)) }),
+                ]))
             case .encoder(let host):
                 guard let engine = host.engine else { continue }
                 let encoder = engine.encoder

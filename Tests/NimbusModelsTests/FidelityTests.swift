@@ -1,4 +1,5 @@
 import Foundation
+import NimbusKernels
 import NimbusModels
 import NimbusTestSupport
 import Testing
@@ -60,7 +61,7 @@ struct FidelityTests {
     @Test(arguments: 0..<14) func greedyMatchesLlamaCpp(index: Int) throws {
         let fixture = try #require(Self.fixture)
         let loaded = try #require(Self.model)
-        #expect(loaded.model.summationOrder == .ggml)
+        #expect(loaded.model.backend.matmulOrder == SummationOrder.ggml.rawValue)
         let c = fixture.cases[index]
         let generated = try Self.greedy(loaded.model, prompt: c.prompt, steps: fixture.steps).tokens
         let firstDifference = zip(generated, c.generated).enumerated().first { $0.element.0 != $0.element.1 }?.offset
@@ -76,7 +77,7 @@ struct FidelityTests {
         let nearTie = 0.25
         let fixture = try #require(Self.fixture)
         let loaded = try #require(Self.blockedModel)
-        try #require(loaded.model.summationOrder == .blocked)
+        try #require(loaded.model.backend.matmulOrder == SummationOrder.blocked.rawValue)
         let c = fixture.cases[index]
         let generated = try Self.greedy(loaded.model, prompt: c.prompt, steps: fixture.steps).tokens
         let decisive = c.top2_gap.firstIndex { $0 < nearTie } ?? fixture.steps

@@ -124,7 +124,7 @@ def test_a_second_download_does_nothing_and_list_models_shows_the_cache(tmp_path
     listed = nimbus("list-models", env={"NIM_CACHE_PATH": str(tmp_path)})
     assert listed.returncode == 0, listed.stderr
     rows = {line.split()[0]: line for line in listed.stdout.splitlines()[1:]}
-    assert listed.stdout.splitlines()[0].split() == ["NAME", "SIZE", "SOURCE", "PATH"]
+    assert listed.stdout.splitlines()[0].split() == ["NAME", "SIZE", "ARCH", "PARAMS", "CONTEXT", "WEIGHTS", "SOURCE", "PATH"]
     assert set(rows) == {"m.gguf", "by-hand.gguf"}
     assert "3.0 MiB" in rows["m.gguf"] and f"{server.url}/m.gguf" in rows["m.gguf"]
     assert rows["m.gguf"].endswith(str(tmp_path / "models" / "m.gguf"))

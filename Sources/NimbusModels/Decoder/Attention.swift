@@ -16,17 +16,36 @@ struct AttentionRow: Sendable {
 /// the probabilities are rounded to fp16 before they weight V. Row r attends to positions
 /// `0...position(r)` of its sequence, so rows of other sequences never meet.
 enum Attention {
+    /// What one layer's attention computes, beyond the rows and their caches.
+    struct Shape {
+        let headCount, kvHeadCount, headDimension: Int
+        /// The factor on Q·K inside the softmax.
+        let scale: Float
+        /// Scores become `cap * tanh(score / cap)` before the softmax.
+        let softCap: Float?
+        /// Only the last `window` positions are visible; nil: all of them.
+        let window: Int?
+
+        init(_ c: DecoderConfiguration, layer: Int) {
+            headCount = c.headCount
+            kvHeadCount = c.kvHeadCount
+            headDimension = c.headDimension
+            scale = c.attention.softmaxScale ?? 1 / Float(c.headDimension).squareRoot()
+            softCap = c.attention.logitSoftCap
+            window = c.layers[layer].window
+        }
+    }
+
     /// - Parameters:
     ///   - queries: one row of `headCount * headDimension` rotated queries per batch row.
     ///   - tableStarts: where each sequence's block pointers begin in `pointers` (for this layer).
     ///   - output: one row of `headCount * headDimension` per batch row.
-    static func run(configuration c: LlamaConfiguration, queries: UnsafeMutablePointer<Float>, rows: [AttentionRow],
+    static func run(_ shape: Shape, queries: UnsafeMutablePointer<Float>, rows: [AttentionRow],
                     tableStarts: [Int], pointers: BlockPointerTables, blockSize: Int,
                     output: UnsafeMutablePointer<Float>, pool: ComputePool) {
-        let hd = c.headDimension
-        let group = c.headCount / c.kvHeadCount
-        let scale = 1 / Float(hd).squareRoot()
-        let kvDim = c.kvDimension
+        let hd = shape.headDimension, kvHeads = shape.kvHeadCount
+        let group = shape.headCount / kvHeads
+        let kvDim = kvHeads * hd
         let q = UnsafeSendable(queries), out = UnsafeSendable(output)
         let keyTables = UnsafeSendable(pointers.keys), valueTables = UnsafeSendable(pointers.values)
         let mixScratch = AttentionKernels.mixScratchCount(dimension: hd, heads: group)
@@ -36,19 +55,19 @@ enum Attention {
         // proportion to their row's context, which differs a lot between the decode rows and
         // the prefill rows of one step: small chunks (about 16 per worker, one item for a lone
         // row) keep the workers' finishing times close.
-        let items = rows.count * c.kvHeadCount
+        let items = rows.count * kvHeads
         pool.parallelFor(items, chunk: max(1, items / (16 * pool.threadCount))) { items in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: group * (longest + hd) + mixScratch) { buffer in
                 guard let scores = buffer.baseAddress else { return }
                 let queries = scores + group * longest
                 let scratch = queries + group * hd
                 for item in items {
-                    let index = item / c.kvHeadCount, kvHead = item % c.kvHeadCount
+                    let index = item / kvHeads, kvHead = item % kvHeads
                     let row = rows[index]
                     let visible = row.position + 1
                     let start = tableStarts[row.sequence]
                     let kvOffset = kvHead * hd
-                    let firstHead = (index * c.headCount + kvHead * group) * hd
+                    let firstHead = (index * shape.headCount + kvHead * group) * hd
                     let keys = PagedRows(blocks: UnsafePointer(keyTables.pointer + start), blockSize: blockSize,
                                          stride: kvDim, offset: kvOffset)
                     let values = PagedRows(blocks: UnsafePointer(valueTables.pointer + start), blockSize: blockSize,
@@ -56,8 +75,14 @@ enum Attention {
                     Operations.roundToHalf(q.pointer + firstHead, count: group * hd, into: queries)
                     AttentionKernels.scores(queries: queries, heads: group, keys: keys, count: visible, dimension: hd,
                                             batched: row.batchedOrder, into: scores, scoresStride: longest)
+                    // Positions before the window stay in the sums as exact zeros (a -inf
+                    // score), as llama.cpp masks them, so the softmax's lanes are unchanged.
+                    let hidden = shape.window.map { max(0, visible - $0) } ?? 0
                     for h in 0..<group {
-                        AttentionKernels.softmax(scores + h * longest, count: visible, scale: scale)
+                        let headScores = scores + h * longest
+                        if let cap = shape.softCap { Operations.softCap(headScores, count: visible, cap: cap) }
+                        if hidden > 0 { headScores.update(repeating: -.infinity, count: hidden) }
+                        AttentionKernels.softmax(headScores, count: visible, scale: shape.scale)
                     }
                     AttentionKernels.mix(weights: scores, weightsStride: longest, heads: group, values: values,
                                          count: visible, dimension: hd, batched: row.batchedOrder, scratch: scratch,

@@ -1,14 +1,17 @@
 import NimbusGGUF
 import NimbusKernels
 
-/// The Llama architecture (Llama 2/3, SmolLM, TinyLlama, Mistral-style GQA models in GGUF).
+/// A decoder-only transformer of any supported architecture (`DecoderConfiguration`, made by
+/// the files in `Architectures/`), computed on the CPU.
 ///
 /// Numerics follow llama.cpp's CPU backend step by step, because the fidelity tests compare
 /// greedy tokens with it: RMSNorm sums squares in double and adds eps to the float mean, RoPE
 /// angles are built by repeated multiplication in float and rotated with GCC's fmas, K/V and the
 /// attention query/probabilities are rounded to fp16, attention and SwiGLU reproduce the AVX-512
 /// build's reduction orders and vectorized exp (`AttentionKernels`, `ActivationKernels`), and
-/// matmuls quantize activations exactly as ggml does (see NimbusKernels).
+/// matmuls quantize activations exactly as ggml does (see NimbusKernels). The blocks other
+/// architectures add (biases, head norms, NeoX RoPE, GeGLU, soft-capping, sandwich norms,
+/// sliding windows) follow llama.cpp's graph for that architecture in the same way.
 ///
 /// llama.cpp's result depends on how tokens are batched: a multi-token ubatch uses the batched
 /// (tinyBLAS) attention order, a single token the decode (vec_dot) order, and the two differ in
@@ -16,8 +19,8 @@ import NimbusKernels
 /// (`ForwardBatch.Sequence.batchedOrderBelow`), so results never depend on the batch.
 ///
 /// `forward` is not reentrant: the scratch buffers belong to the one thread that runs the model.
-public final class LlamaModel: @unchecked Sendable {
-    public let configuration: LlamaConfiguration
+public final class DecoderModel: @unchecked Sendable {
+    public let configuration: DecoderConfiguration
     /// The largest number of tokens one `forward` call processes; longer inputs are chunked.
     public let maxBatch: Int
     /// The kernel implementation chosen for this CPU.
@@ -26,38 +29,31 @@ public final class LlamaModel: @unchecked Sendable {
     public var summationOrder: SummationOrder { matmul.order }
     /// Keeps the memory-mapped weights alive.
     private let file: GGUFFile
-    private let weights: LlamaWeights
+    private let weights: DecoderWeights
     private let pool: ComputePool
     private let matmul: MatMul
     private let projections = ProjectionGroup()
-    private let scratch: LlamaScratch
+    private let scratch: DecoderScratch
     private let blockPointers = BlockPointerTables()
 
     /// Builds the model over the tensors of `gguf`, which must stay alive as long as the model.
     /// With the blocked `order`, eligible matrices are interleaved once here (a copy in memory).
-    public init(gguf: GGUFFile, pool: ComputePool, maxBatch: Int = 512,
+    public init(gguf: GGUFFile, configuration: DecoderConfiguration, pool: ComputePool, maxBatch: Int = 512,
                 order: SummationOrder = .detected) throws(ModelError) {
-        let arch = gguf.string("general.architecture") ?? "llama"
-        configuration = try LlamaConfiguration(gguf: gguf, architecture: arch)
+        self.configuration = configuration
         do {
             matmul = try MatMul(pool: pool, order: order)
         } catch {
             throw .kernel("\(error)")
         }
-        weights = try LlamaWeights(gguf: gguf, configuration: configuration, interleave: order == .blocked)
+        weights = try DecoderWeights(gguf: gguf, configuration: configuration, interleave: order == .blocked)
         file = gguf
         self.pool = pool
         self.maxBatch = max(1, maxBatch)
-        scratch = LlamaScratch(configuration: configuration, maxBatch: self.maxBatch)
+        scratch = DecoderScratch(configuration: configuration, maxBatch: self.maxBatch)
     }
 
-    /// A cache for one sequence of up to `capacity` tokens.
-    public func makeCache(capacity: Int) -> KVCache {
-        KVCache(layers: configuration.blockCount, kvDimension: configuration.kvDimension,
-                capacity: min(capacity, configuration.contextLength))
-    }
-
-    public func makePagedCache(blockSize: Int, blockCount: Int) -> PagedKVCache {
+    public func makeCPUCache(blockSize: Int, blockCount: Int) -> PagedKVCache {
         PagedKVCache(layers: configuration.blockCount, kvDimension: configuration.kvDimension,
                      blockSize: blockSize, blockCount: blockCount)
     }
@@ -77,10 +73,13 @@ public final class LlamaModel: @unchecked Sendable {
             end += sequence.tokens.count
             guard sequence.wantsLogits else { continue }
             Operations.rmsNorm(scratch.x + (end - 1) * dim, weight: weights.outputNorm, count: dim,
-                               epsilon: c.rmsNormEpsilon, into: scratch.normed + wanted * dim)
+                               epsilon: c.normEpsilon, into: scratch.normed + wanted * dim)
             wanted += 1
         }
-        if wanted > 0 { try weights.output.multiply(scratch.normed, batch: wanted, into: logits, with: matmul) }
+        guard wanted > 0 else { return }
+        try weights.output.multiply(scratch.normed, batch: wanted, into: logits, with: matmul)
+        if let bias = weights.outputBias { Operations.addBias(bias, to: logits, rows: wanted) }
+        if let cap = c.finalLogitSoftCap { Operations.softCap(logits, count: wanted * c.vocabularySize, cap: cap) }
     }
 
     /// Checks the batch against the vocabulary, the row limit and the cache, and lists its rows.
@@ -125,33 +124,44 @@ public final class LlamaModel: @unchecked Sendable {
                 row += 1
             }
         }
+        if let factor = c.embeddingScale { Operations.scale(s.x, count: n * dim, by: factor) }
         let tables = batch.sequences.map(\.blockTable)
         for (index, layer) in weights.layers.enumerated() {
             eachRow(n) { row in
                 Operations.rmsNorm(s.x + row * dim, weight: layer.attentionNorm, count: dim,
-                                   epsilon: c.rmsNormEpsilon, into: s.normed + row * dim)
+                                   epsilon: c.normEpsilon, into: s.normed + row * dim)
             }
             try projections.multiply(s.normed, batch: n, columns: dim,
                                      [(layer.query, s.q), (layer.key, s.k), (layer.value, s.v)], with: matmul)
+            let rope = weights.rope[index]
             eachRow(n) { row in
                 let r = rows[row]
                 let table = tables[r.sequence]
-                weights.rope.apply(s.q + row * c.queryDimension, heads: c.headCount, position: r.position)
-                weights.rope.apply(s.k + row * c.kvDimension, heads: c.kvHeadCount, position: r.position)
-                Operations.storeAsHalf(s.k + row * c.kvDimension, count: c.kvDimension,
+                let q = s.q + row * c.queryDimension, k = s.k + row * c.kvDimension, v = s.v + row * c.kvDimension
+                if let bias = layer.queryBias { Operations.addBias(bias, to: q, rows: 1) }
+                if let bias = layer.keyBias { Operations.addBias(bias, to: k, rows: 1) }
+                if let bias = layer.valueBias { Operations.addBias(bias, to: v, rows: 1) }
+                if let queryNorm = layer.queryNorm, let keyNorm = layer.keyNorm {
+                    self.normalizeHeads(q, heads: c.headCount, weight: queryNorm)
+                    self.normalizeHeads(k, heads: c.kvHeadCount, weight: keyNorm)
+                }
+                rope.apply(q, heads: c.headCount, position: r.position)
+                rope.apply(k, heads: c.kvHeadCount, position: r.position)
+                if let factor = c.attention.queryScale { Operations.scale(q, count: c.queryDimension, by: factor) }
+                Operations.storeAsHalf(k, count: c.kvDimension,
                                        into: cache.slot(cache.keys, layer: index, table: table, position: r.position))
-                Operations.storeAsHalf(s.v + row * c.kvDimension, count: c.kvDimension,
+                Operations.storeAsHalf(v, count: c.kvDimension,
                                        into: cache.slot(cache.values, layer: index, table: table, position: r.position))
             }
             let starts = blockPointers.fill(layer: index, tables: tables, cache: cache)
-            Attention.run(configuration: c, queries: s.q, rows: rows, tableStarts: starts, pointers: blockPointers,
-                          blockSize: cache.blockSize, output: s.attention, pool: pool)
+            Attention.run(Attention.Shape(c, layer: index), queries: s.q, rows: rows, tableStarts: starts,
+                          pointers: blockPointers, blockSize: cache.blockSize, output: s.attention, pool: pool)
             try layer.attentionOutput.multiply(s.attention, batch: n, into: s.normed, with: matmul)
-            Operations.add(s.normed, into: s.x, count: n * dim)
+            addToResidual(s.normed, rows: n, postNorm: layer.postAttentionNorm)
 
             eachRow(n) { row in
                 Operations.rmsNorm(s.x + row * dim, weight: layer.feedForwardNorm, count: dim,
-                                   epsilon: c.rmsNormEpsilon, into: s.normed + row * dim)
+                                   epsilon: c.normEpsilon, into: s.normed + row * dim)
             }
             try projections.multiply(s.normed, batch: n, columns: dim,
                                      [(layer.gate, s.gate), (layer.up, s.up)], with: matmul)
@@ -159,15 +169,41 @@ public final class LlamaModel: @unchecked Sendable {
             // that are not a multiple of 16.
             eachRow(n) { row in
                 let offset = row * c.feedForwardLength
-                Operations.swiGLU(gate: s.gate + offset, up: s.up + offset, count: c.feedForwardLength)
+                switch c.activation {
+                case .silu: Operations.swiGLU(gate: s.gate + offset, up: s.up + offset, count: c.feedForwardLength)
+                case .gelu: ActivationKernels.geGLU(gate: s.gate + offset, up: s.up + offset, count: c.feedForwardLength)
+                }
             }
             try layer.down.multiply(s.gate, batch: n, into: s.normed, with: matmul)
-            Operations.add(s.normed, into: s.x, count: n * dim)
+            addToResidual(s.normed, rows: n, postNorm: layer.postFeedForwardNorm)
+        }
+    }
+
+    /// RMSNorm of each `headDimension`-wide head in place (Qwen3's and Gemma 3's QK norm).
+    private func normalizeHeads(_ x: UnsafeMutablePointer<Float>, heads: Int, weight: [Float]) {
+        let hd = configuration.headDimension
+        for h in 0..<heads {
+            Operations.rmsNorm(x + h * hd, weight: weight, count: hd, epsilon: configuration.normEpsilon, into: x + h * hd)
+        }
+    }
+
+    /// `x += output`, after normalising `output` first when the architecture has a post-norm.
+    private func addToResidual(_ output: UnsafeMutablePointer<Float>, rows n: Int, postNorm: [Float]?) {
+        let dim = configuration.embeddingLength
+        guard let postNorm else {
+            Operations.add(output, into: scratch.x, count: n * dim)
+            return
+        }
+        let s = scratch, epsilon = configuration.normEpsilon
+        eachRow(n) { row in
+            let o = output + row * dim
+            Operations.rmsNorm(o, weight: postNorm, count: dim, epsilon: epsilon, into: o)
+            Operations.add(o, into: s.x + row * dim, count: dim)
         }
     }
 }
 
-extension LlamaModel {
+extension DecoderModel {
     /// Runs `body` for rows `0..<n` on the compute pool: the per-row steps between matmuls
     /// (norms, RoPE, KV stores, SwiGLU) would otherwise run on the step thread alone while the
     /// other workers spin. Rows are independent and each is computed whole by one worker, so
@@ -180,10 +216,10 @@ extension LlamaModel {
 }
 
 /// Per-run buffers sized for `maxBatch` rows, owned by the model's one running thread.
-final class LlamaScratch: @unchecked Sendable {
+final class DecoderScratch: @unchecked Sendable {
     let x, normed, q, k, v, attention, gate, up: UnsafeMutablePointer<Float>
 
-    init(configuration c: LlamaConfiguration, maxBatch: Int) {
+    init(configuration c: DecoderConfiguration, maxBatch: Int) {
         func buffer(_ width: Int) -> UnsafeMutablePointer<Float> {
             let p = UnsafeMutablePointer<Float>.allocate(capacity: maxBatch * width)
             p.initialize(repeating: 0, count: maxBatch * width)

@@ -1,0 +1,185 @@
+import NimbusGGUF
+import NimbusKernels
+
+/// The tensors of one decoder block. Optional ones are there when the configuration (or, for
+/// biases, the file) asks for them.
+struct DecoderLayerWeights {
+    let attentionNorm: [Float]
+    let query, key, value: Linear
+    /// Qwen2's projection biases, added after the matmul.
+    let queryBias, keyBias, valueBias: [Float]?
+    /// Per-head RMSNorm weights (Qwen3, Gemma 3).
+    let queryNorm, keyNorm: [Float]?
+    let attentionOutput: Linear
+    let postAttentionNorm: [Float]?
+    let feedForwardNorm: [Float]
+    let gate, up, down: Linear
+    let postFeedForwardNorm: [Float]?
+}
+
+/// Every tensor of a decoder, found by llama.cpp's GGUF names, as views into the memory-mapped
+/// file (norms and biases are copied to Float arrays because they are tiny and read on every
+/// token). Fused projections (`attn_qkv`, a double-height `ffn_up`) are split into row views
+/// of the one matrix, so each output is computed exactly as from separate matrices.
+struct DecoderWeights {
+    let tokenEmbedding: Linear
+    let outputNorm: [Float]
+    /// The output head: `output.weight`, or the token embedding when the model ties them.
+    let output: Linear
+    let outputBias: [Float]?
+    /// One RoPE per distinct (base, scale) of the layers, indexed by layer.
+    let rope: [RotaryEmbedding]
+    let layers: [DecoderLayerWeights]
+
+    /// - Parameter interleave: also lay out every eligible matrix for the blocked-order kernels.
+    init(gguf: GGUFFile, configuration c: DecoderConfiguration, interleave: Bool = false) throws(ModelError) {
+        if let experts = c.experts {
+            throw .badHyperparameter(key: "\(c.architecture).expert_count",
+                                     reason: "\(experts.count) experts: mixture-of-experts files are not supported yet")
+        }
+        let loader = TensorLoader(gguf: gguf, interleave: interleave)
+        let dim = c.embeddingLength
+        tokenEmbedding = try loader.linear("token_embd.weight", rows: c.vocabularySize, columns: dim)
+        outputNorm = try loader.vector("output_norm.weight", count: dim)
+        output = loader.has("output.weight")
+            ? try loader.linear("output.weight", rows: c.vocabularySize, columns: dim)
+            : tokenEmbedding
+        outputBias = try loader.optionalVector("output.bias", count: c.vocabularySize)
+        rope = try Self.rotaryEmbeddings(loader, configuration: c)
+        var layers: [DecoderLayerWeights] = []
+        for i in 0..<c.blockCount {
+            layers.append(try Self.layer(i, loader, configuration: c))
+        }
+        self.layers = layers
+    }
+
+    private static func layer(_ i: Int, _ loader: TensorLoader, configuration c: DecoderConfiguration) throws(ModelError) -> DecoderLayerWeights {
+        let p = "blk.\(i)."
+        let dim = c.embeddingLength, ff = c.feedForwardLength, hd = c.headDimension
+        let q, k, v: Linear
+        if loader.has(p + "attn_qkv.weight") {
+            let parts = try loader.linear(p + "attn_qkv.weight", splitInto: [c.queryDimension, c.kvDimension, c.kvDimension],
+                                          columns: dim)
+            (q, k, v) = (parts[0], parts[1], parts[2])
+        } else {
+            q = try loader.linear(p + "attn_q.weight", rows: c.queryDimension, columns: dim)
+            k = try loader.linear(p + "attn_k.weight", rows: c.kvDimension, columns: dim)
+            v = try loader.linear(p + "attn_v.weight", rows: c.kvDimension, columns: dim)
+        }
+        let gate, up: Linear
+        if loader.has(p + "ffn_gate.weight") {
+            gate = try loader.linear(p + "ffn_gate.weight", rows: ff, columns: dim)
+            up = try loader.linear(p + "ffn_up.weight", rows: ff, columns: dim)
+        } else {
+            // Phi-3 stores [gate; up] as one `ffn_up` of twice the height.
+            let parts = try loader.linear(p + "ffn_up.weight", splitInto: [ff, ff], columns: dim)
+            (gate, up) = (parts[0], parts[1])
+        }
+        func norm(_ name: String, _ count: Int, when wanted: Bool) throws(ModelError) -> [Float]? {
+            wanted ? try loader.vector(p + name, count: count) : nil
+        }
+        return DecoderLayerWeights(
+            attentionNorm: try loader.vector(p + "attn_norm.weight", count: dim),
+            query: q, key: k, value: v,
+            queryBias: try loader.optionalVector(p + "attn_q.bias", count: c.queryDimension),
+            keyBias: try loader.optionalVector(p + "attn_k.bias", count: c.kvDimension),
+            valueBias: try loader.optionalVector(p + "attn_v.bias", count: c.kvDimension),
+            queryNorm: try norm("attn_q_norm.weight", hd, when: c.attention.headNorms),
+            keyNorm: try norm("attn_k_norm.weight", hd, when: c.attention.headNorms),
+            attentionOutput: try loader.linear(p + "attn_output.weight", rows: dim, columns: c.queryDimension),
+            postAttentionNorm: try norm("post_attention_norm.weight", dim, when: c.postAttentionNorm),
+            feedForwardNorm: try loader.vector(p + "ffn_norm.weight", count: dim),
+            gate: gate, up: up,
+            down: try loader.linear(p + "ffn_down.weight", rows: dim, columns: ff),
+            postFeedForwardNorm: try norm("post_ffw_norm.weight", dim, when: c.postFeedForwardNorm)
+        )
+    }
+
+    /// Llama 3.1+ stores its RoPE scaling as per-frequency divisors in `rope_freqs.weight`;
+    /// Phi-3's LongRoPE as `rope_factors_short`/`_long` (llama.cpp takes the short ones unless
+    /// the context exceeds the original one, which Nimbus never asks for).
+    private static func rotaryEmbeddings(_ loader: TensorLoader, configuration c: DecoderConfiguration) throws(ModelError) -> [RotaryEmbedding] {
+        let pairs = c.rope.dimensionCount / 2
+        let factors = try loader.optionalVector(loader.has("rope_freqs.weight") ? "rope_freqs.weight" : "rope_factors_short.weight",
+                                                count: pairs)
+        var built: [LayerPlan: RotaryEmbedding] = [:]
+        return c.layers.map { plan in
+            if let rope = built[plan] { return rope }
+            let rope = RotaryEmbedding(options: c.rope, headDimension: c.headDimension, plan: plan, frequencyFactors: factors)
+            built[plan] = rope
+            return rope
+        }
+    }
+}
+
+/// Finds tensors by name and checks their shape and type against what the architecture needs.
+struct TensorLoader {
+    let gguf: GGUFFile
+    /// Whether `linear` adds the blocked-order layout (`WeightMatrix.interleavedForBlockedOrder`).
+    var interleave = false
+
+    func has(_ name: String) -> Bool { gguf.tensor(named: name) != nil }
+
+    func info(_ name: String, shape: [Int]) throws(ModelError) -> GGUFTensorInfo {
+        guard let info = gguf.tensor(named: name) else { throw .missingTensor(name) }
+        var actual = info.dimensions
+        while actual.count > shape.count, actual.last == 1 { actual.removeLast() }
+        guard actual == shape else { throw .badTensorShape(tensor: name, expected: shape, actual: info.dimensions) }
+        return info
+    }
+
+    /// A matrix of `rows` outputs by `columns` inputs (ggml shape `[columns, rows]`).
+    func linear(_ name: String, rows: Int, columns: Int) throws(ModelError) -> Linear {
+        try linear(name, splitInto: [rows], columns: columns)[0]
+    }
+
+    /// A fused matrix (ggml shape `[columns, sum(heights)]`) as consecutive row ranges of
+    /// `heights` rows, each its own matrix (and its own blocked-order copy).
+    func linear(_ name: String, splitInto heights: [Int], columns: Int) throws(ModelError) -> [Linear] {
+        let rows = heights.reduce(0, +)
+        let info = try info(name, shape: [columns, rows])
+        let whole = try requantized(try matrix(info, rows: rows, columns: columns), name: name)
+        var parts: [Linear] = []
+        var start = 0
+        for height in heights {
+            let part = heights.count == 1 ? whole : try whole.rows(start, height)
+            start += height
+            if interleave, let owned = part.matrix.interleavedForBlockedOrder(keeping: part.owner) {
+                parts.append(Linear(matrix: owned.matrix, owner: owned))
+            } else {
+                parts.append(part)
+            }
+        }
+        return parts
+    }
+
+    /// A vector of F32 (or F16/BF16, widened) values.
+    func vector(_ name: String, count: Int) throws(ModelError) -> [Float] {
+        let info = try info(name, shape: [count])
+        let row = try matrix(info, rows: 1, columns: count)
+        var values = [Float](repeating: 0, count: count)
+        try values.withUnsafeMutableBufferPointer { buffer throws(ModelError) in
+            if let out = buffer.baseAddress { try row.dequantizeRow(0, into: out) }
+        }
+        return values
+    }
+
+    /// `vector(name:count:)` when the file has the tensor, else nil.
+    func optionalVector(_ name: String, count: Int) throws(ModelError) -> [Float]? {
+        has(name) ? try vector(name, count: count) : nil
+    }
+
+    private func matrix(_ info: GGUFTensorInfo, rows: Int, columns: Int) throws(ModelError) -> Linear {
+        guard let type = QuantType(ggmlID: info.type.rawValue) else {
+            throw .unsupportedTensorType(tensor: info.name, type: info.type.name)
+        }
+        let data = gguf.tensorData(info)
+        guard let base = data.baseAddress else { throw .missingTensor(info.name) }
+        do {
+            return Linear(matrix: try WeightMatrix(rows: rows, columns: columns, type: type, base: base,
+                                                   rowStride: data.count / rows))
+        } catch {
+            throw .badTensorShape(tensor: info.name, expected: [columns, rows], actual: info.dimensions)
+        }
+    }
+}
