@@ -23,8 +23,9 @@
 //        vectors: vector 8j + t holds qs[32j + 4t .. +3] of each row (low nibbles: elements
 //        64j + 4t.., sub-block 2j; high nibbles: elements 64j + 32 + 4t.., sub-block 2j + 1).
 //   Q6_K (3392 bytes): d fp16[16], scales int8[8][16][2] (pair m = scales 2m, 2m+1 of row r),
-//        32 ql vectors (vector 8(2n + h) + t holds ql[64n + 32h + 4t .. +3]), 16 qh vectors
-//        (vector 8n + t holds qh[32n + 4t .. +3]), 32 bytes of padding to a 64-byte multiple.
+//        then for each half n = 0, 1 of the super-block 24 vectors: 8 qh vectors (vector t
+//        holds qh[32n + 4t .. +3]) and 8 + 8 ql vectors (half h: ql[64n + 32h + 4t .. +3]);
+//        32 bytes of padding to a 64-byte multiple.
 #include "gemm_common.h"
 
 enum { NK_GGML_Q4_K = 12, NK_GGML_Q6_K = 14 };
@@ -73,10 +74,14 @@ static void nk_repack_q6k_record(const uint8_t *src, size_t wstride, int64_t k, 
         const uint8_t *b = src + (size_t)r * wstride + (size_t)k * 210;
         memcpy(out + 2 * r, b + 208, 2);
         for (int m = 0; m < 8; m++) memcpy(out + 32 + 32 * m + 2 * r, b + 192 + 2 * m, 2);
-        for (int i = 0; i < 4; i++)  // i = 2n + h
-            for (int t = 0; t < 8; t++) memcpy(out + 288 + 64 * (8 * i + t) + 4 * r, b + 32 * i + 4 * t, 4);
-        for (int n = 0; n < 2; n++)
-            for (int t = 0; t < 8; t++) memcpy(out + 2336 + 64 * (8 * n + t) + 4 * r, b + 128 + 32 * n + 4 * t, 4);
+        for (int n = 0; n < 2; n++) {
+            uint8_t *qn = out + 288 + 1536 * n;
+            for (int t = 0; t < 8; t++) {
+                memcpy(qn + 64 * t + 4 * r, b + 128 + 32 * n + 4 * t, 4);                // qh
+                for (int h = 0; h < 2; h++)
+                    memcpy(qn + 512 * (1 + h) + 64 * t + 4 * r, b + 64 * n + 32 * h + 4 * t, 4);  // ql
+            }
+        }
     }
 }
 
@@ -134,16 +139,30 @@ NK_XINLINE __m512i nk_kx16_dot4(const __m512i *q, const uint8_t *a) {
     return _mm512_add_epi32(s0, s1);
 }
 
+// Sub-block v (32 elements; nibble h = v % 2, a compile-time constant at every call) of a Q4_K
+// record into isum[c] += sc_v * dot.
+NK_XINLINE void nk_kx16_q4k_sub(int NC, const uint8_t *wr, int v, int h, const uint8_t *const *ab, __m512i *isum) {
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    const __m512i sc = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(wr + 64 + 16 * v)));
+    const uint8_t *qv = wr + 320 + 512 * (v / 2);
+    __m512i q[8];
+    for (int t = 0; t < 8; t++) {
+        const __m512i raw = _mm512_loadu_si512((const void *)(qv + 64 * t));
+        q[t] = _mm512_and_si512(h ? _mm512_srli_epi16(raw, 4) : raw, low);
+    }
+    for (int c = 0; c < NC; c++)
+        isum[c] = _mm512_add_epi32(isum[c], _mm512_mullo_epi32(nk_kx16_dot8(q, ab[c] + 4 + 32 * v), sc));
+}
+
 // One 16-row group of Q4_K against NC (<= 8) activation columns from c0.
 NK_XINLINE void nk_kx16_q4k_tile(int NC, const uint8_t *wg, int64_t nb, const uint8_t *act, float *y,
                                  int64_t ldy, int64_t r0, int64_t c0) {
     const size_t rb = 2368, astride = (size_t)nb * 292;
-    const __m512i low = _mm512_set1_epi8(0x0F);
     __m512 acc[8];
     for (int c = 0; c < NC; c++) acc[c] = _mm512_setzero_ps();
     for (int64_t k = 0; k < nb; k++) {
         const uint8_t *wr = wg + (size_t)k * rb;
-        for (size_t o = 0; o < rb; o += 64) _mm_prefetch((const char *)(wr + NK_KX16_PREFETCH + o), _MM_HINT_T0);
+        if (NK_KX16_PREFETCH) for (size_t o = 0; o < rb; o += 64) _mm_prefetch((const char *)(wr + NK_KX16_PREFETCH + o), _MM_HINT_T0);
         const uint8_t *ab[8];
         for (int c = 0; c < NC; c++) ab[c] = act + (size_t)(c0 + c) * astride + (size_t)k * 292;
         const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)wr));
@@ -162,16 +181,9 @@ NK_XINLINE void nk_kx16_q4k_tile(int NC, const uint8_t *wg, int64_t nb, const ui
             acc[c] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(imin), _mm512_mul_ps(dm, da), acc[c]);
             isum[c] = _mm512_setzero_si512();
         }
-        for (int v = 0; v < 8; v++) {
-            const __m512i sc = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(wr + 64 + 16 * v)));
-            const uint8_t *qv = wr + 320 + 512 * (v / 2);
-            __m512i q[8];
-            for (int t = 0; t < 8; t++) {
-                const __m512i raw = _mm512_loadu_si512((const void *)(qv + 64 * t));
-                q[t] = _mm512_and_si512(v % 2 ? _mm512_srli_epi16(raw, 4) : raw, low);
-            }
-            for (int c = 0; c < NC; c++)
-                isum[c] = _mm512_add_epi32(isum[c], _mm512_mullo_epi32(nk_kx16_dot8(q, ab[c] + 4 + 32 * v), sc));
+        for (int j = 0; j < 4; j++) {
+            nk_kx16_q4k_sub(NC, wr, 2 * j, 0, ab, isum);
+            nk_kx16_q4k_sub(NC, wr, 2 * j + 1, 1, ab, isum);
         }
         for (int c = 0; c < NC; c++) {
             const __m512 da = _mm512_set1_ps(nk_kx16_da(ab[c]));
@@ -181,16 +193,41 @@ NK_XINLINE void nk_kx16_q4k_tile(int NC, const uint8_t *wg, int64_t nb, const ui
     for (int c = 0; c < NC; c++) _mm512_storeu_ps(y + (c0 + c) * ldy + r0, acc[c]);
 }
 
+// Elements 128n + 32i .. +31 (sub-blocks 8n + 2i and 8n + 2i + 1; i is a compile-time constant
+// at every call) of a Q6_K record into isum[c] += sc_s * dot_s.
+NK_XINLINE void nk_kx16_q6k_sub(int NC, const uint8_t *wr, int n, int i, const uint8_t *const *ab, __m512i *isum) {
+    const __m512i low = _mm512_set1_epi8(0x0F), hi2 = _mm512_set1_epi8(0x30);
+    const int m = 4 * n + i;
+    const __m512i sp = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(wr + 32 + 32 * m)));
+    const __m512i se = _mm512_srai_epi32(_mm512_slli_epi32(sp, 16), 16), so = _mm512_srai_epi32(sp, 16);
+    const uint8_t *qh = wr + 288 + 1536 * n, *ql = qh + 512 * (1 + (i & 1));
+    __m512i q[8];
+    for (int t = 0; t < 8; t++) {
+        const __m512i l = _mm512_loadu_si512((const void *)(ql + 64 * t));
+        const __m512i h = _mm512_loadu_si512((const void *)(qh + 64 * t));
+        const __m512i lo = _mm512_and_si512(i < 2 ? l : _mm512_srli_epi16(l, 4), low);
+        // Bits 2i, 2i+1 of qh to bits 4, 5.
+        const __m512i hs = i == 0 ? _mm512_slli_epi16(h, 4) : i == 1 ? _mm512_slli_epi16(h, 2)
+                         : i == 2 ? h : _mm512_srli_epi16(h, 2);
+        q[t] = _mm512_ternarylogic_epi32(lo, hs, hi2, 0xF8);  // lo | (hs & hi2)
+    }
+    for (int c = 0; c < NC; c++) {
+        const uint8_t *a = ab[c] + 4 + 32 * m;
+        const __m512i pe = _mm512_mullo_epi32(nk_kx16_dot4(q, a), se);
+        const __m512i po = _mm512_mullo_epi32(nk_kx16_dot4(q + 4, a + 16), so);
+        isum[c] = _mm512_add_epi32(isum[c], _mm512_add_epi32(pe, po));
+    }
+}
+
 // One 16-row group of Q6_K against NC (<= 8) activation columns from c0.
 NK_XINLINE void nk_kx16_q6k_tile(int NC, const uint8_t *wg, int64_t nb, const uint8_t *act, float *y,
                                  int64_t ldy, int64_t r0, int64_t c0) {
     const size_t rb = 3392, astride = (size_t)nb * 292;
-    const __m512i low = _mm512_set1_epi8(0x0F), hi2 = _mm512_set1_epi8(0x30);
     __m512 acc[8];
     for (int c = 0; c < NC; c++) acc[c] = _mm512_setzero_ps();
     for (int64_t k = 0; k < nb; k++) {
         const uint8_t *wr = wg + (size_t)k * rb;
-        for (size_t o = 0; o < rb; o += 64) _mm_prefetch((const char *)(wr + NK_KX16_PREFETCH + o), _MM_HINT_T0);
+        if (NK_KX16_PREFETCH) for (size_t o = 0; o < rb; o += 64) _mm_prefetch((const char *)(wr + NK_KX16_PREFETCH + o), _MM_HINT_T0);
         const uint8_t *ab[8];
         for (int c = 0; c < NC; c++) ab[c] = act + (size_t)(c0 + c) * astride + (size_t)k * 292;
         const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)wr));
@@ -204,27 +241,12 @@ NK_XINLINE void nk_kx16_q6k_tile(int NC, const uint8_t *wg, int64_t nb, const ui
             }
             isum[c] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(corr, 5));
         }
-        for (int m = 0; m < 8; m++) {  // 32 elements 32m.. : n = m / 4, i = m % 4
-            const int n = m / 4, i = m % 4;
-            const __m512i sp = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(wr + 32 + 32 * m)));
-            const __m512i se = _mm512_srai_epi32(_mm512_slli_epi32(sp, 16), 16), so = _mm512_srai_epi32(sp, 16);
-            const uint8_t *ql = wr + 288 + 512 * (2 * n + (i & 1)), *qh = wr + 2336 + 512 * n;
-            __m512i q[8];
-            for (int t = 0; t < 8; t++) {
-                const __m512i l = _mm512_loadu_si512((const void *)(ql + 64 * t));
-                const __m512i h = _mm512_loadu_si512((const void *)(qh + 64 * t));
-                const __m512i lo = _mm512_and_si512(i < 2 ? l : _mm512_srli_epi16(l, 4), low);
-                // Bits 2i, 2i+1 of qh to bits 4, 5.
-                const __m512i hs = i == 0 ? _mm512_slli_epi16(h, 4) : i == 1 ? _mm512_slli_epi16(h, 2)
-                                 : i == 2 ? h : _mm512_srli_epi16(h, 2);
-                q[t] = _mm512_ternarylogic_epi32(lo, hs, hi2, 0xF8);  // lo | (hs & hi2)
-            }
-            for (int c = 0; c < NC; c++) {
-                const uint8_t *a = ab[c] + 4 + 32 * m;
-                const __m512i pe = _mm512_mullo_epi32(nk_kx16_dot4(q, a), se);
-                const __m512i po = _mm512_mullo_epi32(nk_kx16_dot4(q + 4, a + 16), so);
-                isum[c] = _mm512_add_epi32(isum[c], _mm512_add_epi32(pe, po));
-            }
+        for (int n = 0; n < 2; n++) {
+            // i = 0, 2 read ql half 0, i = 1, 3 half 1: the record is read almost in order.
+            nk_kx16_q6k_sub(NC, wr, n, 0, ab, isum);
+            nk_kx16_q6k_sub(NC, wr, n, 2, ab, isum);
+            nk_kx16_q6k_sub(NC, wr, n, 1, ab, isum);
+            nk_kx16_q6k_sub(NC, wr, n, 3, ab, isum);
         }
         for (int c = 0; c < NC; c++) {
             const __m512 da = _mm512_set1_ps(nk_kx16_da(ab[c]));
