@@ -106,6 +106,50 @@ import NimbusKernels
         #expect(differing > 0)  // the orders really are different computations
     }
 
+    /// The engine's grouped call (Q/K/V, gate/up: one parallel region for several weights that
+    /// share the activations) writes the bits of one call per weight, here a Q4_K and a Q6_K.
+    @Test func groupedCallMatchesOneCallPerWeight() throws {
+        guard KernelPath.avx512vnni.isSupported else { return }
+        var rng = SplitMix64(seed: 29)
+        let cols = 512, batch = 9, rows = [48, 32]
+        let types: [QuantType] = [.q4_K, .q6_K]
+        let bytes = zip(types, rows).map { t, r in
+            KQuantParityTests.weights(t, rows: r, cols: cols, stride: cols / 256 * t.blockBytes, rng: &rng)
+        }
+        let x = Self.inputs(&rng, cols: cols, batch: batch)
+        let mm = try MatMul(pool: sharedPool, path: .avx512vnni, order: .blocked)
+        let acts = ActivationBuffer()
+        try mm.quantize(x, inputStride: cols, batch: batch, columns: cols, for: .q4_K, into: acts)
+        var grouped0 = [Float](repeating: .nan, count: rows[0] * batch)
+        var grouped1 = [Float](repeating: .nan, count: rows[1] * batch)
+        var single = [grouped0, grouped1]
+        try bytes[0].withUnsafeBytes { w0 in
+            try bytes[1].withUnsafeBytes { w1 in
+                let bases = [try #require(w0.baseAddress), try #require(w1.baseAddress)]
+                var owned: [OwnedWeightMatrix] = []
+                for i in 0..<2 {
+                    let m = try WeightMatrix(rows: rows[i], columns: cols, type: types[i], base: bases[i])
+                    owned.append(try #require(m.interleavedForBlockedOrder(keeping: nil)))
+                }
+                try grouped0.withUnsafeMutableBufferPointer { g0 in
+                    try grouped1.withUnsafeMutableBufferPointer { g1 in
+                        guard let p0 = g0.baseAddress, let p1 = g1.baseAddress else { return }
+                        try mm.multiply([(owned[0].matrix, p0), (owned[1].matrix, p1)], acts)
+                    }
+                }
+                for i in 0..<2 {
+                    try single[i].withUnsafeMutableBufferPointer { out in
+                        guard let p = out.baseAddress else { return }
+                        try mm.multiply(owned[i].matrix, acts, output: p, outputStride: rows[i])
+                    }
+                }
+            }
+        }
+        #expect(Self.firstDifference(grouped0, single[0]) == nil, "q4_K")
+        #expect(Self.firstDifference(grouped1, single[1]) == nil, "q6_K")
+        #expect(!single[0].contains { $0.isNaN } && !single[1].contains { $0.isNaN })
+    }
+
     @Test func onlyWholeRowGroupsOfBlockedKQuantsAreInterleaved() throws {
         let bytes = [UInt8](repeating: 0, count: 17 * 210)
         try bytes.withUnsafeBytes { raw in
