@@ -45,7 +45,9 @@ func kquantBench(pool: ComputePool, quick: Bool, hot: Bool) throws {
             for c in 0..<copies { w.withUnsafeBytes { (storage + c * w.count).copyMemory(from: $0.baseAddress!, byteCount: w.count) } }
             var plain: [WeightMatrix] = []
             for c in 0..<copies { plain.append(try WeightMatrix(rows: s.rows, columns: s.cols, type: type, base: storage + c * w.count)) }
+            let t0 = now()
             let interleaved = plain.compactMap { $0.interleavedForBlockedOrder(keeping: nil) }
+            let repack = Double(w.count * copies) / (now() - t0) * 1e-9
             guard interleaved.count == copies else { print("no interleaved layout for \(type)"); return }
             var line = String(format: "%-5@ %5dx%-5d", type.description, s.rows, s.cols)
             try withExtendedLifetime(interleaved) {
@@ -75,7 +77,7 @@ func kquantBench(pool: ComputePool, quick: Bool, hot: Bool) throws {
                 line += String(format: "  B=%-3d %6.1f -> %6.1f", batch, rates[0], rates[1])
             }
             }
-            print(line)
+            print(line + String(format: "  (interleaving at load: %.2f GB/s)", repack))
         }
     }
 }
