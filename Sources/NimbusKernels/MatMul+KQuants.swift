@@ -2,7 +2,9 @@ import CNimbusKernels
 
 /// Matmul for the weight types added with the K-quants: Q5_0/Q5_1 take the same Q8_0/Q8_1
 /// activations as Q4_0/Q4_1 (packed layout on SIMD paths), Q2_K..Q6_K take Q8_K activations
-/// in plain ggml rows. Rows are split across the pool exactly as for the other types.
+/// in plain ggml rows. Rows are split across the pool exactly as for the other types. In the
+/// blocked order, Q4_K and Q6_K matrices with an interleaved copy run `gemm_kx16.c` (scalar
+/// path: `ScalarDot.blockedK`).
 extension MatMul {
     /// Q8_K rows for `batch` inputs, one pool task per few rows (each row is independent).
     func quantizeQ8K(_ input: UnsafePointer<Float>, inputStride: Int, batch: Int, columns: Int,
@@ -22,8 +24,10 @@ extension MatMul {
                           output: UnsafeMutablePointer<Float>, outputStride: Int) throws(KernelError) {
         let nb = weight.columns / weight.type.blockSize
         let job = UnsafeSendable(input: nil, base: storage)
+        let blocked = order == .blocked && weight.interleaved != nil && ScalarDot.hasBlockedK(weight.type)
         if path == .scalar {
-            guard let dot = ScalarDot.extendedDot(weight.type) else {
+            let type = weight.type
+            guard let dot = blocked ? { ScalarDot.blockedK(type, $0, $1, blocks: $2) } : ScalarDot.extendedDot(type) else {
                 throw .unsupportedType(weight.type, operation: "scalar matmul")
             }
             let act = weight.type.vecDotType
@@ -36,11 +40,11 @@ extension MatMul {
             }
             return
         }
-        guard let kernel = Self.extendedKernel(weight.type, path) else {
+        // The blocked-order kernel on the interleaved copy when there is one, else ggml's.
+        guard let kernel = kernel(for: weight) else {
             throw .unsupportedType(weight.type, operation: "matmul on \(path)")
         }
-        runTiled(TiledKernel(function: kernel, weights: weight.base.assumingMemoryBound(to: UInt8.self), tile: 4),
-                 weight, acts: storage, batch: batch, output: output, outputStride: outputStride)
+        runTiled(kernel, weight, acts: storage, batch: batch, output: output, outputStride: outputStride)
     }
 
     /// The SIMD kernel for Q5_0, Q5_1 or a K-quant on `path`, if there is one.

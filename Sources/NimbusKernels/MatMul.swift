@@ -9,7 +9,8 @@ import CNimbusKernels
 ///
 /// With `SummationOrder.blocked`, matrices that carry an interleaved copy
 /// (`WeightMatrix.interleaved`) run the blocked-order kernels instead (16 rows x 8 columns per
-/// tile, `gemm_x16.c`; `ScalarDot.blocked` on the scalar path).
+/// tile, `gemm_x16.c` and for Q4_K/Q6_K `gemm_kx16.c`; `ScalarDot.blocked` and
+/// `ScalarDot.blockedK` on the scalar path).
 ///
 /// One `MatMul` holds scratch memory and is used by one thread at a time (the engine's step
 /// thread); the pool does the fan-out.
@@ -191,9 +192,10 @@ public final class MatMul: @unchecked Sendable {
     /// The SIMD kernel for `weight` in this matmul's order and its tile height in rows: the
     /// blocked-order kernel on the interleaved copy when there is one, else ggml's.
     func kernel(for weight: WeightMatrix) -> TiledKernel? {
-        if order == .blocked, let interleaved = weight.interleaved, path == .avx512vnni,
-           let kind = weight.type.simpleKernelKind {
-            return nk_gemm_x16_kernel(kind).map {
+        if order == .blocked, let interleaved = weight.interleaved, path == .avx512vnni {
+            let function = weight.type.simpleKernelKind.flatMap { nk_gemm_x16_kernel($0) }
+                ?? weight.type.blockedKQuantType.flatMap { nk_gemm_kx16_kernel($0) }
+            return function.map {
                 TiledKernel(function: $0, weights: interleaved.assumingMemoryBound(to: UInt8.self), tile: 16)
             }
         }

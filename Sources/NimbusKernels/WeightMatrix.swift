@@ -39,21 +39,29 @@ public struct WeightMatrix: @unchecked Sendable {
 }
 
 extension WeightMatrix {
-    /// Whether the blocked summation order has kernels for this matrix.
+    /// Whether the blocked summation order has kernels for this matrix: Q4_0, Q4_1, Q8_0, Q4_K
+    /// and Q6_K with a whole number of 16-row groups.
     public var supportsBlockedOrder: Bool {
-        type.simpleKernelKind != nil && rows > 0 && rows % 16 == 0
+        (type.simpleKernelKind != nil || type.blockedKQuantType != nil) && rows > 0 && rows % 16 == 0
     }
 
     /// A copy of this view that also carries the 16-row interleaved layout of the blocked-order
     /// kernels, in memory the returned object owns (it also keeps `source`, the owner of `base`,
     /// alive); nil when the order does not apply to this matrix.
     public func interleavedForBlockedOrder(keeping source: OwnedWeightMatrix?) -> OwnedWeightMatrix? {
-        guard supportsBlockedOrder, let kind = type.simpleKernelKind else { return nil }
-        let nb = columns / 32
-        let bytes = rows / 16 * nb * nk_x16_record_bytes(kind)
-        let storage = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-        nk_repack_x16(kind, base.assumingMemoryBound(to: UInt8.self), rowStride, Int64(rows), Int64(nb),
-                      storage.assumingMemoryBound(to: UInt8.self))
+        guard supportsBlockedOrder else { return nil }
+        let nb = columns / type.blockSize
+        let src = base.assumingMemoryBound(to: UInt8.self)
+        let storage: UnsafeMutableRawPointer
+        if let kind = type.simpleKernelKind {
+            storage = .allocate(byteCount: rows / 16 * nb * nk_x16_record_bytes(kind), alignment: 64)
+            nk_repack_x16(kind, src, rowStride, Int64(rows), Int64(nb), storage.assumingMemoryBound(to: UInt8.self))
+        } else if let ggmlType = type.blockedKQuantType {
+            storage = .allocate(byteCount: rows / 16 * nb * nk_kx16_record_bytes(ggmlType), alignment: 64)
+            nk_repack_kx16(ggmlType, src, rowStride, Int64(rows), Int64(nb), storage.assumingMemoryBound(to: UInt8.self))
+        } else {
+            return nil
+        }
         var copy = self
         copy.interleaved = UnsafeRawPointer(storage)
         return OwnedWeightMatrix(matrix: copy, storage: storage, source: source)

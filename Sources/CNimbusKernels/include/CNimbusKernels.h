@@ -54,6 +54,16 @@ size_t nk_x16_record_bytes(int kind);
 /// (rows / 16 * nb * nk_x16_record_bytes(kind) bytes).
 void nk_repack_x16(int kind, const uint8_t *src, size_t wstride, int64_t rows, int64_t nb, uint8_t *dst);
 
+/// Blocked-order K-quant kernels on 16-row interleaved weights (gemm_kx16.c), by ggml type id:
+/// Q4_K (12) and Q6_K (14), AVX-512 VNNI only (NULL elsewhere). Activations are plain ggml
+/// block_q8_K rows (nb * 292 bytes per column); `w` is nk_repack_kx16's output.
+nk_gemm_fn nk_gemm_kx16_kernel(int ggml_type);
+/// Bytes of one (16-row group, super-block) record; 0 for a type without the layout.
+size_t nk_kx16_record_bytes(int ggml_type);
+/// Interleaves `rows` (a multiple of 16) ggml rows of nb super-blocks into dst
+/// (rows / 16 * nb * nk_kx16_record_bytes(ggml_type) bytes).
+void nk_repack_kx16(int ggml_type, const uint8_t *src, size_t wstride, int64_t rows, int64_t nb, uint8_t *dst);
+
 /// Kernels for the weight types added with the K-quants, by ggml type id: Q5_0 (6) and Q5_1 (7)
 /// read the packed Q8_0/Q8_1 layout above; Q2_K..Q6_K (10..14) read plain ggml block_q8_K rows
 /// (nb * 292 bytes per activation column). nb counts weight blocks (32 or 256 elements).
