@@ -3,7 +3,8 @@
 /// llama.cpp takes the special tokens (control, user-defined, unknown) longest first and, for
 /// each, splits every text fragment left so far at its occurrences. A longer token therefore wins
 /// over a shorter one wherever they overlap. Control and unknown tokens are only matched when
-/// special parsing is on; user-defined ones always are (as Hugging Face tokenizers do).
+/// special parsing is on; user-defined ones always are (as Hugging Face tokenizers do). A token
+/// with the `lstrip`/`rstrip` attribute also takes the whitespace (C `isspace`) before/after it.
 struct SpecialTokenMatcher: Sendable {
     enum Fragment: Equatable {
         case token(Int)
@@ -14,6 +15,8 @@ struct SpecialTokenMatcher: Sendable {
         let id: Int
         let bytes: [UInt8]
         let onlyWhenParsingSpecial: Bool
+        let lstrip: Bool
+        let rstrip: Bool
     }
 
     private let candidates: [Candidate]
@@ -23,7 +26,8 @@ struct SpecialTokenMatcher: Sendable {
         for id in texts.indices where !attributes[id].isDisjoint(with: [.control, .userDefined, .unknown]) {
             candidates.append(Candidate(
                 id: id, bytes: Array(texts[id].utf8),
-                onlyWhenParsingSpecial: !attributes[id].isDisjoint(with: [.control, .unknown])))
+                onlyWhenParsingSpecial: !attributes[id].isDisjoint(with: [.control, .unknown]),
+                lstrip: attributes[id].contains(.lstrip), rstrip: attributes[id].contains(.rstrip)))
         }
         // Longest first; equal lengths by id (llama.cpp's sort leaves their order unspecified).
         candidates.sort { $0.bytes.count != $1.bytes.count ? $0.bytes.count > $1.bytes.count : $0.id < $1.id }
@@ -50,9 +54,16 @@ struct SpecialTokenMatcher: Sendable {
                 let last = range.upperBound - needle.count
                 while i <= last {
                     if bytes[i] == first && Self.matches(bytes, at: i, needle) {
-                        if i > start { next.append(.text(start..<i)) }
+                        var leftEnd = i
+                        if candidate.lstrip {
+                            while leftEnd > start && Self.isSpace(bytes[leftEnd - 1]) { leftEnd -= 1 }
+                        }
+                        if leftEnd > start { next.append(.text(start..<leftEnd)) }
                         next.append(.token(candidate.id))
                         i += needle.count
+                        if candidate.rstrip {
+                            while i < range.upperBound && Self.isSpace(bytes[i]) { i += 1 }
+                        }
                         start = i
                         changed = true
                     } else {
@@ -64,6 +75,12 @@ struct SpecialTokenMatcher: Sendable {
             if changed { swap(&fragments, &next) }
         }
         return fragments
+    }
+
+    /// C's `isspace` in the "C" locale, which llama.cpp uses for lstrip/rstrip.
+    @inline(__always)
+    private static func isSpace(_ b: UInt8) -> Bool {
+        b == 0x20 || (0x09...0x0D).contains(b)
     }
 
     @inline(__always)

@@ -17,6 +17,14 @@ enum Fixtures {
     static func decode<T: Decodable>(_ type: T.Type, from name: String) throws -> T {
         try JSONDecoder().decode(type, from: data(name))
     }
+
+    /// The path of any fixture file, e.g. ("ggml-vocab-phi-3", "gguf").
+    static func path(_ name: String, _ ext: String) throws -> String {
+        guard let url = Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Fixtures") else {
+            throw FixtureError("fixture \(name).\(ext) is missing from the test bundle")
+        }
+        return url.path
+    }
 }
 
 struct FixtureError: Error, CustomStringConvertible {
