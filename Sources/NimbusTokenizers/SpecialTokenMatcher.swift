@@ -37,11 +37,27 @@ struct SpecialTokenMatcher: Sendable {
     /// `bytes` as special tokens and the text stretches between them, in order.
     func partition(_ bytes: [UInt8], parseSpecial: Bool) -> [Fragment] {
         guard !bytes.isEmpty else { return [] }
+        // Vocabularies such as Gemma's have thousands of special tokens; scanning the whole text
+        // for each would cost tokens x bytes. Instead the text's positions are sorted by byte
+        // value once, and each token is only tried where its first byte occurs.
+        var firstOffsets = [Int](repeating: 0, count: 257)
+        for b in bytes { firstOffsets[Int(b) + 1] += 1 }
+        for k in 1...256 { firstOffsets[k] += firstOffsets[k - 1] }
+        var positions = [Int](repeating: 0, count: bytes.count)
+        var fill = firstOffsets
+        for (i, b) in bytes.enumerated() {
+            positions[fill[Int(b)]] = i
+            fill[Int(b)] += 1
+        }
+
         var fragments: [Fragment] = [.text(0..<bytes.count)]
         var next: [Fragment] = []
         for candidate in candidates where parseSpecial || !candidate.onlyWhenParsingSpecial {
             let needle = candidate.bytes
             guard let first = needle.first else { continue }
+            // Where `first` occurs in the text, ascending.
+            let occurrences = positions[firstOffsets[Int(first)]..<firstOffsets[Int(first) + 1]]
+            guard occurrences.count > 0 else { continue }
             var changed = false
             next.removeAll(keepingCapacity: true)
             for fragment in fragments {
@@ -52,29 +68,41 @@ struct SpecialTokenMatcher: Sendable {
                 var start = range.lowerBound
                 var i = range.lowerBound
                 let last = range.upperBound - needle.count
-                while i <= last {
-                    if bytes[i] == first && Self.matches(bytes, at: i, needle) {
-                        var leftEnd = i
-                        if candidate.lstrip {
-                            while leftEnd > start && Self.isSpace(bytes[leftEnd - 1]) { leftEnd -= 1 }
-                        }
-                        if leftEnd > start { next.append(.text(start..<leftEnd)) }
-                        next.append(.token(candidate.id))
-                        i += needle.count
-                        if candidate.rstrip {
-                            while i < range.upperBound && Self.isSpace(bytes[i]) { i += 1 }
-                        }
-                        start = i
-                        changed = true
-                    } else {
-                        i += 1
+                // Leftmost non-overlapping matches, trying only where the first byte is.
+                var k = Self.firstIndex(in: occurrences, notBelow: i)
+                while k < occurrences.endIndex && occurrences[k] <= last {
+                    let p = occurrences[k]
+                    k += 1
+                    guard p >= i, Self.matches(bytes, at: p, needle) else { continue }
+                    var leftEnd = p
+                    if candidate.lstrip {
+                        while leftEnd > start && Self.isSpace(bytes[leftEnd - 1]) { leftEnd -= 1 }
                     }
+                    if leftEnd > start { next.append(.text(start..<leftEnd)) }
+                    next.append(.token(candidate.id))
+                    i = p + needle.count
+                    if candidate.rstrip {
+                        while i < range.upperBound && Self.isSpace(bytes[i]) { i += 1 }
+                    }
+                    start = i
+                    changed = true
                 }
                 if start < range.upperBound { next.append(.text(start..<range.upperBound)) }
             }
             if changed { swap(&fragments, &next) }
         }
         return fragments
+    }
+
+    /// The index of the first element of `sorted` that is at least `value` (binary search).
+    @inline(__always)
+    private static func firstIndex(in sorted: ArraySlice<Int>, notBelow value: Int) -> Int {
+        var low = sorted.startIndex, high = sorted.endIndex
+        while low < high {
+            let mid = (low + high) / 2
+            if sorted[mid] < value { low = mid + 1 } else { high = mid }
+        }
+        return low
     }
 
     /// C's `isspace` in the "C" locale, which llama.cpp uses for lstrip/rstrip.
