@@ -57,7 +57,9 @@ struct SpecialTokenMatcher: Sendable {
             guard let first = needle.first else { continue }
             // Where `first` occurs in the text, ascending.
             let occurrences = positions[firstOffsets[Int(first)]..<firstOffsets[Int(first) + 1]]
-            guard occurrences.count > 0 else { continue }
+            // Most special tokens occur nowhere in the text: then no fragment needs rebuilding.
+            guard occurrences.contains(where: { $0 + needle.count <= bytes.count && Self.matches(bytes, at: $0, needle) })
+            else { continue }
             var changed = false
             next.removeAll(keepingCapacity: true)
             for fragment in fragments {
