@@ -71,6 +71,24 @@ import Testing
         }
     }
 
+    /// llama.cpp's results for a corpus with chat markup (Fixtures/spm_vocab_tokens.json, from
+    /// scripts/fixtures/gen_spm_fixtures.py): special parsing, Phi-3's rstrip, BOS, detokenize.
+    static let corpus = Result { try Fixtures.decode([String: LlamaCppTokens].self, from: "spm_vocab_tokens") }
+
+    @Test(arguments: ["ggml-vocab-llama-spm", "ggml-vocab-phi-3"])
+    func corpusMatchesLlamaCpp(_ name: String) throws {
+        let tokenizer = try Self.tokenizer(name)
+        let fixture = try #require(try Self.corpus.get()[name])
+        #expect(fixture.cases.count >= 40)
+        #expect(tokenizer.vocabularySize == fixture.n_vocab)
+        #expect(tokenizer.bosTokenID == fixture.bos && tokenizer.eosTokenID == fixture.eos)
+        #expect(tokenizer.addBOS == fixture.add_bos && tokenizer.addEOS == fixture.add_eos)
+        #expect(tokenizer.endOfGenerationTokenIDs == Set(fixture.eog_ids))
+        let differences = fixture.differences(tokenizer)
+        for d in differences.prefix(8) { Issue.record(Comment(rawValue: d)) }
+        #expect(differences.count == 0, "\(differences.count) results differ from llama.cpp over \(fixture.cases.count) cases")
+    }
+
     @Test func llamaVocabularyFacts() throws {
         let t = try Self.tokenizer("ggml-vocab-llama-spm")
         #expect(t.vocabularySize == 32000)
