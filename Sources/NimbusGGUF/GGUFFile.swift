@@ -184,4 +184,22 @@ public final class GGUFFile: @unchecked Sendable {
         }
         return out
     }
+
+    /// A numeric array as floats (`tokenizer.ggml.scores`); integer elements are converted, as
+    /// llama.cpp accepts int32 scores too.
+    public func floats(_ key: String) -> [Float]? {
+        guard let items = metadata[key]?.arrayValue else { return nil }
+        var out: [Float] = []
+        out.reserveCapacity(items.count)
+        for item in items {
+            if case .float32(let v) = item {
+                out.append(v)
+            } else if let v = item.floatValue {
+                out.append(Float(v))
+            } else {
+                return nil
+            }
+        }
+        return out
+    }
 }

@@ -62,7 +62,7 @@ public final class BPETokenizer: Tokenizer {
         var attributes = tokenTypes.map { types in texts.indices.map { TokenAttributes(ggufTokenType: types[$0]) } }
             ?? Array(repeating: .normal, count: texts.count)
         var special = specialTokens
-        let eog = EndOfGeneration.resolve(texts: texts, index: index, special: &special, attributes: &attributes)
+        let eog = EndOfGeneration.resolve(texts: texts, id: { index[$0] }, special: &special, attributes: &attributes)
 
         let addBOS = addBOS ?? pre.addsBOSByDefault
         let addEOS = addEOS ?? false

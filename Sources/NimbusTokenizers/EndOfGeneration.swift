@@ -41,10 +41,10 @@ enum EndOfGeneration {
     /// llama.cpp walks a hash map, so when several tokens match one list the one it picks is
     /// unspecified; we take the lowest id. The EOG set does not depend on that choice.
     static func resolve(
-        texts: [String], index: [String: Int], special: inout SpecialTokenIDs, attributes: inout [TokenAttributes]
+        texts: [String], id: (String) -> Int?, special: inout SpecialTokenIDs, attributes: inout [TokenAttributes]
     ) -> Set<Int> {
         // Only tokens with one of these exact texts can match, so look them up directly.
-        func ids(_ names: Set<String>) -> [Int] { names.compactMap { index[$0] }.sorted() }
+        func ids(_ names: Set<String>) -> [Int] { names.compactMap(id).sorted() }
         func detect(_ field: WritableKeyPath<SpecialTokenIDs, Int?>, _ names: Set<String>) {
             guard special[keyPath: field] == nil, let id = ids(names).first else { return }
             special[keyPath: field] = id

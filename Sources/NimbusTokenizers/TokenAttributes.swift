@@ -12,6 +12,10 @@ struct TokenAttributes: OptionSet, Sendable, Hashable {
     static let control = TokenAttributes(rawValue: 1 << 3)
     static let userDefined = TokenAttributes(rawValue: 1 << 4)
     static let byte = TokenAttributes(rawValue: 1 << 5)
+    /// When cut out of input text, the whitespace before (lstrip) or after (rstrip) the token goes
+    /// with it. GGUF does not store these; llama.cpp sets them for a few models by name.
+    static let lstrip = TokenAttributes(rawValue: 1 << 7)
+    static let rstrip = TokenAttributes(rawValue: 1 << 8)
 
     /// Attributes for a GGUF `tokenizer.ggml.token_type` value (1 normal, 2 unknown, 3 control,
     /// 4 user-defined, 5 unused, 6 byte); anything else is "undefined" (no bits), as in llama.cpp.

@@ -39,6 +39,11 @@ public protocol Tokenizer: Sendable {
     /// The raw bytes a token stands for (control tokens included, as their text).
     func tokenBytes(_ id: Int) -> [UInt8]
 
+    /// The bytes of a token sequence, as llama.cpp's `detokenize` (without removing special
+    /// tokens): the pieces concatenated, except that SentencePiece vocabularies that prefix a
+    /// space when encoding drop it from the first piece again.
+    func decodeBytes(_ ids: [Int], renderSpecial: Bool) -> [UInt8]
+
     /// The text of a token sequence; invalid UTF-8 becomes U+FFFD.
     /// - Parameters:
     ///   - ids: Token ids.
@@ -52,11 +57,17 @@ extension Tokenizer {
         pieceBytes(id, renderSpecial: true)
     }
 
-    /// The bytes of a token sequence, pieces concatenated.
-    public func decodeBytes(_ ids: [Int], renderSpecial: Bool = false) -> [UInt8] {
+    /// The pieces concatenated.
+    public func decodeBytes(_ ids: [Int], renderSpecial: Bool) -> [UInt8] {
         var bytes: [UInt8] = []
         for id in ids { bytes.append(contentsOf: pieceBytes(id, renderSpecial: renderSpecial)) }
         return bytes
+    }
+
+    /// The bytes of a token sequence, control tokens rendered as nothing. (An overload rather
+    /// than a default argument, so that calls reach a tokenizer's own `decodeBytes`.)
+    public func decodeBytes(_ ids: [Int]) -> [UInt8] {
+        decodeBytes(ids, renderSpecial: false)
     }
 
     public func decode(_ ids: [Int], renderSpecial: Bool) -> String {

@@ -14,7 +14,7 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unsupportedModel(let model):
-            "tokenizer model '\(model)' is not supported yet (only 'gpt2' byte-level BPE is)"
+            "tokenizer model '\(model)' is not supported yet (only 'gpt2' byte-level BPE and 'llama' SentencePiece are)"
         case .unknownPreTokenizer(let pre):
             "unknown pre-tokenizer type '\(pre)' (tokenizer.ggml.pre)"
         case .missingMetadata(let key):

@@ -17,7 +17,7 @@ func sampleFile(version: UInt32 = 3, alignment: Int = 32, corruptOffset: Bool = 
     b.bytes += Array("GGUF".utf8)
     b.u32(version)
     b.u64(2)   // tensors
-    b.u64(15)  // metadata entries
+    b.u64(16)  // metadata entries
     func key(_ k: String, _ type: UInt32) { b.string(k); b.u32(type) }
     key("u8", 0); b.bytes.append(200)
     key("i8", 1); b.bytes.append(UInt8(bitPattern: -5))
@@ -32,6 +32,7 @@ func sampleFile(version: UInt32 = 3, alignment: Int = 32, corruptOffset: Bool = 
     key("i64", 11); withUnsafeBytes(of: Int64(-(1 << 40)).littleEndian) { b.bytes += $0 }
     key("f64", 12); b.u64(Double(2.25).bitPattern)
     key("arr", 9); b.u32(8); b.u64(3); b.string("a"); b.string("bc"); b.string("")
+    key("scores", 9); b.u32(6); b.u64(3); for v: Float in [-1.5, 0, 2] { b.u32(v.bitPattern) }
     key("nested", 9); b.u32(9); b.u64(1); b.u32(4); b.u64(2); b.u32(7); b.u32(9)
     key("general.alignment", 4); b.u32(UInt32(alignment))
     // Tensor infos: an F32 [4] vector and a Q8_0 [32, 2] matrix.
@@ -61,6 +62,8 @@ func sampleFile(version: UInt32 = 3, alignment: Int = 32, corruptOffset: Bool = 
         #expect(f.int("i64") == -(1 << 40))
         #expect(f.float("f64") == 2.25)
         #expect(f.strings("arr") == ["a", "bc", ""])
+        #expect(f.floats("scores") == [-1.5, 0, 2])
+        #expect(f.floats("arr") == nil && f.floats("nested") == nil && f.floats("absent") == nil)
         #expect(f.metadata["nested"] == .array([.array([.uint32(7), .uint32(9)])]))
     }
 

@@ -29,7 +29,11 @@ import Testing
     }
 
     @Test func unsupportedModelsSayWhy() {
-        #expect(throws: TokenizerError.unsupportedModel("llama (SentencePiece)")) {
+        #expect(throws: TokenizerError.unsupportedModel("t5 (Unigram)")) {
+            try makeTokenizer(model: "t5", tokens: ["a"], tokenTypes: nil, merges: nil, preTokenizer: nil,
+                              specialTokens: SpecialTokenIDs())
+        }
+        #expect(throws: TokenizerError.missingMetadata("tokenizer.ggml.scores")) {
             try makeTokenizer(model: "llama", tokens: ["a"], tokenTypes: nil, merges: nil, preTokenizer: nil,
                               specialTokens: SpecialTokenIDs())
         }
