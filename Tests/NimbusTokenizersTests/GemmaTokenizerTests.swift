@@ -6,20 +6,20 @@ import Testing
 
 /// Gemma 3's SentencePiece vocabulary (262,144 tokens, no space prefix) against llama.cpp's ids
 /// and detokenized bytes (Fixtures/gemma3_spm_tokens.json, from scripts/fixtures/gen_spm_fixtures.py).
-@Suite(.enabled(if: GemmaTestModel.shouldRun,
-                "\(GemmaTestModel.fileName) not found (NIMBUS_GEMMA_MODEL_PATH; NIMBUS_REQUIRE_MODELS=1 fails instead)"))
+@Suite(.enabled(if: CachedTestModel.gemma3.shouldRun,
+                "\(CachedTestModel.gemma3.fileName) not found (`make family-models`; NIMBUS_REQUIRE_MODELS=1 fails instead)"))
 struct GemmaTokenizerTests {
     static let fixture = Result { try Fixtures.decode(LlamaCppTokens.self, from: "gemma3_spm_tokens") }
 
     /// The tokenizer built from the model's metadata, once per test process.
     static let tokenizer: Result<SPMTokenizer, any Error> = Result {
-        guard GemmaTestModel.isPresent else {
-            throw FixtureError("model file not found at \(GemmaTestModel.path) (NIMBUS_REQUIRE_MODELS=1 requires it; "
-                + "set NIMBUS_GEMMA_MODEL_PATH)")
+        let model = CachedTestModel.gemma3
+        guard model.isPresent else {
+            throw FixtureError("model file not found at \(model.path) (NIMBUS_REQUIRE_MODELS=1 requires it; `make family-models` fetches it)")
         }
-        let file = try GGUFFile(path: GemmaTestModel.path)
+        let file = try GGUFFile(path: model.path)
         guard let spm = try makeTokenizer(metadata: file) as? SPMTokenizer else {
-            throw FixtureError("expected an SPMTokenizer for \(GemmaTestModel.path)")
+            throw FixtureError("expected an SPMTokenizer for \(model.path)")
         }
         return spm
     }
@@ -84,7 +84,7 @@ struct GemmaTokenizerTests {
             Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
         }
         var file: GGUFFile?
-        let loadTime = try clock.measure { file = try GGUFFile(path: GemmaTestModel.path) }
+        let loadTime = try clock.measure { file = try GGUFFile(path: CachedTestModel.gemma3.path) }
         let gguf = try #require(file)
         var built: (any Tokenizer)?
         let buildTime = try clock.measure { built = try makeTokenizer(metadata: gguf) }
@@ -93,7 +93,7 @@ struct GemmaTokenizerTests {
         let encodeTime = clock.measure { count = t.encode(long.text, addSpecial: false, parseSpecial: true).count }
         print("gemma tokenizer: GGUF parse \(ms(loadTime)) ms, tokenizer build \(ms(buildTime)) ms; "
             + "encode \(count) tokens (\(long.text.utf8.count) bytes) in \(ms(encodeTime)) ms")
+        // Times are printed for the log, never asserted (the machines are shared and noisy).
         #expect(count == long.ids_special.count)
-        #expect(buildTime < .seconds(1))
     }
 }
