@@ -115,6 +115,8 @@ void nk_attn_softmax_avx512(float *x, int64_t count, float scale);
 /// gate[i] = silu(gate[i]) * up[i] (ggml_vec_swiglu_f32: ggml_v_expf on 16-wide blocks, libm expf on the tail).
 void nk_swiglu_scalar(float *gate, const float *up, int64_t n);
 void nk_swiglu_avx512(float *gate, const float *up, int64_t n);
+/// In place: x = softmax(x) over n values in ggml_vec_soft_max_f32's AVX-512 order (no fp16 rounding).
+void nk_softmax_ggml(float *x, int64_t n);
 /// gate[i] = gelu_tanh(gate[i]) * up[i] (ggml_vec_geglu_f32: gelu looked up in ggml's fp16 table).
 void nk_geglu(float *gate, const float *up, int64_t n);
 

@@ -34,6 +34,8 @@ public final class DecoderModel: @unchecked Sendable {
     private let matmul: MatMul
     private let projections = ProjectionGroup()
     private let scratch: DecoderScratch
+    /// The mixture-of-experts block and its buffers, for files with experts.
+    private let mixture: ExpertFeedForward?
     private let blockPointers = BlockPointerTables()
 
     /// Builds the model over the tensors of `gguf`, which must stay alive as long as the model.
@@ -51,6 +53,11 @@ public final class DecoderModel: @unchecked Sendable {
         self.pool = pool
         self.maxBatch = max(1, maxBatch)
         scratch = DecoderScratch(configuration: configuration, maxBatch: self.maxBatch)
+        let rows = self.maxBatch
+        mixture = configuration.experts.map {
+            ExpertFeedForward(options: $0, activation: configuration.activation, width: configuration.embeddingLength,
+                              maxRows: rows)
+        }
     }
 
     public func makeCPUCache(blockSize: Int, blockCount: Int) -> PagedKVCache {
@@ -163,18 +170,24 @@ public final class DecoderModel: @unchecked Sendable {
                 Operations.rmsNorm(s.x + row * dim, weight: layer.feedForwardNorm, count: dim,
                                    epsilon: c.normEpsilon, into: s.normed + row * dim)
             }
-            try projections.multiply(s.normed, batch: n, columns: dim,
-                                     [(layer.gate, s.gate), (layer.up, s.up)], with: matmul)
-            // Row by row: ggml's 16-wide blocks restart at each row, which matters for widths
-            // that are not a multiple of 16.
-            eachRow(n) { row in
-                let offset = row * c.feedForwardLength
-                switch c.activation {
-                case .silu: Operations.swiGLU(gate: s.gate + offset, up: s.up + offset, count: c.feedForwardLength)
-                case .gelu: ActivationKernels.geGLU(gate: s.gate + offset, up: s.up + offset, count: c.feedForwardLength)
+            switch layer.feedForward {
+            case .dense(let gate, let up, let down):
+                try projections.multiply(s.normed, batch: n, columns: dim, [(gate, s.gate), (up, s.up)], with: matmul)
+                // Row by row: ggml's 16-wide blocks restart at each row, which matters for widths
+                // that are not a multiple of 16.
+                eachRow(n) { row in
+                    let offset = row * c.feedForwardLength
+                    switch c.activation {
+                    case .silu: Operations.swiGLU(gate: s.gate + offset, up: s.up + offset, count: c.feedForwardLength)
+                    case .gelu: ActivationKernels.geGLU(gate: s.gate + offset, up: s.up + offset, count: c.feedForwardLength)
+                    }
                 }
+                try down.multiply(s.gate, batch: n, into: s.normed, with: matmul)
+            case .experts(let experts):
+                guard let moe = mixture else { throw .kernel("expert weights without an expert configuration") }
+                // In place: every input row is gathered before the first output row is written.
+                try moe(s.normed, rows: n, experts: experts, matmul: matmul, pool: pool, into: s.normed)
             }
-            try layer.down.multiply(s.gate, batch: n, into: s.normed, with: matmul)
             addToResidual(s.normed, rows: n, postNorm: layer.postFeedForwardNorm)
         }
     }

@@ -13,8 +13,14 @@ struct DecoderLayerWeights {
     let attentionOutput: Linear
     let postAttentionNorm: [Float]?
     let feedForwardNorm: [Float]
-    let gate, up, down: Linear
+    let feedForward: FeedForwardWeights
     let postFeedForwardNorm: [Float]?
+}
+
+/// A dense feed-forward, or experts chosen per row by a router.
+enum FeedForwardWeights {
+    case dense(gate: Linear, up: Linear, down: Linear)
+    case experts(ExpertWeights)
 }
 
 /// Every tensor of a decoder, found by llama.cpp's GGUF names, as views into the memory-mapped
@@ -33,10 +39,6 @@ struct DecoderWeights {
 
     /// - Parameter interleave: also lay out every eligible matrix for the blocked-order kernels.
     init(gguf: GGUFFile, configuration c: DecoderConfiguration, interleave: Bool = false) throws(ModelError) {
-        if let experts = c.experts {
-            throw .badHyperparameter(key: "\(c.architecture).expert_count",
-                                     reason: "\(experts.count) experts: mixture-of-experts files are not supported yet")
-        }
         let loader = TensorLoader(gguf: gguf, interleave: interleave)
         let dim = c.embeddingLength
         tokenEmbedding = try loader.linear("token_embd.weight", rows: c.vocabularySize, columns: dim)
@@ -66,14 +68,23 @@ struct DecoderWeights {
             k = try loader.linear(p + "attn_k.weight", rows: c.kvDimension, columns: dim)
             v = try loader.linear(p + "attn_v.weight", rows: c.kvDimension, columns: dim)
         }
-        let gate, up: Linear
-        if loader.has(p + "ffn_gate.weight") {
-            gate = try loader.linear(p + "ffn_gate.weight", rows: ff, columns: dim)
-            up = try loader.linear(p + "ffn_up.weight", rows: ff, columns: dim)
+        let feedForward: FeedForwardWeights
+        if let experts = c.experts {
+            let w = experts.feedForwardLength, n = experts.count
+            feedForward = .experts(ExpertWeights(
+                router: try loader.linear(p + "ffn_gate_inp.weight", rows: n, columns: dim),
+                gate: try loader.stacked(p + "ffn_gate_exps.weight", count: n, rows: w, columns: dim),
+                up: try loader.stacked(p + "ffn_up_exps.weight", count: n, rows: w, columns: dim),
+                down: try loader.stacked(p + "ffn_down_exps.weight", count: n, rows: dim, columns: w)))
+        } else if loader.has(p + "ffn_gate.weight") {
+            feedForward = .dense(gate: try loader.linear(p + "ffn_gate.weight", rows: ff, columns: dim),
+                                 up: try loader.linear(p + "ffn_up.weight", rows: ff, columns: dim),
+                                 down: try loader.linear(p + "ffn_down.weight", rows: dim, columns: ff))
         } else {
             // Phi-3 stores [gate; up] as one `ffn_up` of twice the height.
             let parts = try loader.linear(p + "ffn_up.weight", splitInto: [ff, ff], columns: dim)
-            (gate, up) = (parts[0], parts[1])
+            feedForward = .dense(gate: parts[0], up: parts[1],
+                                 down: try loader.linear(p + "ffn_down.weight", rows: dim, columns: ff))
         }
         func norm(_ name: String, _ count: Int, when wanted: Bool) throws(ModelError) -> [Float]? {
             wanted ? try loader.vector(p + name, count: count) : nil
@@ -89,8 +100,7 @@ struct DecoderWeights {
             attentionOutput: try loader.linear(p + "attn_output.weight", rows: dim, columns: c.queryDimension),
             postAttentionNorm: try norm("post_attention_norm.weight", dim, when: c.postAttentionNorm),
             feedForwardNorm: try loader.vector(p + "ffn_norm.weight", count: dim),
-            gate: gate, up: up,
-            down: try loader.linear(p + "ffn_down.weight", rows: dim, columns: ff),
+            feedForward: feedForward,
             postFeedForwardNorm: try norm("post_ffw_norm.weight", dim, when: c.postFeedForwardNorm)
         )
     }
@@ -133,11 +143,17 @@ struct TensorLoader {
         try linear(name, splitInto: [rows], columns: columns)[0]
     }
 
-    /// A fused matrix (ggml shape `[columns, sum(heights)]`) as consecutive row ranges of
-    /// `heights` rows, each its own matrix (and its own blocked-order copy).
-    func linear(_ name: String, splitInto heights: [Int], columns: Int) throws(ModelError) -> [Linear] {
+    /// `count` matrices of `rows` x `columns` stacked in one tensor (ggml shape
+    /// `[columns, rows, count]`, as llama.cpp stores experts), each its own matrix.
+    func stacked(_ name: String, count: Int, rows: Int, columns: Int) throws(ModelError) -> [Linear] {
+        try linear(name, splitInto: Array(repeating: rows, count: count), columns: columns, shape: [columns, rows, count])
+    }
+
+    /// A fused matrix (ggml shape `[columns, sum(heights)]`, or `shape`) as consecutive row
+    /// ranges of `heights` rows, each its own matrix (and its own blocked-order copy).
+    func linear(_ name: String, splitInto heights: [Int], columns: Int, shape: [Int]? = nil) throws(ModelError) -> [Linear] {
         let rows = heights.reduce(0, +)
-        let info = try info(name, shape: [columns, rows])
+        let info = try info(name, shape: shape ?? [columns, rows])
         let whole = try requantized(try matrix(info, rows: rows, columns: columns), name: name)
         var parts: [Linear] = []
         var start = 0

@@ -1,0 +1,114 @@
+import CNimbusKernels
+import NimbusKernels
+
+/// One layer's experts: a router over `count` experts and each expert's gate/up/down matrices
+/// (row views of llama.cpp's stacked `ffn_*_exps` tensors).
+struct ExpertWeights {
+    let router: Linear
+    let gate, up, down: [Linear]
+}
+
+/// A mixture-of-experts feed-forward as llama.cpp's `build_moe_ffn` computes it (softmax gating,
+/// no groups or biases): router logits, a plain softmax (`nk_softmax_ggml`), the top `used`
+/// experts by probability, their probabilities renormalised (sum clamped to fp16's smallest
+/// normal, then a float division) when the architecture asks, each chosen expert's SwiGLU or
+/// GeGLU output times its weight, and those products added in the order the experts were ranked.
+///
+/// Each expert's weights are read once per step for all the rows routed to it: its rows are
+/// gathered into one block, multiplied, and scattered back. A row's result depends only on the
+/// row (every matmul output is computed on its own), so batches never change it.
+final class ExpertFeedForward: @unchecked Sendable {
+    let options: ExpertOptions
+    let activation: FeedForwardActivation
+    let width: Int
+    private let projections = ProjectionGroup()
+    private let maxRows: Int
+    /// Router probabilities `[row][expert]`, chosen experts and weights `[row][slot]`.
+    private let probabilities: UnsafeMutablePointer<Float>
+    private var chosen: [Int32]
+    private var weights: [Float]
+    /// Gathered inputs, gate and up outputs of one expert, and each (row, slot)'s down output.
+    private let gathered, gate, up, outputs: UnsafeMutablePointer<Float>
+
+    init(options: ExpertOptions, activation: FeedForwardActivation, width: Int, maxRows: Int) {
+        self.options = options
+        self.activation = activation
+        self.width = width
+        self.maxRows = maxRows
+        let slots = maxRows * options.used
+        probabilities = .allocate(capacity: maxRows * options.count)
+        chosen = Array(repeating: 0, count: slots)
+        weights = Array(repeating: 0, count: slots)
+        gathered = .allocate(capacity: maxRows * width)
+        gate = .allocate(capacity: maxRows * options.feedForwardLength)
+        up = .allocate(capacity: maxRows * options.feedForwardLength)
+        outputs = .allocate(capacity: slots * width)
+    }
+
+    deinit {
+        for p in [probabilities, gathered, gate, up, outputs] { p.deallocate() }
+    }
+
+    /// `output[r] = Σ_k weight(r, k) · expert_k(input[r])` for `rows` rows of `width`; `output`
+    /// may be `input` (all inputs are read before any output is written).
+    func callAsFunction(_ input: UnsafeMutablePointer<Float>, rows n: Int, experts: ExpertWeights, matmul: MatMul,
+                        pool: ComputePool, into output: UnsafeMutablePointer<Float>) throws(ModelError) {
+        let count = options.count, used = options.used, ff = options.feedForwardLength
+        guard n <= maxRows else { throw .kernel("\(n) rows for experts sized for \(maxRows)") }
+        try experts.router.multiply(input, batch: n, into: probabilities, with: matmul)
+        for r in 0..<n { route(row: r) }
+        for e in 0..<count {
+            // The (row, slot) pairs routed to expert e, in row order.
+            var members: [(row: Int, slot: Int)] = []
+            for r in 0..<n {
+                for k in 0..<used where chosen[r * used + k] == Int32(e) { members.append((r, k)) }
+            }
+            guard !members.isEmpty else { continue }
+            for (i, m) in members.enumerated() {
+                (gathered + i * width).update(from: input + m.row * width, count: width)
+            }
+            try projections.multiply(gathered, batch: members.count, columns: width,
+                                     [(experts.gate[e], gate), (experts.up[e], up)], with: matmul)
+            for i in members.indices {
+                switch activation {
+                case .silu: Operations.swiGLU(gate: gate + i * ff, up: up + i * ff, count: ff)
+                case .gelu: ActivationKernels.geGLU(gate: gate + i * ff, up: up + i * ff, count: ff)
+                }
+            }
+            try experts.down[e].multiply(gate, batch: members.count, into: gathered, with: matmul)
+            for (i, m) in members.enumerated() {
+                (outputs + (m.row * used + m.slot) * width).update(from: gathered + i * width, count: width)
+            }
+        }
+        // ggml_mul by the weight, then the slots added in rank order: ((e0 + e1) + e2) + ...
+        for r in 0..<n {
+            let out = output + r * width
+            for k in 0..<used {
+                let w = weights[r * used + k], expert = outputs + (r * used + k) * width
+                for d in 0..<width {
+                    let product = expert[d] * w
+                    out[d] = k == 0 ? product : out[d] + product
+                }
+            }
+        }
+    }
+
+    /// Softmax over the router logits, the `used` most probable experts (ties to the lower
+    /// index), and their weights.
+    private func route(row r: Int) {
+        let count = options.count, used = options.used
+        let p = probabilities + r * count
+        nk_softmax_ggml(p, Int64(count))
+        let ranked = (0..<count).sorted { p[$0] != p[$1] ? p[$0] > p[$1] : $0 < $1 }
+        var sum: Double = 0
+        for k in 0..<used {
+            chosen[r * used + k] = Int32(ranked[k])
+            weights[r * used + k] = p[ranked[k]]
+            sum += Double(p[ranked[k]])
+        }
+        guard options.normalizeWeights else { return }
+        // ggml_sum_rows (a double sum rounded to float), clamped, then ggml_div.
+        let total = max(Float(sum), 6.103515625e-5)
+        for k in 0..<used { weights[r * used + k] /= total }
+    }
+}
