@@ -67,7 +67,8 @@ struct InferenceService: Service {
             throw ModelLoadFailure(path: modelPath, reason: "\(error) (raise NIM_KV_CACHE_SIZE or NIM_KV_CACHE_FREE_MEM_FRACTION, or lower NIM_MAX_MODEL_LEN)")
         }
         logger.info("model loaded", metadata: [
-            "model": "\(host.servedName)", "path": "\(modelPath)",
+            "model": "\(host.servedName)", "path": "\(modelPath)", "architecture": "\(loaded.architecture)",
+            "parameters": "\(loaded.summary.sizeLabel)",
             // Milliseconds matter here: the whole cold start is well under a second.
             "seconds": "\(String(format: "%.3f", Double((ContinuousClock.now - start) / .milliseconds(1)) / 1000))",
             "kernels": "\(loaded.kernelPath)", "matmul_order": "\(loaded.model.backend.matmulOrder)", "threads": "\(threads)",

@@ -1,0 +1,68 @@
+import Foundation
+import NimbusKernels
+import NimbusModels
+import Testing
+
+/// The tiny random-weight models of the architectures that have no small real file (Fixtures/tiny,
+/// made by scripts/fixtures/gen_tiny_models.py with transformers and converted by llama.cpp's
+/// convert_hf_to_gguf.py), token for token against llama.cpp's greedy decoding of the same GGUF.
+/// The files are committed, so these always run.
+struct TinyModelTests {
+    struct Model: Sendable, CustomTestStringConvertible {
+        let file: String
+        let architecture: String
+        /// K-quant files: llama.cpp was fed the prompt one token per step (see gen_fidelity_fixtures.py).
+        let tokenByToken: Bool
+        var testDescription: String { file }
+    }
+
+    static let models = [
+        Model(file: "qwen3.q4_k_m", architecture: "qwen3", tokenByToken: true),
+        Model(file: "gemma2.q4_k_m", architecture: "gemma2", tokenByToken: true),
+        Model(file: "phi3.q4_k_m", architecture: "phi3", tokenByToken: true),
+        Model(file: "mixtral.q8_0", architecture: "llama", tokenByToken: false),
+        Model(file: "mixtral.q4_k_m", architecture: "llama", tokenByToken: true),
+        Model(file: "llama_spm.q4_k_m", architecture: "llama", tokenByToken: true),
+    ]
+
+    static func load(_ model: Model, order: SummationOrder) throws -> (LoadedModel, FidelityTests.Fixture) {
+        let fixture = try ModelFixture.load(FidelityTests.Fixture.self, fixture: "tiny/\(model.file)")
+        let url = try #require(Bundle.module.url(forResource: "Fixtures/tiny/\(model.file)", withExtension: "gguf"))
+        return (try ModelLoader.load(path: url.path, threads: 2, order: order), fixture)
+    }
+
+    @Test(arguments: models)
+    func greedyMatchesLlamaCppInGgmlOrder(_ model: Model) throws {
+        let (loaded, fixture) = try Self.load(model, order: .ggml)
+        #expect(loaded.architecture == model.architecture)
+        for c in fixture.cases {
+            #expect(loaded.tokenizer.encode(c.text, addSpecial: false, parseSpecial: c.special) == c.prompt, "\(c.name) prompt")
+            let generated = try QuantizedModelTests.greedy(loaded.model, prompt: c.prompt, steps: fixture.steps,
+                                                           tokenByToken: model.tokenByToken)
+            let first = zip(generated, c.generated).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+            #expect(generated == c.generated,
+                    "\(model.file) \(c.name): first difference at step \(first ?? -1), llama.cpp's top-2 gap there \(first.map { c.top2_gap[$0] } ?? 0)")
+        }
+    }
+
+    @Test(arguments: models)
+    func blockedOrderFollowsLlamaCppUntilANearTie(_ model: Model) throws {
+        let nearTie = 0.25
+        let (loaded, fixture) = try Self.load(model, order: .detected)
+        for c in fixture.cases {
+            let generated = try QuantizedModelTests.greedy(loaded.model, prompt: c.prompt, steps: fixture.steps,
+                                                           tokenByToken: model.tokenByToken)
+            let decisive = c.top2_gap.firstIndex { $0 < nearTie } ?? fixture.steps
+            #expect(Array(generated.prefix(decisive)) == Array(c.generated.prefix(decisive)), "\(model.file) \(c.name)")
+        }
+    }
+
+    /// Expert routing included: a sequence's logits are the same alone or batched with another.
+    @Test(arguments: models)
+    func batchInvariance(_ model: Model) throws {
+        let (loaded, fixture) = try Self.load(model, order: .detected)
+        let prompts = [fixture.cases[0].prompt, fixture.cases[1].prompt]
+        let alone = try prompts.map { try BatchProbe.logits(loaded.model, prompts: [$0], then: 3)[0] }
+        #expect(alone == (try BatchProbe.logits(loaded.model, prompts: prompts, then: 3)))
+    }
+}
