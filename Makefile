@@ -13,7 +13,7 @@ GEMMA_MODEL := $(NIM_CACHE_PATH)/models/gemma-3-270m-Q4_K_M.gguf
 QWEN_MODEL := $(NIM_CACHE_PATH)/models/qwen2.5-coder-1.5b-instruct-Q4_K_M.gguf
 export NIM_CACHE_PATH
 
-.PHONY: serve test build model family-models python-deps unit-test e2e-test e2e-run deploy-test bench bench-embeddings bench-serving test-models fixtures clean cold-start
+.PHONY: serve test build model family-models python-deps unit-test e2e-test e2e-run deploy-test bench bench-families bench-embeddings bench-serving test-models fixtures clean cold-start
 
 serve: model build
 	$(BIN) serve --model $(MODEL)
@@ -73,6 +73,12 @@ bench: model build
 	else \
 		echo "llama-cpp-python not installed: Nimbus figures only"; $(BIN) bench-engine --model $(MODEL); \
 	fi
+
+# The same on the other families' real models (Gemma 3 270M, Qwen2.5-Coder-1.5B), against
+# llama-cpp-python on the same file: 3 runs each (the 1.5B model takes minutes per run).
+bench-families: family-models build
+	$(BIN) bench-engine --model $(GEMMA_MODEL) --runs 3 --batch-sequences 16 --compare-llama-cpp --python $(PYTHON)
+	$(BIN) bench-engine --model $(QWEN_MODEL) --runs 3 --batch-sequences 16 --compare-llama-cpp --python $(PYTHON)
 
 # K-quant, F16 and Q8_0 derivatives of the default model for the quantized-model tests
 # (llama.cpp's quantizer, needs llama-cpp-python); the tests are skipped without them.

@@ -18,9 +18,20 @@ struct ModelFamilyTests {
             let messages: [Message]
             let rendered: String
         }
+        struct Case: Decodable {
+            let name: String
+            let text: String
+            let special: Bool
+            let prompt: [Int]
+            let generated: [Int]
+            let top2_gap: [Double]
+            /// Max |logit difference| after the prompt between llama.cpp's repacked (default) and
+            /// plain layouts: the logit noise a change of summation order alone causes.
+            let layout_spread: Double
+        }
         let steps: Int
         let chats: [Chat]
-        let cases: [FidelityTests.Fixture.Case]
+        let cases: [Case]
     }
 
     /// A family's real model and its fixture.
@@ -71,17 +82,25 @@ struct ModelFamilyTests {
         }
     }
 
+    /// The blocked order rounds differently, and on these models the difference grows as the
+    /// activations are re-quantized after every layer: llama.cpp's own default (repacked) layouts
+    /// move the logits after a prompt by up to `layout_spread` (0.8-2.5 here) against its plain
+    /// ones. A greedy choice can only flip where llama.cpp's top-2 gap is below twice that, so
+    /// until the first such step the blocked order must choose exactly llama.cpp's tokens.
     @Test(.enabled(if: families.allSatisfy(\.model.shouldRun)), arguments: families)
-    func blockedOrderFollowsLlamaCppUntilANearTie(_ family: Family) throws {
-        let nearTie = 0.25
+    func blockedOrderFollowsLlamaCppWithinItsOwnLayoutNoise(_ family: Family) throws {
         let (loaded, fixture) = try Self.load(family, order: .detected)
+        var checked = 0
         for c in fixture.cases {
             let generated = try QuantizedModelTests.greedy(loaded.model, prompt: c.prompt, steps: fixture.steps, tokenByToken: true)
-            let decisive = c.top2_gap.firstIndex { $0 < nearTie } ?? fixture.steps
+            let decisive = c.top2_gap.firstIndex { $0 < 2 * c.layout_spread } ?? fixture.steps
+            checked += decisive
             let first = zip(generated, c.generated).enumerated().first { $0.element.0 != $0.element.1 }?.offset
             #expect(Array(generated.prefix(decisive)) == Array(c.generated.prefix(decisive)),
-                    "\(family.fixture) \(c.name) (\(loaded.model.backend.matmulOrder)): first difference at step \(first ?? -1) before the first near-tie at \(decisive)")
+                    "\(family.fixture) \(c.name) (\(loaded.model.backend.matmulOrder)): first difference at step \(first ?? -1) before step \(decisive), where llama.cpp's gap first falls below twice its layout spread \(c.layout_spread)")
         }
+        print("\(family.fixture): blocked order checked on \(checked) decisive steps")
+        #expect(checked > 0)
     }
 
     /// Two prompts prefilled in one batch, then decoded together, give each the logits it gets
