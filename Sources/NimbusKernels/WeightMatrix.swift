@@ -40,9 +40,9 @@ public struct WeightMatrix: @unchecked Sendable {
 
 extension WeightMatrix {
     /// Whether the blocked summation order has kernels for this matrix: Q4_0, Q4_1, Q8_0, Q4_K
-    /// and Q6_K with a whole number of 16-row groups.
+    /// and Q6_K with a whole number of 16-row groups, and Q5_0 (rewritten as Q8_0, `widenedQ5ToQ8`).
     public var supportsBlockedOrder: Bool {
-        (type.simpleKernelKind != nil || type.blockedKQuantType != nil) && rows > 0 && rows % 16 == 0
+        (type.simpleKernelKind != nil || type.blockedKQuantType != nil || type == .q5_0) && rows > 0 && rows % 16 == 0
     }
 
     /// A copy of this view that also carries the 16-row interleaved layout of the blocked-order
@@ -50,6 +50,10 @@ extension WeightMatrix {
     /// alive); nil when the order does not apply to this matrix.
     public func interleavedForBlockedOrder(keeping source: OwnedWeightMatrix?) -> OwnedWeightMatrix? {
         guard supportsBlockedOrder else { return nil }
+        if let widened = widenedQ5ToQ8() {
+            // The Q8_0 copy replaces the Q5_0 rows; `source` is not needed past this copy.
+            return widened.matrix.interleavedForBlockedOrder(keeping: widened)
+        }
         let nb = columns / type.blockSize
         let src = base.assumingMemoryBound(to: UInt8.self)
         let storage: UnsafeMutableRawPointer

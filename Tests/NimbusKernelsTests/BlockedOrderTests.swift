@@ -103,3 +103,26 @@ import NimbusKernels
         }
     }
 }
+
+/// Q5_0 in the blocked order runs as the Q8_0 rows holding the same values.
+@Suite struct Q5WideningTests {
+    @Test func widenedRowsHoldTheSameValuesAndRunTheQ8Kernels() throws {
+        var rng = SplitMix64(seed: 5)
+        let rows = 32, cols = 256
+        let w = rng.weights(.q5_0, rows: rows, cols: cols)
+        try w.withUnsafeBytes { wb in
+            let base = try #require(wb.baseAddress)
+            let q5 = try WeightMatrix(rows: rows, columns: cols, type: .q5_0, base: base)
+            let owned = try #require(q5.interleavedForBlockedOrder(keeping: nil))
+            #expect(owned.matrix.type == .q8_0 && owned.matrix.interleaved != nil)
+            var a = [Float](repeating: 0, count: cols), b = a
+            for r in 0..<rows {
+                try a.withUnsafeMutableBufferPointer { try Dequantize.row(r, of: q5, into: $0.baseAddress!) }
+                try b.withUnsafeMutableBufferPointer { try Dequantize.row(r, of: owned.matrix, into: $0.baseAddress!) }
+                #expect(a.map(\.bitPattern) == b.map(\.bitPattern), "row \(r)")
+            }
+            // A matrix whose rows do not fill 16-row groups keeps ggml's order (and its type).
+            #expect(try WeightMatrix(rows: 24, columns: cols, type: .q5_0, base: base).interleavedForBlockedOrder(keeping: nil) == nil)
+        }
+    }
+}
