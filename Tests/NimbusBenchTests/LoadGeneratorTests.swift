@@ -101,7 +101,9 @@ struct LoadGeneratorTests {
             let started = ContinuousClock.now
             let report = try await LoadGenerator(configuration: config).run()
             #expect(report.levels.first?.firstError == BenchError.timedOut(seconds: 0.3).description)
-            #expect(ContinuousClock.now - started < .seconds(5))
+            // Only "it did not wait for the stalled server": the model tests running beside this
+            // one on two cores can delay a 0.3 s timer by many seconds, so no tight bound.
+            #expect(ContinuousClock.now - started < .seconds(120))
         }
     }
 

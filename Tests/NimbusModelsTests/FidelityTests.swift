@@ -17,6 +17,10 @@ struct FidelityTests {
             let prompt: [Int]
             let generated: [Int]
             let top2_gap: [Double]
+            /// Family fixtures: max |logit difference| after the prompt between llama.cpp's
+            /// repacked (default) and plain layouts, the logit noise a change of summation order
+            /// alone causes (gen_family_fixtures.py).
+            let layout_spread: Double?
         }
         let steps: Int
         let cases: [Case]

@@ -10,7 +10,7 @@ import Testing
 /// give llama.cpp's prompt ids and jinja2's text, greedy decoding in ggml's order equals
 /// llama.cpp's, the blocked order follows it until llama.cpp's first near-tie, and a sequence's
 /// logits do not depend on the rest of its batch.
-struct ModelFamilyTests {
+@Suite(.serialized) struct ModelFamilyTests {
     struct Fixture: Decodable {
         struct Chat: Decodable {
             struct Message: Decodable { let role, content: String }
@@ -18,20 +18,9 @@ struct ModelFamilyTests {
             let messages: [Message]
             let rendered: String
         }
-        struct Case: Decodable {
-            let name: String
-            let text: String
-            let special: Bool
-            let prompt: [Int]
-            let generated: [Int]
-            let top2_gap: [Double]
-            /// Max |logit difference| after the prompt between llama.cpp's repacked (default) and
-            /// plain layouts: the logit noise a change of summation order alone causes.
-            let layout_spread: Double
-        }
         let steps: Int
         let chats: [Chat]
-        let cases: [Case]
+        let cases: [FidelityTests.Fixture.Case]
     }
 
     /// A family's real model and its fixture.
@@ -93,11 +82,12 @@ struct ModelFamilyTests {
         var checked = 0
         for c in fixture.cases {
             let generated = try QuantizedModelTests.greedy(loaded.model, prompt: c.prompt, steps: fixture.steps, tokenByToken: true)
-            let decisive = c.top2_gap.firstIndex { $0 < 2 * c.layout_spread } ?? fixture.steps
+            let spread = try #require(c.layout_spread, "\(c.name) has no layout_spread")
+            let decisive = c.top2_gap.firstIndex { $0 < 2 * spread } ?? fixture.steps
             checked += decisive
             let first = zip(generated, c.generated).enumerated().first { $0.element.0 != $0.element.1 }?.offset
             #expect(Array(generated.prefix(decisive)) == Array(c.generated.prefix(decisive)),
-                    "\(family.fixture) \(c.name) (\(loaded.model.backend.matmulOrder)): first difference at step \(first ?? -1) before step \(decisive), where llama.cpp's gap first falls below twice its layout spread \(c.layout_spread)")
+                    "\(family.fixture) \(c.name) (\(loaded.model.backend.matmulOrder)): first difference at step \(first ?? -1) before step \(decisive), where llama.cpp's gap first falls below twice its layout spread \(spread)")
         }
         print("\(family.fixture): blocked order checked on \(checked) decisive steps")
         #expect(checked > 0)

@@ -7,7 +7,7 @@ import Testing
 /// made by scripts/fixtures/gen_tiny_models.py with transformers and converted by llama.cpp's
 /// convert_hf_to_gguf.py), token for token against llama.cpp's greedy decoding of the same GGUF.
 /// The files are committed, so these always run.
-struct TinyModelTests {
+@Suite(.serialized) struct TinyModelTests {
     struct Model: Sendable, CustomTestStringConvertible {
         let file: String
         let architecture: String

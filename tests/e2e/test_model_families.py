@@ -4,8 +4,10 @@ Mixtral (llama with experts), in one `nimbus serve`, through the official OpenAI
 
 Greedy chat answers are compared with llama.cpp's greedy continuation of the same conversation
 (Tests/NimbusModelsTests/Fixtures/family_*.json, recorded by gen_family_fixtures.py from the
-jinja2 rendering of each model's template): in ggml's summation order the served text must be
-llama.cpp's text up to where the model ends its turn.
+jinja2 rendering of each model's template, prompt fed one token per step). The server prefills
+the prompt in one batch, whose attention sums in another order, so the answer must be llama.cpp's
+up to its first step whose top-2 gap is below twice llama.cpp's own layout spread
+(`decisive_text`), or end its turn within that text.
 """
 import json
 import os
@@ -53,7 +55,8 @@ def test_models_lists_each_family_with_its_metadata(client):
         assert card["context_length"] == 32768 and card["max_model_len"] > 0
         assert sum(card["weight_types"].values()) > 100 and "Q4_K" in card["weight_types"]
     assert 250e6 < cards["google/gemma-3-270m-it"]["parameters"] < 300e6
-    assert 1.4e9 < cards["qwen/qwen2.5-coder-1.5b-instruct"]["parameters"] < 1.6e9
+    # Every tensor counted, as llama.cpp does: this file's separate output head makes it 1.78B.
+    assert 1.7e9 < cards["qwen/qwen2.5-coder-1.5b-instruct"]["parameters"] < 1.8e9
     assert cards[TINY_MOE[0]]["architecture"] == "llama"
 
 
@@ -63,22 +66,24 @@ def test_greedy_chat_is_llama_cpps_and_streams_the_same(client, name):
     with open(os.path.join(FIXTURES, fixture_file), encoding="utf-8") as f:
         fixture = json.load(f)
     cases = {c["name"]: c for c in fixture["cases"]}
+    checked = 0
     for chat in fixture["chats"]:
-        reference = cases[chat["name"]]["detokenized"]
+        case = cases[chat["name"]]
         answer = client.chat.completions.create(model=name, messages=chat["messages"], temperature=0,
                                                 max_tokens=fixture["steps"])
         text = answer.choices[0].message.content
-        assert answer.usage.prompt_tokens == len(cases[chat["name"]]["prompt"])
-        if answer.choices[0].finish_reason == "length":
-            assert text == reference, chat["name"]
+        assert answer.usage.prompt_tokens == len(case["prompt"])
+        checked += len(case["decisive_text"])
+        if answer.choices[0].finish_reason == "stop":
+            assert text and (text.startswith(case["decisive_text"]) or case["decisive_text"].startswith(text)), chat["name"]
         else:
-            # The model ended its turn: llama.cpp's continuation (which ignores EOS) starts with it.
-            assert answer.choices[0].finish_reason == "stop" and text and reference.startswith(text), chat["name"]
+            assert answer.choices[0].finish_reason == "length" and text.startswith(case["decisive_text"]), chat["name"]
         stream = client.chat.completions.create(model=name, messages=chat["messages"], temperature=0,
                                                 max_tokens=fixture["steps"], stream=True)
         chunks = list(stream)
         assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == text
         assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == answer.choices[0].finish_reason
+    assert checked > 0  # some answer text was held to llama.cpp's
 
 
 def test_mixture_of_experts_serves(client):

@@ -12,6 +12,19 @@ enum Gemma: DecoderArchitecture {
     }
 }
 
+extension DecoderConfiguration {
+    /// What Gemma 2 and 3 add to Gemma: the attention and feed-forward outputs normalised again
+    /// before the residual, and queries scaled before attention (softmax scale 1), by
+    /// 1/sqrt(head size), or by 1/sqrt(width / heads) for the 27B model (`largeModelLayers`
+    /// layers), as llama.cpp does.
+    mutating func gemmaSandwich(largeModelLayers: Int) {
+        postAttentionNorm = true
+        postFeedForwardNorm = true
+        attention.queryScale = 1 / Float(blockCount == largeModelLayers ? embeddingLength / headCount : headDimension).squareRoot()
+        attention.softmaxScale = 1
+    }
+}
+
 /// Gemma's turn format, for Gemma files that carry no template (Gemma 3 270M's GGUF has none):
 /// Gemma 3's own `chat_template` (scripts/fixtures/templates/gemma-3-it.jinja, rendered against
 /// Python jinja2 by the template fixtures), which folds a system message into the first user turn.

@@ -9,10 +9,7 @@ enum Gemma2: DecoderArchitecture {
     static func configuration(_ metadata: some ModelMetadata, name: String) throws(ModelError) -> DecoderConfiguration {
         let keys = MetadataKeys(metadata: metadata, prefix: name)
         var c = try Gemma.configuration(metadata, name: name)
-        c.postAttentionNorm = true
-        c.postFeedForwardNorm = true
-        c.attention.queryScale = 1 / Float(c.blockCount == 46 ? c.embeddingLength / c.headCount : c.headDimension).squareRoot()
-        c.attention.softmaxScale = 1
+        c.gemmaSandwich(largeModelLayers: 46)
         c.attention.logitSoftCap = keys.float("attn_logit_softcapping") ?? 50
         c.finalLogitSoftCap = keys.float("final_logit_softcapping") ?? 30
         // Unlike Gemma 3, the local layers keep the global RoPE unless the file says otherwise.

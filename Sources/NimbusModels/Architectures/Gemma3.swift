@@ -9,11 +9,8 @@ enum Gemma3: DecoderArchitecture {
     static func configuration(_ metadata: some ModelMetadata, name: String) throws(ModelError) -> DecoderConfiguration {
         let keys = MetadataKeys(metadata: metadata, prefix: name)
         var c = try Gemma.configuration(metadata, name: name)
-        c.postAttentionNorm = true
-        c.postFeedForwardNorm = true
+        c.gemmaSandwich(largeModelLayers: 62)
         c.attention.headNorms = true
-        c.attention.queryScale = 1 / Float(c.blockCount == 62 ? c.embeddingLength / c.headCount : c.headDimension).squareRoot()
-        c.attention.softmaxScale = 1
         c.finalLogitSoftCap = keys.float("final_logit_softcapping").flatMap { $0 > 0 ? $0 : nil }
         if let window = keys.int("attention.sliding_window"), window > 0 {
             try c.slideWindow(window, period: 6, ropeBase: keys.float("rope.freq_base_swa") ?? 10_000, ropeScale: 1,
