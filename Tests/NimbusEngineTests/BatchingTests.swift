@@ -179,8 +179,11 @@ struct BatchingTests {
             $0.policy = .priority
         }
         try await run(e) { engine in
-            let blocker = try engine.submit(GenerationRequest(prompt: try prompt("Wait:"), maxTokens: 30, ignoreEOS: true))
-            for _ in 0..<500 where engine.statistics.runningSequences == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            // Long enough to still be running when the three below are queued, even when the
+            // model tests beside this one keep both cores busy.
+            let blocker = try engine.submit(GenerationRequest(prompt: try prompt("Wait:"), maxTokens: 400, ignoreEOS: true))
+            for _ in 0..<6000 where engine.statistics.runningSequences == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            try #require(engine.statistics.runningSequences == 1)
             let order = OrderLog()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for (name, priority) in [("low", 10), ("urgent", -5), ("normal", 0)] {
