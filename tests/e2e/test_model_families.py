@@ -27,6 +27,9 @@ FAMILIES = {
     "qwen/qwen2.5-coder-1.5b-instruct": ("qwen2.5-coder-1.5b-instruct-Q4_K_M.gguf", "family_qwen2.json", "qwen2"),
 }
 TINY_MOE = ("tiny/mixtral", os.path.join(FIXTURES, "tiny/mixtral.q8_0.gguf"))
+# The tiny random-weight models of the architectures with no small real file: (name, file, arch).
+TINY = [("tiny/qwen3", "qwen3.q4_k_m", "qwen3"), ("tiny/gemma2", "gemma2.q4_k_m", "gemma2"),
+        ("tiny/phi3", "phi3.q4_k_m", "phi3"), ("tiny/llama-spm", "llama_spm.q4_k_m", "llama")]
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +37,10 @@ def families(tmp_path_factory):
     paths = [os.path.join(MODELS_DIR, f) for f, _, _ in FAMILIES.values()]
     for path in paths:
         assert os.path.exists(path), f"{path} is missing (make family-models fetches it)"
-    names = list(FAMILIES) + [TINY_MOE[0]]
+    paths += [TINY_MOE[1]] + [os.path.join(FIXTURES, f"tiny/{file}.gguf") for _, file, _ in TINY]
+    names = list(FAMILIES) + [TINY_MOE[0]] + [name for name, _, _ in TINY]
     log = str(tmp_path_factory.mktemp("families") / "families.log")
-    proc, base, handle = server_util.start(log, NIM_MODEL_NAME=",".join(paths + [TINY_MOE[1]]),
+    proc, base, handle = server_util.start(log, NIM_MODEL_NAME=",".join(paths),
                                            NIM_SERVED_MODEL_NAME=",".join(names), NIMBUS_MATMUL_ORDER="ggml")
     yield base
     server_util.stop(proc, handle)
@@ -86,10 +90,18 @@ def test_greedy_chat_is_llama_cpps_and_streams_the_same(client, name):
     assert checked > 0  # some answer text was held to llama.cpp's
 
 
-def test_mixture_of_experts_serves(client):
-    answer = client.chat.completions.create(model=TINY_MOE[0], messages=[{"role": "user", "content": "Hello"}],
-                                            max_tokens=8, temperature=0)
-    assert answer.usage.completion_tokens > 0
+@pytest.mark.parametrize("name, arch", [(TINY_MOE[0], "llama")] + [(name, arch) for name, _, arch in TINY])
+def test_every_architecture_chats_and_streams(client, name, arch):
+    """Each tiny model (Mixtral's experts included) answers through its own chat template, and
+    the stream carries the same text as the whole answer."""
+    cards = {m.id: m.model_dump() for m in client.models.list().data}
+    assert cards[name]["architecture"] == arch
+    messages = [{"role": "user", "content": "Hello, who are you?"}]
+    answer = client.chat.completions.create(model=name, messages=messages, max_tokens=8, temperature=0)
+    assert answer.usage.completion_tokens > 0 and answer.usage.prompt_tokens > 3
+    chunks = list(client.chat.completions.create(model=name, messages=messages, max_tokens=8, temperature=0,
+                                                 stream=True))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == answer.choices[0].message.content
 
 
 def gguf_bytes(metadata):
