@@ -157,6 +157,8 @@ NK_T5 static inline __m512 nk_reduce512x16(const __m512 *v) {
 // Query heads one kernel call serves together (grouped-query attention: the heads that share a
 // KV head read each key and value row once); more heads run one at a time.
 #define NK_GROUP_MAX 4
+// The widest head the grouped kernels take (Gemma's 256); wider ones run one head at a time.
+#define NK_DIM_MAX 256
 
 // One position's pre-reduction vector from its key row `kv` (nv vectors of 16): tinyBLAS's
 // single 16-lane chain (batched) or vec_dot_f16's four chains over 64-element steps folded
@@ -188,7 +190,7 @@ NK_T5 static inline __attribute__((always_inline)) void nk_scores_group(const fl
         __m512 lanes[NK_GROUP_MAX][16];
         for (int i = 0; i < 16; i++) {
             const uint16_t *k = nk_rows_ptr(&rows);
-            __m512 kv[8];
+            __m512 kv[NK_DIM_MAX / 16];
             for (int64_t j = 0; j < nv; j++) kv[j] = NK_LOADH(k + 16 * j);
             for (int64_t h = 0; h < nq; h++) lanes[h][i] = nk_score_lanes(q + h * dim, kv, nv, batched);
             nk_rows_advance(&rows, 1);
@@ -197,7 +199,7 @@ NK_T5 static inline __attribute__((always_inline)) void nk_scores_group(const fl
     }
     for (; p < count; p++) {
         const uint16_t *k = nk_rows_ptr(&rows);
-        __m512 kv[8];
+        __m512 kv[NK_DIM_MAX / 16];
         for (int64_t j = 0; j < nv; j++) kv[j] = NK_LOADH(k + 16 * j);
         for (int64_t h = 0; h < nq; h++) scores[h * sstride + p] = nk_reduce512(nk_score_lanes(q + h * dim, kv, nv, batched));
         nk_rows_advance(&rows, 1);
@@ -206,7 +208,7 @@ NK_T5 static inline __attribute__((always_inline)) void nk_scores_group(const fl
 
 NK_T5 void nk_attn_scores_group_avx512(const float *q, int64_t nq, NK_PAGED, int64_t count, int64_t dim,
                                        int batched, float *scores, int64_t sstride) {
-    if (dim % 16 != 0 || dim > 128 || (!batched && dim % 64 != 0) || nq > NK_GROUP_MAX) {
+    if (dim % 16 != 0 || dim > NK_DIM_MAX || (!batched && dim % 64 != 0) || nq > NK_GROUP_MAX) {
         for (int64_t h = 0; h < nq; h++)
             nk_attn_scores_avx2(q + h * dim, blocks, block_size, stride, offset, count, dim, batched, scores + h * sstride);
         return;
@@ -216,6 +218,7 @@ NK_T5 void nk_attn_scores_group_avx512(const float *q, int64_t nq, NK_PAGED, int
     else if (dim == 64 && nq == 2) NK_SCORES(2, 4);
     else if (dim == 64 && nq == 3) NK_SCORES(3, 4);
     else if (dim == 64 && nq == 4) NK_SCORES(4, 4);
+    else if (dim == 256 && nq == 4) NK_SCORES(4, 16);
     else NK_SCORES(nq, dim / 16);
 #undef NK_SCORES
 }
@@ -250,12 +253,12 @@ NK_T5 static void nk_mix_fold(const float *acc, int64_t used, int64_t dim, int b
 // acc + h * slots * dim. Compile-time nq and nv in the common shapes keep `a` in registers.
 NK_T5 static inline __attribute__((always_inline)) void nk_mix_slots(const float *weights, int64_t wstride, const int64_t nq,
                                                                    const int64_t nv, NK_PAGED, int64_t count, int64_t slots,
-                                                                   int64_t used, int64_t dim, float *acc) {
+                                                                   int64_t used, int64_t dim, int64_t d0, float *acc) {
     for (int64_t s = 0; s < used; s++) {
         __m512 a[NK_GROUP_MAX][8];
         for (int64_t h = 0; h < nq; h++)
             for (int64_t j = 0; j < nv; j++) a[h][j] = _mm512_setzero_ps();
-        nk_rows rows = nk_rows_at(blocks, block_size, stride, offset, s);
+        nk_rows rows = nk_rows_at(blocks, block_size, stride, offset + d0, s);
         for (int64_t p = s; p < count; p += slots) {
             const uint16_t *v = nk_rows_ptr(&rows);
             __m512 vv[8];
@@ -267,25 +270,33 @@ NK_T5 static inline __attribute__((always_inline)) void nk_mix_slots(const float
             nk_rows_advance(&rows, slots);
         }
         for (int64_t h = 0; h < nq; h++)
-            for (int64_t j = 0; j < nv; j++) _mm512_storeu_ps(acc + (h * slots + s) * dim + 16 * j, a[h][j]);
+            for (int64_t j = 0; j < nv; j++) _mm512_storeu_ps(acc + (h * slots + s) * dim + d0 + 16 * j, a[h][j]);
     }
 }
 
 NK_T5 void nk_attn_mix_group_avx512(const float *weights, int64_t wstride, int64_t nq, NK_PAGED, int64_t count,
                                     int64_t dim, int batched, float *acc, float *out) {
-    if (dim % 16 != 0 || dim > 128 || nq > NK_GROUP_MAX || nq * (dim / 16) > 16) {
+    if (dim % 16 != 0 || dim > NK_DIM_MAX || nq > NK_GROUP_MAX) {
         for (int64_t h = 0; h < nq; h++)
             nk_attn_mix_avx2(weights + h * wstride, blocks, block_size, stride, offset, count, dim, batched, acc, out + h * dim);
         return;
     }
     const int64_t slots = batched ? 16 : 64;
     const int64_t used = count < slots ? count : slots;
-#define NK_MIX(NQ, NV) nk_mix_slots(weights, wstride, NQ, NV, blocks, block_size, stride, offset, count, slots, used, dim, acc)
-    if (dim == 64 && nq == 1) NK_MIX(1, 4);
-    else if (dim == 64 && nq == 2) NK_MIX(2, 4);
-    else if (dim == 64 && nq == 3) NK_MIX(3, 4);
-    else if (dim == 64 && nq == 4) NK_MIX(4, 4);
-    else NK_MIX(nq, dim / 16);
+    // Each output element is its own fma chain, so the head dimension can be taken in chunks
+    // that keep nq x chunk accumulators in registers (at most 16 vectors) without changing a bit.
+    const int64_t chunk = 16 * (nq * 8 <= 16 ? 8 : 16 / nq);
+#define NK_MIX(NQ, NV) nk_mix_slots(weights, wstride, NQ, NV, blocks, block_size, stride, offset, count, slots, used, dim, d0, acc)
+    for (int64_t d0 = 0; d0 < dim; d0 += chunk) {
+        const int64_t width = dim - d0 < chunk ? dim - d0 : chunk;
+        if (width == 64 && nq == 1) NK_MIX(1, 4);
+        else if (width == 64 && nq == 2) NK_MIX(2, 4);
+        else if (width == 64 && nq == 3) NK_MIX(3, 4);
+        else if (width == 64 && nq == 4) NK_MIX(4, 4);
+        else if (width == 128 && nq == 1) NK_MIX(1, 8);
+        else if (width == 128 && nq == 2) NK_MIX(2, 8);
+        else NK_MIX(nq, width / 16);
+    }
 #undef NK_MIX
     for (int64_t h = 0; h < nq; h++) nk_mix_fold(acc + h * slots * dim, used, dim, batched, out + h * dim);
 }

@@ -8,7 +8,8 @@
 #include <pthread.h>
 #include <string.h>
 
-static uint16_t nk_gelu_table[1 << 16];
+// Indexed by the fp16 bits of the input; entries are the fp16 results, widened to float once.
+static float nk_gelu_table[1 << 16];
 static pthread_once_t nk_gelu_once = PTHREAD_ONCE_INIT;
 
 static void nk_gelu_table_init(void) {
@@ -21,26 +22,42 @@ static void nk_gelu_table_init(void) {
         const float x = (float)h;
         const float inner = fmaf(coef_a * x, x, 1.0f);
         const float g = 0.5f * x * (1.0f + tanhf(sqrt_2_over_pi * x * inner));
-        const _Float16 r = (_Float16)g;
-        memcpy(&nk_gelu_table[i], &r, sizeof r);
+        nk_gelu_table[i] = (float)(_Float16)g;
     }
 }
 
+// One element; `half` rounds a float to fp16 bits (to nearest even) as the caller's CPU can.
+#define NK_GEGLU_BODY(half)                                                                      \
+    for (int64_t i = 0; i < n; i++) {                                                          \
+        const float x = gate[i];                                                                \
+        gate[i] = x <= -10.0f ? 0.0f : x >= 10.0f ? x * up[i] : nk_gelu_table[half(x)] * up[i]; \
+    }
+
+static inline uint16_t nk_half_portable(float x) {
+    const _Float16 h = (_Float16)x;
+    uint16_t bits;
+    memcpy(&bits, &h, sizeof bits);
+    return bits;
+}
+
+static void nk_geglu_portable(float *gate, const float *up, int64_t n) { NK_GEGLU_BODY(nk_half_portable) }
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define NK_HALF_F16C(x) ((uint16_t)_cvtss_sh((x), _MM_FROUND_TO_NEAREST_INT))
+// Without F16C the compiler converts through a library call per element.
+__attribute__((target("f16c"))) static void nk_geglu_f16c(float *gate, const float *up, int64_t n) {
+    NK_GEGLU_BODY(NK_HALF_F16C)
+}
+#endif
+
 void nk_geglu(float *gate, const float *up, int64_t n) {
     pthread_once(&nk_gelu_once, nk_gelu_table_init);
-    for (int64_t i = 0; i < n; i++) {
-        const float x = gate[i];
-        if (x <= -10.0f) {
-            gate[i] = 0.0f;
-        } else if (x >= 10.0f) {
-            gate[i] = x * up[i];
-        } else {
-            const _Float16 h = (_Float16)x;
-            uint16_t bits;
-            memcpy(&bits, &h, sizeof bits);
-            _Float16 g;
-            memcpy(&g, &nk_gelu_table[bits], sizeof g);
-            gate[i] = (float)g * up[i];
-        }
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("f16c")) {
+        nk_geglu_f16c(gate, up, n);
+        return;
     }
+#endif
+    nk_geglu_portable(gate, up, n);
 }

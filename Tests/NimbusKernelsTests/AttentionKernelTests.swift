@@ -84,7 +84,7 @@ import Testing
     /// multiple of 16 or 64) give the scalar twin's bits on every path.
     @Test func simdMatchesScalar() {
         var rng = SplitMix64(seed: 99)
-        for dim in [64, 128, 80, 48, 36] {
+        for dim in [64, 128, 80, 48, 36, 256] {
             for count in [1, 2, 3, 15, 16, 17, 63, 64, 65, 130, 300] {
                 let stride = dim * 3 + 5
                 let q = AttentionKernelTests.half(rng.activations(dim))

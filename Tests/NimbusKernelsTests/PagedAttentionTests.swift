@@ -77,7 +77,7 @@ import Testing
     /// once) give every head the bits of its own one-head call, on every path and group size.
     @Test func groupedHeadsEqualOneHeadCalls() {
         var rng = SplitMix64(seed: 11)
-        for dim in [64, 128, 80, 48] {
+        for dim in [64, 128, 80, 48, 256] {
             for count in [1, 15, 16, 17, 70, 131] {
                 let stride = 2 * dim
                 let rows = AttentionKernelTests.halfBits(rng.activations(count * stride, scale: 3))
