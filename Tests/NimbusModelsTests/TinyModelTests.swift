@@ -23,6 +23,8 @@ import Testing
         Model(file: "mixtral.q8_0", architecture: "llama", tokenByToken: false),
         Model(file: "mixtral.q4_k_m", architecture: "llama", tokenByToken: true),
         Model(file: "llama_spm.q4_k_m", architecture: "llama", tokenByToken: true),
+        // Llama 3 RoPE scaling (`rope_freqs.weight`) with the llama-bpe vocabulary.
+        Model(file: "llama3.q4_k_m", architecture: "llama", tokenByToken: true),
     ]
 
     static func load(_ model: Model, order: SummationOrder) throws -> (LoadedModel, FidelityTests.Fixture) {
