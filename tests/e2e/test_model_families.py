@@ -29,7 +29,8 @@ FAMILIES = {
 TINY_MOE = ("tiny/mixtral", os.path.join(FIXTURES, "tiny/mixtral.q8_0.gguf"))
 # The tiny random-weight models of the architectures with no small real file: (name, file, arch).
 TINY = [("tiny/qwen3", "qwen3.q4_k_m", "qwen3"), ("tiny/gemma2", "gemma2.q4_k_m", "gemma2"),
-        ("tiny/phi3", "phi3.q4_k_m", "phi3"), ("tiny/llama-spm", "llama_spm.q4_k_m", "llama")]
+        ("tiny/phi3", "phi3.q4_k_m", "phi3"), ("tiny/llama-spm", "llama_spm.q4_k_m", "llama"),
+        ("tiny/llama3", "llama3.q4_k_m", "llama")]
 
 
 @pytest.fixture(scope="module")
