@@ -8,28 +8,7 @@ import Testing
 /// (Fixtures/smollm2_tokens.json, from llama-cpp-python).
 @Suite(.enabled(if: DefaultModel.shouldTest, "\(TestModel.fileName) not found (NIMBUS_MODEL_PATH; NIMBUS_REQUIRE_MODELS=1 fails instead)"))
 struct SmolLM2TokenizerTests {
-    struct TokenFixture: Decodable {
-        struct Case: Decodable {
-            let name: String
-            let text: String
-            let ids_special: [Int]
-            let ids_plain: [Int]
-            let ids_add_special: [Int]
-            let detok_plain_hex: String
-            let detok_special_hex: String
-            let detok_plain_of_plain_hex: String
-        }
-        let n_vocab: Int
-        let bos: Int
-        let eos: Int
-        let eot: Int
-        let add_bos: Bool
-        let add_eos: Bool
-        let eog_ids: [Int]
-        let cases: [Case]
-    }
-
-    static let fixture = Result { try Fixtures.decode(TokenFixture.self, from: "smollm2_tokens") }
+    static let fixture = Result { try Fixtures.decode(LlamaCppTokens.self, from: "smollm2_tokens") }
 
     @Test func vocabularyFacts() throws {
         let tokenizer = try DefaultModel.tokenizer.get()

@@ -186,7 +186,7 @@ public final class DecoderModel: @unchecked Sendable {
             case .experts(let experts):
                 guard let moe = mixture else { throw .kernel("expert weights without an expert configuration") }
                 // In place: every input row is gathered before the first output row is written.
-                try moe(s.normed, rows: n, experts: experts, matmul: matmul, pool: pool, into: s.normed)
+                try moe(s.normed, rows: n, experts: experts, matmul: matmul, into: s.normed)
             }
             addToResidual(s.normed, rows: n, postNorm: layer.postFeedForwardNorm)
         }

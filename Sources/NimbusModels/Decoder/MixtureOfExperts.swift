@@ -52,7 +52,7 @@ final class ExpertFeedForward: @unchecked Sendable {
     /// `output[r] = Σ_k weight(r, k) · expert_k(input[r])` for `rows` rows of `width`; `output`
     /// may be `input` (all inputs are read before any output is written).
     func callAsFunction(_ input: UnsafeMutablePointer<Float>, rows n: Int, experts: ExpertWeights, matmul: MatMul,
-                        pool: ComputePool, into output: UnsafeMutablePointer<Float>) throws(ModelError) {
+                        into output: UnsafeMutablePointer<Float>) throws(ModelError) {
         let count = options.count, used = options.used, ff = options.feedForwardLength
         guard n <= maxRows else { throw .kernel("\(n) rows for experts sized for \(maxRows)") }
         try experts.router.multiply(input, batch: n, into: probabilities, with: matmul)
