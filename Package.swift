@@ -43,7 +43,7 @@ let package = Package(
             linkerSettings: [.linkedLibrary("pthread")]
         ),
         .target(name: "NimbusKernels", dependencies: ["CNimbusKernels"], swiftSettings: numericSettings),
-        .executableTarget(name: "nimbus-kernels-bench", dependencies: ["NimbusKernels"], swiftSettings: numericSettings),
+        .executableTarget(name: "nimbus-kernels-bench", dependencies: ["NimbusKernels", "CNimbusKernels"], swiftSettings: numericSettings),
         // Hardware detection and the named engine profiles chosen from it (`list-profiles`).
         .target(name: "NimbusProfiles", dependencies: ["NimbusKernels"]),
         .target(name: "NimbusTokenizers"),

@@ -1,7 +1,16 @@
 #include "CNimbusKernels.h"
 
+#include <stdatomic.h>
+#include <stdlib.h>
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
+
+static int nk_cpu_is_amd(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(0, &a, &b, &c, &d)) return 0;
+    return b == 0x68747541 && d == 0x69746e65 && c == 0x444d4163;  // "Auth" "enti" "cAMD"
+}
 
 // xgetbv without requiring -mxsave: the OS must have enabled the register state we use.
 static uint64_t nk_xgetbv(uint32_t index) {
@@ -30,4 +39,25 @@ int nk_cpu_features(void) {
 }
 #else
 int nk_cpu_features(void) { return 0; }
+static int nk_cpu_is_amd(void) { return 0; }
 #endif
+
+// -1: not yet read. Two threads racing to read it compute the same value.
+static _Atomic long nk_prefetch_cached = -1;
+
+void nk_set_stream_prefetch_bytes(size_t bytes) {
+    atomic_store_explicit(&nk_prefetch_cached, (long)(bytes / 64 * 64), memory_order_relaxed);
+}
+
+size_t nk_stream_prefetch_bytes(void) {
+    _Atomic long *const cached = &nk_prefetch_cached;
+    long v = atomic_load_explicit(cached, memory_order_relaxed);
+    if (v >= 0) return (size_t)v;
+    const char *env = getenv("NIMBUS_PREFETCH_BYTES");
+    char *end = NULL;
+    const long parsed = env ? strtol(env, &end, 10) : -1;
+    if (env && end != env && *end == '\0' && parsed >= 0 && parsed <= (1L << 20)) v = parsed / 64 * 64;
+    else v = nk_cpu_is_amd() ? 0 : 4096;
+    atomic_store_explicit(cached, v, memory_order_relaxed);
+    return (size_t)v;
+}

@@ -58,13 +58,9 @@ void nk_repack_x16(int kind, const uint8_t *src, size_t wstride, int64_t rows, i
 #define NK_TX __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
 #define NK_XINLINE static inline __attribute__((always_inline)) NK_TX
 
-#ifndef NK_X16_PREFETCH
-#define NK_X16_PREFETCH 4096
-#endif
-
 // One 16-row group against NC columns (NC <= 8) of one packed activation group.
 NK_XINLINE void nk_x16_tile(int kind, int NC, const uint8_t *wg, int64_t nb, const uint8_t *grp,
-                            float *y, int64_t ldy, int64_t r0, int64_t c0) {
+                            float *y, int64_t ldy, int64_t r0, int64_t c0, size_t pf) {
     const size_t rb = nk_x16_record_bytes(kind);
     __m512 acc[8];
     for (int c = 0; c < NC; c++) acc[c] = _mm512_setzero_ps();
@@ -76,8 +72,9 @@ NK_XINLINE void nk_x16_tile(int kind, int NC, const uint8_t *wg, int64_t nb, con
         const float *sa = (const float *)(rec + 288);
         const int32_t *ia = (const int32_t *)(rec + 320);
         // Records of consecutive row groups are contiguous, so one linear stream covers the whole
-        // matrix; prefetch it NK_X16_PREFETCH bytes ahead (past the end is harmless).
-        for (size_t o = 0; o < rb; o += 64) _mm_prefetch((const char *)(wr + NK_X16_PREFETCH + o), _MM_HINT_T0);
+        // matrix; prefetch it pf bytes ahead where that helps (nk_stream_prefetch_bytes; past the
+        // end is harmless).
+        if (pf) for (size_t o = 0; o < rb; o += 64) _mm_prefetch((const char *)(wr + pf + o), _MM_HINT_T0);
         const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)wr));
         __m512 mw = _mm512_setzero_ps();
         __m512i q[8];
@@ -116,14 +113,14 @@ NK_XINLINE void nk_x16_tile(int kind, int NC, const uint8_t *wg, int64_t nb, con
 
 #define NK_X16_CASES(KIND)                                                                          \
     switch (nc) {                                                                                   \
-    case 1: nk_x16_tile(KIND, 1, wg, nb, grp, y, ldy, r, c0); break;                                \
-    case 2: nk_x16_tile(KIND, 2, wg, nb, grp, y, ldy, r, c0); break;                                \
-    case 3: nk_x16_tile(KIND, 3, wg, nb, grp, y, ldy, r, c0); break;                                \
-    case 4: nk_x16_tile(KIND, 4, wg, nb, grp, y, ldy, r, c0); break;                                \
-    case 5: nk_x16_tile(KIND, 5, wg, nb, grp, y, ldy, r, c0); break;                                \
-    case 6: nk_x16_tile(KIND, 6, wg, nb, grp, y, ldy, r, c0); break;                                \
-    case 7: nk_x16_tile(KIND, 7, wg, nb, grp, y, ldy, r, c0); break;                                \
-    default: nk_x16_tile(KIND, 8, wg, nb, grp, y, ldy, r, c0); break;                               \
+    case 1: nk_x16_tile(KIND, 1, wg, nb, grp, y, ldy, r, c0, pf); break;                                \
+    case 2: nk_x16_tile(KIND, 2, wg, nb, grp, y, ldy, r, c0, pf); break;                                \
+    case 3: nk_x16_tile(KIND, 3, wg, nb, grp, y, ldy, r, c0, pf); break;                                \
+    case 4: nk_x16_tile(KIND, 4, wg, nb, grp, y, ldy, r, c0, pf); break;                                \
+    case 5: nk_x16_tile(KIND, 5, wg, nb, grp, y, ldy, r, c0, pf); break;                                \
+    case 6: nk_x16_tile(KIND, 6, wg, nb, grp, y, ldy, r, c0, pf); break;                                \
+    case 7: nk_x16_tile(KIND, 7, wg, nb, grp, y, ldy, r, c0, pf); break;                                \
+    default: nk_x16_tile(KIND, 8, wg, nb, grp, y, ldy, r, c0, pf); break;                               \
     }
 
 // Column groups in chunks so a chunk of activations stays in L2 while a row group's weights
@@ -136,6 +133,7 @@ NK_XINLINE void nk_x16_tile(int kind, int NC, const uint8_t *wg, int64_t nb, con
     NK_TX void NAME(const uint8_t *w, size_t wstride, int64_t row0, int64_t row1, int64_t nb,       \
                     const uint8_t *act, int64_t ncols, float *y, int64_t ldy) {                     \
         (void)wstride;                                                                              \
+        const size_t pf = nk_stream_prefetch_bytes();                                               \
         const size_t gbytes = (size_t)nb * nk_x16_record_bytes(KIND);                               \
         const int64_t ngroups = (ncols + NK_ACT_GROUP - 1) / NK_ACT_GROUP;                          \
         for (int64_t g0 = 0; g0 < ngroups; g0 += NK_X16_COL_CHUNK) {                                \

@@ -3,7 +3,7 @@ import CNimbusKernels
 /// Matmul for the weight types added with the K-quants: Q5_0/Q5_1 take the same Q8_0/Q8_1
 /// activations as Q4_0/Q4_1 (packed layout on SIMD paths), Q2_K..Q6_K take Q8_K activations
 /// in plain ggml rows. Rows are split across the pool exactly as for the other types. In the
-/// blocked order, Q4_K and Q6_K matrices with an interleaved copy run `gemm_kx16.c` (scalar
+/// blocked order, Q4_K, Q5_K and Q6_K matrices with an interleaved copy run `gemm_kx16.c` (scalar
 /// path: `ScalarDot.blockedK`).
 extension MatMul {
     /// Q8_K rows for `batch` inputs, one pool task per few rows (each row is independent).

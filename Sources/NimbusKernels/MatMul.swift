@@ -9,7 +9,7 @@ import CNimbusKernels
 ///
 /// With `SummationOrder.blocked`, matrices that carry an interleaved copy
 /// (`WeightMatrix.interleaved`) run the blocked-order kernels instead (16 rows x 8 columns per
-/// tile, `gemm_x16.c` and for Q4_K/Q6_K `gemm_kx16.c`; `ScalarDot.blocked` and
+/// tile, `gemm_x16.c` and for Q4_K/Q5_K/Q6_K `gemm_kx16.c`; `ScalarDot.blocked` and
 /// `ScalarDot.blockedK` on the scalar path).
 ///
 /// One `MatMul` holds scratch memory and is used by one thread at a time (the engine's step

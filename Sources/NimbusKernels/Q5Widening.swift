@@ -9,7 +9,8 @@ extension WeightMatrix {
         guard type == .q5_0 else { return nil }
         let nb = columns / 32
         let rowBytes = nb * QuantType.q8_0.blockBytes
-        let storage = UnsafeMutableRawPointer.allocate(byteCount: max(1, rows * rowBytes), alignment: 64)
+        let memory = WeightMemory(byteCount: rows * rowBytes)
+        let storage = memory.bytes
         let out = storage.assumingMemoryBound(to: UInt8.self)
         for r in 0..<rows {
             let src = row(r).assumingMemoryBound(to: UInt8.self)
@@ -29,9 +30,8 @@ extension WeightMatrix {
             }
         }
         guard let widened = try? WeightMatrix(rows: rows, columns: columns, type: .q8_0, base: UnsafeRawPointer(storage)) else {
-            storage.deallocate()
             return nil
         }
-        return OwnedWeightMatrix(matrix: widened, storage: storage)
+        return OwnedWeightMatrix(matrix: widened, memory: memory)
     }
 }

@@ -108,8 +108,8 @@ extension QuantType {
     }
 
     /// The ggml type id of the K-quants with a blocked-order layout and kernel (`gemm_kx16.c`:
-    /// Q4_K, Q6_K); nil for the others.
+    /// Q4_K, Q5_K, Q6_K); nil for the others.
     var blockedKQuantType: Int32? {
-        self == .q4_K || self == .q6_K ? Int32(rawValue) : nil
+        self == .q4_K || self == .q5_K || self == .q6_K ? Int32(rawValue) : nil
     }
 }

@@ -55,24 +55,20 @@ public enum Requantizer {
     public static func convert(_ source: WeightMatrix, to type: QuantType) throws(KernelError) -> OwnedWeightMatrix {
         guard targets.contains(type) else { throw .unsupportedType(type, operation: "requantization") }
         let rowBytes = try type.rowBytes(count: source.columns)
-        let storage = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(1, rowBytes * source.rows), alignment: 64)
+        let memory = WeightMemory(byteCount: rowBytes * source.rows)
+        let storage = memory.bytes
         let row = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, source.columns))
         defer { row.deallocate() }
-        do {
-            for r in 0..<source.rows {
-                try Dequantize.row(r, of: source, into: row)
-                if type == .q8_0 {
-                    try quantizeRowQ8_0(row, count: source.columns, into: storage + r * rowBytes)
-                } else {
-                    try quantizeRowQ4_0(row, count: source.columns, into: storage + r * rowBytes)
-                }
+        for r in 0..<source.rows {
+            try Dequantize.row(r, of: source, into: row)
+            if type == .q8_0 {
+                try quantizeRowQ8_0(row, count: source.columns, into: storage + r * rowBytes)
+            } else {
+                try quantizeRowQ4_0(row, count: source.columns, into: storage + r * rowBytes)
             }
-            let matrix = try WeightMatrix(rows: source.rows, columns: source.columns, type: type, base: storage)
-            return OwnedWeightMatrix(matrix: matrix, storage: storage)
-        } catch {
-            storage.deallocate()
-            throw error
         }
+        let matrix = try WeightMatrix(rows: source.rows, columns: source.columns, type: type, base: storage)
+        return OwnedWeightMatrix(matrix: matrix, memory: memory)
     }
 }
 
@@ -80,15 +76,13 @@ public enum Requantizer {
 /// the view stays valid as long as the object lives.
 public final class OwnedWeightMatrix: @unchecked Sendable {
     public let matrix: WeightMatrix
-    private let storage: UnsafeMutableRawPointer
+    private let memory: WeightMemory
     /// The owner of bytes the view also points at (the requantized rows behind an interleaved copy).
     private let source: OwnedWeightMatrix?
 
-    init(matrix: WeightMatrix, storage: UnsafeMutableRawPointer, source: OwnedWeightMatrix? = nil) {
+    init(matrix: WeightMatrix, memory: WeightMemory, source: OwnedWeightMatrix? = nil) {
         self.matrix = matrix
-        self.storage = storage
+        self.memory = memory
         self.source = source
     }
-
-    deinit { storage.deallocate() }
 }

@@ -5,21 +5,24 @@
 /// - Q4_K: `imin = Σ_v min_v * (bsum[2v] + bsum[2v+1])`, `acc = fma(-Float(imin), dmin_w * d_a, acc)`,
 ///   then `isum = Σ_v sc_v * Σ_{e∈v} q_e * a_e` (v: 8 sub-blocks of 32),
 ///   `acc = fma(Float(isum), d_w * d_a, acc)`.
+/// - Q5_K: as Q4_K, the quant `q_e` with its fifth bit.
 /// - Q6_K: `isum = Σ_s sc_s * Σ_{e∈s} q_e * a_e - 32 * Σ_s sc_s * bsum_s` (s: 16 sub-blocks of 16,
 ///   q the unsigned 6-bit quant), `acc = fma(Float(isum), d_w * d_a, acc)`.
 extension ScalarDot {
     /// Whether `blockedK` covers `type`.
-    public static func hasBlockedK(_ type: QuantType) -> Bool { type == .q4_K || type == .q6_K }
+    public static func hasBlockedK(_ type: QuantType) -> Bool { type == .q4_K || type == .q5_K || type == .q6_K }
 
-    /// `type` is Q4_K or Q6_K (`hasBlockedK`); `a` holds Q8_K blocks.
+    /// `type` is Q4_K, Q5_K or Q6_K (`hasBlockedK`); `a` holds Q8_K blocks.
     public static func blockedK(_ type: QuantType, _ w: UnsafeRawPointer, _ a: UnsafeRawPointer, blocks: Int) -> Float {
-        type == .q6_K ? blockedQ6K(w, a, blocks: blocks) : blockedQ4K(w, a, blocks: blocks)
+        type == .q6_K ? blockedQ6K(w, a, blocks: blocks) : blockedQ45K(w, a, blocks: blocks, fifthBit: type == .q5_K)
     }
 
-    static func blockedQ4K(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer, blocks: Int) -> Float {
+    /// Q4_K, or Q5_K (`fifthBit`: 176-byte blocks, bit v of `qh[l]` is the fifth bit of element 32v + l).
+    static func blockedQ45K(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer, blocks: Int, fifthBit: Bool) -> Float {
         var acc: Float = 0
+        let blockBytes = fifthBit ? 176 : 144, quants = fifthBit ? 48 : 16
         for b in 0..<blocks {
-            let wb = w + 144 * b, ab = a + 292 * b
+            let wb = w + blockBytes * b, ab = a + 292 * b
             let da = q8KScale(ab)
             let (sc, mn) = KQuantScales.q4(wb + 4)
             var imin: Int32 = 0
@@ -29,8 +32,10 @@ extension ScalarDot {
             for v in 0..<8 {
                 var s: Int32 = 0
                 for l in 0..<32 {
-                    let byte = wb.load(fromByteOffset: 16 + 32 * (v / 2) + l, as: UInt8.self)
-                    s &+= Int32(v % 2 == 0 ? byte & 0xF : byte >> 4) &* q8KQuant(ab, 32 * v + l)
+                    let byte = wb.load(fromByteOffset: quants + 32 * (v / 2) + l, as: UInt8.self)
+                    var q = Int32(v % 2 == 0 ? byte & 0xF : byte >> 4)
+                    if fifthBit { q |= Int32((wb.load(fromByteOffset: 16 + l, as: UInt8.self) >> UInt8(v)) & 1) << 4 }
+                    s &+= q &* q8KQuant(ab, 32 * v + l)
                 }
                 isum &+= sc[v] &* s
             }

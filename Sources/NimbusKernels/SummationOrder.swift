@@ -20,12 +20,12 @@ public enum SummationOrder: String, Sendable, CaseIterable {
     /// matrices whose row count is a multiple of 16, and to Q5_0 ones rewritten as the Q8_0
     /// rows of the same values (`WeightMatrix.widenedQ5ToQ8`).
     ///
-    /// K-quants (Q4_K, Q6_K, same row condition) take one or two float steps per 256-element
+    /// K-quants (Q4_K, Q5_K, Q6_K, same row condition) take one or two float steps per 256-element
     /// super-block: the sub-block scales are applied exactly in int32, so
-    /// `acc = fma(float(isum), d_w * d_a, acc)` with, for Q4_K, first
+    /// `acc = fma(float(isum), d_w * d_a, acc)` with, for Q4_K and Q5_K, first
     /// `acc = fma(-float(imin), dmin_w * d_a, acc)` (`ScalarDot.blockedK`, `gemm_kx16.c`); about
-    /// 2x ggml's batched speed and at least its single-row speed. Other matrices (Q5_K, Q2_K,
-    /// Q3_K, Q5_1, ...) keep ggml's order in either mode.
+    /// 2x ggml's batched speed and at least its single-row speed. Other matrices (Q2_K, Q3_K,
+    /// Q5_1, ...) keep ggml's order in either mode.
     case blocked
 
     /// Whether kernels exist for this order on `path`: ggml's everywhere, the blocked order on

@@ -39,8 +39,8 @@ public struct WeightMatrix: @unchecked Sendable {
 }
 
 extension WeightMatrix {
-    /// Whether the blocked summation order has kernels for this matrix: Q4_0, Q4_1, Q8_0, Q4_K
-    /// and Q6_K with a whole number of 16-row groups, and Q5_0 (rewritten as Q8_0, `widenedQ5ToQ8`).
+    /// Whether the blocked summation order has kernels for this matrix: Q4_0, Q4_1, Q8_0, Q4_K,
+    /// Q5_K and Q6_K with a whole number of 16-row groups, and Q5_0 (rewritten as Q8_0, `widenedQ5ToQ8`).
     public var supportsBlockedOrder: Bool {
         (type.simpleKernelKind != nil || type.blockedKQuantType != nil || type == .q5_0) && rows > 0 && rows % 16 == 0
     }
@@ -56,18 +56,18 @@ extension WeightMatrix {
         }
         let nb = columns / type.blockSize
         let src = base.assumingMemoryBound(to: UInt8.self)
-        let storage: UnsafeMutableRawPointer
+        let memory: WeightMemory
         if let kind = type.simpleKernelKind {
-            storage = .allocate(byteCount: rows / 16 * nb * nk_x16_record_bytes(kind), alignment: 64)
-            nk_repack_x16(kind, src, rowStride, Int64(rows), Int64(nb), storage.assumingMemoryBound(to: UInt8.self))
+            memory = WeightMemory(byteCount: rows / 16 * nb * nk_x16_record_bytes(kind))
+            nk_repack_x16(kind, src, rowStride, Int64(rows), Int64(nb), memory.bytes.assumingMemoryBound(to: UInt8.self))
         } else if let ggmlType = type.blockedKQuantType {
-            storage = .allocate(byteCount: rows / 16 * nb * nk_kx16_record_bytes(ggmlType), alignment: 64)
-            nk_repack_kx16(ggmlType, src, rowStride, Int64(rows), Int64(nb), storage.assumingMemoryBound(to: UInt8.self))
+            memory = WeightMemory(byteCount: rows / 16 * nb * nk_kx16_record_bytes(ggmlType))
+            nk_repack_kx16(ggmlType, src, rowStride, Int64(rows), Int64(nb), memory.bytes.assumingMemoryBound(to: UInt8.self))
         } else {
             return nil
         }
         var copy = self
-        copy.interleaved = UnsafeRawPointer(storage)
-        return OwnedWeightMatrix(matrix: copy, storage: storage, source: source)
+        copy.interleaved = UnsafeRawPointer(memory.bytes)
+        return OwnedWeightMatrix(matrix: copy, memory: memory, source: source)
     }
 }

@@ -36,7 +36,7 @@ func kquantBench(pool: ComputePool, quick: Bool, hot: Bool) throws {
     let acts = ActivationBuffer()
     // KQ_TYPE=q6_K (one type) and KQ_SHAPE=i (one shape) narrow the run, e.g. under perf.
     let only = ProcessInfo.processInfo.environment
-    for type in [QuantType.q4_K, .q6_K] where only["KQ_TYPE"].map({ $0 == type.description }) ?? true {
+    for type in [QuantType.q4_K, .q5_K, .q6_K] where only["KQ_TYPE"].map({ $0 == type.description }) ?? true {
         for (i, s) in kquantShapes.enumerated() where only["KQ_SHAPE"].map({ $0 == String(i) }) ?? true {
             let w = try kquantWeights(type, rows: s.rows, cols: s.cols)
             let copies = hot ? 1 : max(1, 96 << 20 / w.count)

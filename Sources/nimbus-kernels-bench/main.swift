@@ -1,5 +1,6 @@
 // Kernel benchmark on SmolLM2-135M shapes: GFLOP/s and weight GB/s per dispatch path.
 // Usage: nimbus-kernels-bench [threads] [--quick] [--kquant [--hot] (K-quant orders, KQuantBench.swift)]
+//        [--stream (page size and prefetch for the decode weight stream, StreamBench.swift)]
 import Foundation
 import NimbusKernels
 
@@ -30,6 +31,11 @@ do {
     let t0 = now()
     for _ in 0..<iters { pool.parallelFor(threads, chunk: 1) { _ in } }
     print(String(format: "ComputePool(%d threads): %.2f µs per empty parallelFor", pool.threadCount, (now() - t0) / Double(iters) * 1e6))
+}
+
+if args.contains("--stream") {
+    for type in [QuantType.q4_K, .q6_K] { try streamBench(pool: pool, rounds: quick ? 10 : 30, type: type) }
+    exit(0)
 }
 
 if args.contains("--kquant") {

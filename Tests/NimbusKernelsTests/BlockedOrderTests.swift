@@ -29,10 +29,10 @@ import NimbusKernels
         return y
     }
 
-    @Test(arguments: [QuantType.q4_0, .q4_1, .q8_0])
+    // Skipped (reported, not passed) on a CPU without AVX-512 VNNI: nothing to compare there.
+    @Test(.enabled(if: KernelPath.avx512vnni.isSupported, "needs AVX-512 VNNI"), arguments: [QuantType.q4_0, .q4_1, .q8_0])
     func vnniMatchesScalarTwin(type: QuantType) throws {
         try #require(SummationOrder.blocked.isAvailable(on: .avx512vnni))
-        guard KernelPath.avx512vnni.isSupported else { return }  // nothing to compare on this CPU
         var rng = SplitMix64(seed: UInt64(type.rawValue) &+ 41)
         for s in Self.shapes {
             let w = rng.weights(type, rows: s.rows, cols: s.cols)

@@ -21,6 +21,15 @@ enum {
 };
 int nk_cpu_features(void);
 
+/// How far ahead (bytes) the blocked kernels software-prefetch their one linear weight stream:
+/// NIMBUS_PREFETCH_BYTES when set (0 turns it off), else by vendor. On AMD Zen 4 the hardware
+/// prefetcher alone streams the blocked layouts about twice as fast as with software prefetch
+/// (nimbus-kernels-bench --pages), so AMD gets 0; Intel keeps the 4096 the kernels were tuned
+/// with. Read once.
+size_t nk_stream_prefetch_bytes(void);
+/// Overrides it (benchmarks comparing distances in one process).
+void nk_set_stream_prefetch_bytes(size_t bytes);
+
 // ---------------------------------------------------------------------------------------------
 // Packed activations: the layout every SIMD matmul kernel reads.
 //
@@ -63,6 +72,13 @@ size_t nk_kx16_record_bytes(int ggml_type);
 /// Interleaves `rows` (a multiple of 16) ggml rows of nb super-blocks into dst
 /// (rows / 16 * nb * nk_kx16_record_bytes(ggml_type) bytes).
 void nk_repack_kx16(int ggml_type, const uint8_t *src, size_t wstride, int64_t rows, int64_t nb, uint8_t *dst);
+
+/// Memory for weight copies made at load, 64-byte aligned: a 2 MiB-aligned anonymous mapping
+/// advised for transparent huge pages where the OS has them (`*mapped` = 1; the environment
+/// variable NIMBUS_NO_HUGEPAGES turns this off), else the C heap (`*mapped` = 0). NULL when
+/// out of memory. Free with nk_weight_free and the same byte count and flag.
+void *nk_weight_alloc(size_t bytes, int *mapped);
+void nk_weight_free(void *p, size_t bytes, int mapped);
 
 /// Kernels for the weight types added with the K-quants, by ggml type id: Q5_0 (6) and Q5_1 (7)
 /// read the packed Q8_0/Q8_1 layout above; Q2_K..Q6_K (10..14) read plain ggml block_q8_K rows
