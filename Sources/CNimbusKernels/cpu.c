@@ -56,6 +56,8 @@ size_t nk_stream_prefetch_bytes(void) {
     const char *env = getenv("NIMBUS_PREFETCH_BYTES");
     char *end = NULL;
     const long parsed = env ? strtol(env, &end, 10) : -1;
+    // Leading/trailing blanks are allowed, as the server's start-up check allows them.
+    while (end && (*end == ' ' || *end == '\t')) end++;
     if (env && end != env && *end == '\0' && parsed >= 0 && parsed <= (1L << 20)) v = parsed / 64 * 64;
     else v = nk_cpu_is_amd() ? 0 : 4096;
     atomic_store_explicit(cached, v, memory_order_relaxed);

@@ -4,10 +4,12 @@
 // on a 1.1 GB model), and the software prefetches that run ahead of the loads walk page tables
 // instead of fetching. Where the kernel has THP in "madvise" mode (the common default) this is
 // what turns huge pages on; with "never" the mapping simply stays in 4 KiB pages.
+// NIMBUS_HUGEPAGES=0 keeps copies on the C heap (for comparisons).
 #include "CNimbusKernels.h"
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
@@ -15,6 +17,13 @@
 #define NK_HUGE (2u << 20)
 
 // Whole 4 KiB pages: the 2 MiB-aligned part of a mapping gets huge pages, its tail small ones.
+static int nk_hugepages_wanted(void) {
+    const char *e = getenv("NIMBUS_HUGEPAGES");
+    if (e == NULL) return 1;
+    while (*e == ' ' || *e == '\t') e++;
+    return *e != '0';
+}
+
 static size_t nk_weight_span(size_t bytes) { return (bytes + 4095) / 4096 * 4096; }
 
 void *nk_weight_alloc(size_t bytes, int *mapped) {
@@ -22,7 +31,7 @@ void *nk_weight_alloc(size_t bytes, int *mapped) {
     *mapped = 0;
 #if defined(__linux__)
     // Below one huge page a mapping would only add a system call per matrix.
-    if (bytes >= NK_HUGE && getenv("NIMBUS_NO_HUGEPAGES") == NULL) {
+    if (bytes >= NK_HUGE && nk_hugepages_wanted()) {
         const size_t span = nk_weight_span(bytes);
         // Over-map by one huge page and trim, so the kept range starts on a 2 MiB boundary.
         uint8_t *raw = mmap(NULL, span + NK_HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

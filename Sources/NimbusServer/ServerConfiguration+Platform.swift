@@ -26,6 +26,9 @@ extension ServerConfiguration {
         ("NIMBUS_KERNELS", "the profile's kernel path", "force a kernel path (scalar, avx2 or avx512vnni), overriding the profile's; for tests"),
         ("NIMBUS_MATMUL_ORDER", "blocked on AVX-512 VNNI, else ggml",
          "quantized matmul summation order: ggml (llama.cpp's exact results) or blocked (about 3x faster batched, a few ulp apart)"),
+        ("NIMBUS_PREFETCH_BYTES", "0 on AMD, 4096 elsewhere",
+         "how far ahead the blocked kernels software-prefetch the weight stream (0 to 1048576 bytes; 0: the hardware prefetcher alone)"),
+        ("NIMBUS_HUGEPAGES", "1", "0 keeps the interleaved weight copies off transparent huge pages"),
         ("NGC_API_KEY", "unset", "accepted for NIM compatibility and unused: nothing is downloaded from NGC"),
         ("CUDA_VISIBLE_DEVICES", "unset", "ignored with a warning: there is no GPU backend, inference runs on the CPU"),
         ("NIM_TENSOR_PARALLEL_SIZE", "1", "must be 1 (more needs a GPU backend; start-up stops)"),
@@ -96,6 +99,16 @@ extension ServerConfiguration {
                 notices.append(.init(level: .warning, message: "NIMBUS_MATMUL_ORDER=\(raw) is ignored: the \(order.rawValue) order needs "
                                      + "the avx512vnni kernels, which this CPU cannot run; matmuls use the ggml order"))
             }
+        }
+        // Read again by the kernels (nk_stream_prefetch_bytes, nk_weight_alloc): checked here so a
+        // typo stops start-up instead of silently keeping the default.
+        if let raw = nonEmpty(env["NIMBUS_PREFETCH_BYTES"]) {
+            guard let bytes = Int(raw.trimmingCharacters(in: .whitespaces)), (0...1_048_576).contains(bytes) else {
+                throw ConfigurationError(variable: "NIMBUS_PREFETCH_BYTES", message: "must be a whole number of bytes from 0 to 1048576, got '\(raw)'")
+            }
+        }
+        if let raw = nonEmpty(env["NIMBUS_HUGEPAGES"]), !["0", "1"].contains(raw.trimmingCharacters(in: .whitespaces)) {
+            throw ConfigurationError(variable: "NIMBUS_HUGEPAGES", message: "must be 0 or 1, got '\(raw)'")
         }
         if let source = nonEmpty(env["NIM_PEFT_SOURCE"]) {
             notices.append(.init(level: .warning, message: "NIM_PEFT_SOURCE=\(source) is ignored: LoRA adapters are not supported yet; the base model is served"))

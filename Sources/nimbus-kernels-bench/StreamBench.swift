@@ -16,8 +16,8 @@ func streamBench(pool: ComputePool, rounds: Int, type: QuantType) throws {
     w.withUnsafeBytes { source.copyMemory(from: $0.baseAddress!, byteCount: w.count) }
     let plain = try WeightMatrix(rows: rows, columns: cols, type: type, base: source)
     func copiesMade(hugePages: Bool) -> [OwnedWeightMatrix] {
-        if hugePages { unsetenv("NIMBUS_NO_HUGEPAGES") } else { setenv("NIMBUS_NO_HUGEPAGES", "1", 1) }
-        defer { unsetenv("NIMBUS_NO_HUGEPAGES") }
+        setenv("NIMBUS_HUGEPAGES", hugePages ? "1" : "0", 1)
+        defer { unsetenv("NIMBUS_HUGEPAGES") }
         return (0..<copies).compactMap { _ in plain.interleavedForBlockedOrder(keeping: nil) }
     }
     let huge = copiesMade(hugePages: true), small = copiesMade(hugePages: false)

@@ -116,6 +116,20 @@ import Testing
         }
     }
 
+    @Test func theKernelTuningVariablesAreChecked() throws {
+        #expect(try resolve(["NIMBUS_PREFETCH_BYTES": "0", "NIMBUS_HUGEPAGES": "0"]).notices.isEmpty)
+        #expect(try resolve(["NIMBUS_PREFETCH_BYTES": " 4096 ", "NIMBUS_HUGEPAGES": "1"]).notices.isEmpty)
+        for (variable, bad) in [("NIMBUS_PREFETCH_BYTES", "4k"), ("NIMBUS_PREFETCH_BYTES", "-64"),
+                                ("NIMBUS_PREFETCH_BYTES", "2000000"), ("NIMBUS_HUGEPAGES", "yes")] {
+            do {
+                _ = try resolve([variable: bad])
+                Issue.record("\(variable)=\(bad) was accepted")
+            } catch let error as ConfigurationError {
+                #expect(error.variable == variable && error.description.contains(bad), "\(error)")
+            }
+        }
+    }
+
     @Test func theNGCKeyIsNotedWithoutItsValue() throws {
         let c = try resolve(["NGC_API_KEY": "nvapi-secret-123"])
         #expect(c.notices.count == 1 && c.notices[0].level == .info && c.notices[0].message.contains("NGC_API_KEY"))

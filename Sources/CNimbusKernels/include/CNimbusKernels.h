@@ -74,8 +74,8 @@ size_t nk_kx16_record_bytes(int ggml_type);
 void nk_repack_kx16(int ggml_type, const uint8_t *src, size_t wstride, int64_t rows, int64_t nb, uint8_t *dst);
 
 /// Memory for weight copies made at load, 64-byte aligned: a 2 MiB-aligned anonymous mapping
-/// advised for transparent huge pages where the OS has them (`*mapped` = 1; the environment
-/// variable NIMBUS_NO_HUGEPAGES turns this off), else the C heap (`*mapped` = 0). NULL when
+/// advised for transparent huge pages where the OS has them (`*mapped` = 1;
+/// NIMBUS_HUGEPAGES=0 turns this off), else the C heap (`*mapped` = 0). NULL when
 /// out of memory. Free with nk_weight_free and the same byte count and flag.
 void *nk_weight_alloc(size_t bytes, int *mapped);
 void nk_weight_free(void *p, size_t bytes, int mapped);
