@@ -86,6 +86,14 @@ struct ArchitectureConfigurationTests {
         #expect(llama.layers.allSatisfy { $0.ropeScale == 0.25 && $0.window == nil })
     }
 
+    /// llama.cpp's gemma graph scales the queries by 1/sqrt(head size) after RoPE and uses softmax scale 1.
+    @Test func gemmaScalesQueriesBeforeAttention() throws {
+        let c = try Self.configuration(Self.metadata("gemma"))
+        #expect(c.attention.queryScale == 1 / Float(256).squareRoot() && c.attention.softmaxScale == 1)
+        #expect(c.embeddingScale == Float(640).squareRoot() && c.activation == .gelu && c.rope.layout == .neox)
+        #expect(!c.attention.headNorms && !c.postAttentionNorm && c.finalLogitSoftCap == nil)
+    }
+
     @Test func badHyperparametersNameTheKey() throws {
         var m = Self.metadata("qwen2")
         m.values["qwen2.attention.head_count_kv"] = 3

@@ -25,6 +25,9 @@ import Testing
         Model(file: "llama_spm.q4_k_m", architecture: "llama", tokenByToken: true),
         // Llama 3 RoPE scaling (`rope_freqs.weight`) with the llama-bpe vocabulary.
         Model(file: "llama3.q4_k_m", architecture: "llama", tokenByToken: true),
+        // Head size 128: llama.cpp scales Gemma's queries by 1/sqrt(128) before attention, which
+        // rounds differently from scaling the scores.
+        Model(file: "gemma.q4_k_m", architecture: "gemma", tokenByToken: true),
     ]
 
     static func load(_ model: Model, order: SummationOrder) throws -> (LoadedModel, FidelityTests.Fixture) {
