@@ -94,6 +94,25 @@ struct ArchitectureConfigurationTests {
         #expect(!c.attention.headNorms && !c.postAttentionNorm && c.finalLogitSoftCap == nil)
     }
 
+    /// qwen3moe: Qwen3's head norms, experts always renormalised (llama.cpp's qwen3moe graph passes
+    /// norm_w = true), the expert width from `expert_feed_forward_length`, else the dense width
+    /// divided among the used experts.
+    @Test func qwen3MoEReadsItsExperts() throws {
+        let keys: [String: Any] = ["qwen3moe.expert_count": 8, "qwen3moe.expert_used_count": 2,
+                                   "qwen3moe.expert_feed_forward_length": 768]
+        let c = try Self.configuration(Self.metadata("qwen3moe", keys))
+        #expect(c.attention.headNorms && c.rope.layout == .neox && c.activation == .silu)
+        let experts = try #require(c.experts)
+        #expect(experts.count == 8 && experts.used == 2 && experts.feedForwardLength == 768 && experts.normalizeWeights)
+        var m = Self.metadata("qwen3moe", keys)
+        m.values["qwen3moe.expert_feed_forward_length"] = nil
+        #expect(try Self.configuration(m).experts?.feedForwardLength == 1024)
+        m.values["qwen3moe.expert_count"] = nil
+        #expect(throws: ModelError.badHyperparameter(key: "qwen3moe.expert_count", reason: "missing or zero; a qwen3moe file needs experts")) {
+            try Self.configuration(m)
+        }
+    }
+
     @Test func badHyperparametersNameTheKey() throws {
         var m = Self.metadata("qwen2")
         m.values["qwen2.attention.head_count_kv"] = 3
@@ -114,7 +133,7 @@ struct ArchitectureConfigurationTests {
     @Test func unknownArchitecturesListWhatIsSupported() {
         #expect(ArchitectureRegistry.architecture(named: "mamba") == nil)
         let message = ModelError.unsupportedArchitecture("mamba").description
-        for name in ["llama", "qwen2", "qwen3", "gemma", "gemma2", "gemma3", "phi3"] {
+        for name in ["llama", "qwen2", "qwen3", "qwen3moe", "gemma", "gemma2", "gemma3", "phi3"] {
             #expect(message.contains(name))
         }
     }

@@ -31,6 +31,7 @@ public enum ArchitectureRegistry {
         Llama.self,
         Qwen2.self,
         Qwen3.self,
+        Qwen3MoE.self,
         Gemma.self,
         Gemma2.self,
         Gemma3.self,
