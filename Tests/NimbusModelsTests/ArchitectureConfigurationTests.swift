@@ -113,6 +113,21 @@ struct ArchitectureConfigurationTests {
         }
     }
 
+    /// qwen2moe: experts not renormalised (norm_w = false in llama.cpp's qwen2moe graph), a shared
+    /// expert `expert_shared_feed_forward_length` wide, else as wide as the dense feed-forward.
+    @Test func qwen2MoEReadsItsSharedExpert() throws {
+        var m = Self.metadata("qwen2moe", ["qwen2moe.expert_count": 60, "qwen2moe.expert_used_count": 4,
+                                           "qwen2moe.expert_feed_forward_length": 1408,
+                                           "qwen2moe.expert_shared_feed_forward_length": 5632])
+        let experts = try #require(try Self.configuration(m).experts)
+        #expect(experts.count == 60 && experts.used == 4 && experts.feedForwardLength == 1408 && !experts.normalizeWeights)
+        #expect(experts.sharedFeedForwardLength == 5632)
+        m.values["qwen2moe.expert_shared_feed_forward_length"] = nil
+        #expect(try Self.configuration(m).experts?.sharedFeedForwardLength == 2048)
+        #expect(try Self.configuration(Self.metadata("qwen3moe", ["qwen3moe.expert_count": 8, "qwen3moe.expert_used_count": 2]))
+            .experts?.sharedFeedForwardLength == nil)
+    }
+
     @Test func badHyperparametersNameTheKey() throws {
         var m = Self.metadata("qwen2")
         m.values["qwen2.attention.head_count_kv"] = 3
@@ -133,7 +148,7 @@ struct ArchitectureConfigurationTests {
     @Test func unknownArchitecturesListWhatIsSupported() {
         #expect(ArchitectureRegistry.architecture(named: "mamba") == nil)
         let message = ModelError.unsupportedArchitecture("mamba").description
-        for name in ["llama", "qwen2", "qwen3", "qwen3moe", "gemma", "gemma2", "gemma3", "phi3"] {
+        for name in ["llama", "qwen2", "qwen2moe", "qwen3", "qwen3moe", "gemma", "gemma2", "gemma3", "phi3"] {
             #expect(message.contains(name))
         }
     }

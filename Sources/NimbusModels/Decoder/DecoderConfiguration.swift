@@ -75,6 +75,9 @@ public struct ExpertOptions: Sendable, Equatable {
     public var feedForwardLength: Int
     /// Renormalise the chosen experts' weights to sum to one (Mixtral, Qwen3-MoE).
     public var normalizeWeights: Bool
+    /// Width of the shared expert that every row also goes through, scaled by a sigmoid gate
+    /// (Qwen2-MoE); nil when there is none.
+    public var sharedFeedForwardLength: Int? = nil
 }
 
 /// What one layer does differently from the others.
