@@ -86,6 +86,48 @@ struct ArchitectureConfigurationTests {
         #expect(llama.layers.allSatisfy { $0.ropeScale == 0.25 && $0.window == nil })
     }
 
+    /// llama.cpp's gemma graph scales the queries by 1/sqrt(head size) after RoPE and uses softmax scale 1.
+    @Test func gemmaScalesQueriesBeforeAttention() throws {
+        let c = try Self.configuration(Self.metadata("gemma"))
+        #expect(c.attention.queryScale == 1 / Float(256).squareRoot() && c.attention.softmaxScale == 1)
+        #expect(c.embeddingScale == Float(640).squareRoot() && c.activation == .gelu && c.rope.layout == .neox)
+        #expect(!c.attention.headNorms && !c.postAttentionNorm && c.finalLogitSoftCap == nil)
+    }
+
+    /// qwen3moe: Qwen3's head norms, experts always renormalised (llama.cpp's qwen3moe graph passes
+    /// norm_w = true), the expert width from `expert_feed_forward_length`, else the dense width
+    /// divided among the used experts.
+    @Test func qwen3MoEReadsItsExperts() throws {
+        let keys: [String: Any] = ["qwen3moe.expert_count": 8, "qwen3moe.expert_used_count": 2,
+                                   "qwen3moe.expert_feed_forward_length": 768]
+        let c = try Self.configuration(Self.metadata("qwen3moe", keys))
+        #expect(c.attention.headNorms && c.rope.layout == .neox && c.activation == .silu)
+        let experts = try #require(c.experts)
+        #expect(experts.count == 8 && experts.used == 2 && experts.feedForwardLength == 768 && experts.normalizeWeights)
+        var m = Self.metadata("qwen3moe", keys)
+        m.values["qwen3moe.expert_feed_forward_length"] = nil
+        #expect(try Self.configuration(m).experts?.feedForwardLength == 1024)
+        m.values["qwen3moe.expert_count"] = nil
+        #expect(throws: ModelError.badHyperparameter(key: "qwen3moe.expert_count", reason: "missing or zero; a qwen3moe file needs experts")) {
+            try Self.configuration(m)
+        }
+    }
+
+    /// qwen2moe: experts not renormalised (norm_w = false in llama.cpp's qwen2moe graph), a shared
+    /// expert `expert_shared_feed_forward_length` wide, else as wide as the dense feed-forward.
+    @Test func qwen2MoEReadsItsSharedExpert() throws {
+        var m = Self.metadata("qwen2moe", ["qwen2moe.expert_count": 60, "qwen2moe.expert_used_count": 4,
+                                           "qwen2moe.expert_feed_forward_length": 1408,
+                                           "qwen2moe.expert_shared_feed_forward_length": 5632])
+        let experts = try #require(try Self.configuration(m).experts)
+        #expect(experts.count == 60 && experts.used == 4 && experts.feedForwardLength == 1408 && !experts.normalizeWeights)
+        #expect(experts.sharedFeedForwardLength == 5632)
+        m.values["qwen2moe.expert_shared_feed_forward_length"] = nil
+        #expect(try Self.configuration(m).experts?.sharedFeedForwardLength == 2048)
+        #expect(try Self.configuration(Self.metadata("qwen3moe", ["qwen3moe.expert_count": 8, "qwen3moe.expert_used_count": 2]))
+            .experts?.sharedFeedForwardLength == nil)
+    }
+
     @Test func badHyperparametersNameTheKey() throws {
         var m = Self.metadata("qwen2")
         m.values["qwen2.attention.head_count_kv"] = 3
@@ -106,7 +148,7 @@ struct ArchitectureConfigurationTests {
     @Test func unknownArchitecturesListWhatIsSupported() {
         #expect(ArchitectureRegistry.architecture(named: "mamba") == nil)
         let message = ModelError.unsupportedArchitecture("mamba").description
-        for name in ["llama", "qwen2", "qwen3", "gemma", "gemma2", "gemma3", "phi3"] {
+        for name in ["llama", "qwen2", "qwen2moe", "qwen3", "qwen3moe", "gemma", "gemma2", "gemma3", "phi3"] {
             #expect(message.contains(name))
         }
     }

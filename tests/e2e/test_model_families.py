@@ -1,6 +1,7 @@
 """The other model families served end to end: Gemma 3 270M (gemma3, SentencePiece vocabulary,
-no template in the file), Qwen2.5-Coder-1.5B (qwen2, its own ChatML template) and the tiny
-Mixtral (llama with experts), in one `nimbus serve`, through the official OpenAI client.
+no template in the file), Qwen2.5-Coder-1.5B (qwen2, its own ChatML template), the tiny Mixtral
+(llama with experts) and the other tiny models (Fixtures/tiny, Qwen2/Qwen3-MoE included), in one
+`nimbus serve`, through the official OpenAI client.
 
 Greedy chat answers are compared with llama.cpp's greedy continuation of the same conversation
 (Tests/NimbusModelsTests/Fixtures/family_*.json, recorded by gen_family_fixtures.py from the
@@ -30,7 +31,8 @@ TINY_MOE = ("tiny/mixtral", os.path.join(FIXTURES, "tiny/mixtral.q8_0.gguf"))
 # The tiny random-weight models of the architectures with no small real file: (name, file, arch).
 TINY = [("tiny/qwen3", "qwen3.q4_k_m", "qwen3"), ("tiny/gemma2", "gemma2.q4_k_m", "gemma2"),
         ("tiny/phi3", "phi3.q4_k_m", "phi3"), ("tiny/llama-spm", "llama_spm.q4_k_m", "llama"),
-        ("tiny/llama3", "llama3.q4_k_m", "llama")]
+        ("tiny/llama3", "llama3.q4_k_m", "llama"), ("tiny/gemma", "gemma.q4_k_m", "gemma"),
+        ("tiny/qwen3moe", "qwen3moe.q4_k_m", "qwen3moe"), ("tiny/qwen2moe", "qwen2moe.q4_k_m", "qwen2moe")]
 
 
 @pytest.fixture(scope="module")

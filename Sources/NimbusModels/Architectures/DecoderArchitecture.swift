@@ -30,7 +30,9 @@ public enum ArchitectureRegistry {
     static let all: [any DecoderArchitecture.Type] = [
         Llama.self,
         Qwen2.self,
+        Qwen2MoE.self,
         Qwen3.self,
+        Qwen3MoE.self,
         Gemma.self,
         Gemma2.self,
         Gemma3.self,

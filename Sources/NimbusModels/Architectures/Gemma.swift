@@ -1,4 +1,6 @@
-/// Gemma (1): embeddings scaled by the square root of the width, GeGLU, NeoX RoPE. GGUF
+/// Gemma (1): embeddings scaled by the square root of the width, GeGLU, NeoX RoPE, and queries
+/// scaled by 1/sqrt(head size) after RoPE with softmax scale 1, as llama.cpp's gemma graph does
+/// (which rounds differently from a softmax scale unless that factor is a power of two). GGUF
 /// conversion already stores Gemma's `(1 + w)` norm weights as `w + 1`, so the norms are plain RMSNorm.
 enum Gemma: DecoderArchitecture {
     static let names = ["gemma"]
@@ -8,6 +10,8 @@ enum Gemma: DecoderArchitecture {
         var c = try DecoderConfiguration(standard: metadata, architecture: name, rope: .neox)
         c.embeddingScale = Float(c.embeddingLength).squareRoot()
         c.activation = .gelu
+        c.attention.queryScale = 1 / Float(c.headDimension).squareRoot()
+        c.attention.softmaxScale = 1
         return c
     }
 }

@@ -75,6 +75,9 @@ public struct ExpertOptions: Sendable, Equatable {
     public var feedForwardLength: Int
     /// Renormalise the chosen experts' weights to sum to one (Mixtral, Qwen3-MoE).
     public var normalizeWeights: Bool
+    /// Width of the shared expert that every row also goes through, scaled by a sigmoid gate
+    /// (Qwen2-MoE); nil when there is none.
+    public var sharedFeedForwardLength: Int? = nil
 }
 
 /// What one layer does differently from the others.
@@ -196,5 +199,22 @@ extension ExpertOptions {
         }
         let width = try keys.positive(keys.int("expert_feed_forward_length") == nil ? "feed_forward_length" : "expert_feed_forward_length")
         self.init(count: count, used: used, feedForwardLength: width, normalizeWeights: normalizeWeights)
+    }
+
+    /// The experts of an architecture that always has them (qwen2moe, qwen3moe), as llama.cpp
+    /// reads them there: without `expert_feed_forward_length`, the dense `feed_forward_length`
+    /// (`denseWidth`) divided among the used experts.
+    init(requiredBy metadata: some ModelMetadata, prefix: String, denseWidth: Int, normalizeWeights: Bool) throws(ModelError) {
+        guard var experts = try ExpertOptions(metadata: metadata, prefix: prefix, normalizeWeights: normalizeWeights) else {
+            throw .badHyperparameter(key: "\(prefix).expert_count", reason: "missing or zero; a \(prefix) file needs experts")
+        }
+        if metadata.int("\(prefix).expert_feed_forward_length") == nil {
+            experts.feedForwardLength = denseWidth / experts.used
+            guard experts.feedForwardLength > 0 else {
+                throw .badHyperparameter(key: "\(prefix).expert_feed_forward_length",
+                                         reason: "missing, and feed_forward_length \(denseWidth) is less than expert_used_count \(experts.used)")
+            }
+        }
+        self = experts
     }
 }

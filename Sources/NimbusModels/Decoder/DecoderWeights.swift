@@ -71,11 +71,21 @@ struct DecoderWeights {
         let feedForward: FeedForwardWeights
         if let experts = c.experts {
             let w = experts.feedForwardLength, n = experts.count
+            var shared: SharedExpertWeights?
+            if let sw = experts.sharedFeedForwardLength {
+                shared = SharedExpertWeights(
+                    // One row of weights, stored as a vector.
+                    gateInput: try loader.linear(p + "ffn_gate_inp_shexp.weight", splitInto: [1], columns: dim, shape: [dim])[0],
+                    gate: try loader.linear(p + "ffn_gate_shexp.weight", rows: sw, columns: dim),
+                    up: try loader.linear(p + "ffn_up_shexp.weight", rows: sw, columns: dim),
+                    down: try loader.linear(p + "ffn_down_shexp.weight", rows: dim, columns: sw))
+            }
             feedForward = .experts(ExpertWeights(
                 router: try loader.linear(p + "ffn_gate_inp.weight", rows: n, columns: dim),
                 gate: try loader.stacked(p + "ffn_gate_exps.weight", count: n, rows: w, columns: dim),
                 up: try loader.stacked(p + "ffn_up_exps.weight", count: n, rows: w, columns: dim),
-                down: try loader.stacked(p + "ffn_down_exps.weight", count: n, rows: dim, columns: w)))
+                down: try loader.stacked(p + "ffn_down_exps.weight", count: n, rows: dim, columns: w),
+                shared: shared))
         } else if loader.has(p + "ffn_gate.weight") {
             feedForward = .dense(gate: try loader.linear(p + "ffn_gate.weight", rows: ff, columns: dim),
                                  up: try loader.linear(p + "ffn_up.weight", rows: ff, columns: dim),

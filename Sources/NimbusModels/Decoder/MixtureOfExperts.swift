@@ -1,11 +1,20 @@
+import Foundation
 import CNimbusKernels
 import NimbusKernels
 
 /// One layer's experts: a router over `count` experts and each expert's gate/up/down matrices
-/// (row views of llama.cpp's stacked `ffn_*_exps` tensors).
+/// (row views of llama.cpp's stacked `ffn_*_exps` tensors), and the shared expert if any.
 struct ExpertWeights {
     let router: Linear
     let gate, up, down: [Linear]
+    let shared: SharedExpertWeights?
+}
+
+/// Qwen2-MoE's shared expert: a SwiGLU feed-forward every row goes through (`ffn_*_shexp`) and
+/// its gate, one row of `width` weights (`ffn_gate_inp_shexp`).
+struct SharedExpertWeights {
+    let gateInput: Linear
+    let gate, up, down: Linear
 }
 
 /// A mixture-of-experts feed-forward as llama.cpp's `build_moe_ffn` computes it (softmax gating,
@@ -13,6 +22,9 @@ struct ExpertWeights {
 /// experts by probability, their probabilities renormalised (sum clamped to fp16's smallest
 /// normal, then a float division) when the architecture asks, each chosen expert's SwiGLU or
 /// GeGLU output times its weight, and those products added in the order the experts were ranked.
+/// A shared expert's output (Qwen2-MoE) is then added, times `sigmoid(g)` of its gate's logit g
+/// computed as llama.cpp's graph does: `silu(g) / g`, with libm's `expf` (ggml's silu of a row of
+/// one value).
 ///
 /// Each expert's weights are read once per step for all the rows routed to it: its rows are
 /// gathered into one block, multiplied, and scattered back. A row's result depends only on the
@@ -29,6 +41,9 @@ final class ExpertFeedForward: @unchecked Sendable {
     private var weights: [Float]
     /// Gathered inputs, gate and up outputs of one expert, and each (row, slot)'s down output.
     private let gathered, gate, up, outputs: UnsafeMutablePointer<Float>
+    /// The shared expert's gate and up outputs, its output and its gate logit per row (empty
+    /// without a shared expert).
+    private let sharedGate, sharedUp, sharedOutput, sharedLogit: UnsafeMutablePointer<Float>
 
     init(options: ExpertOptions, activation: FeedForwardActivation, width: Int, maxRows: Int) {
         self.options = options
@@ -43,10 +58,17 @@ final class ExpertFeedForward: @unchecked Sendable {
         gate = .allocate(capacity: maxRows * options.feedForwardLength)
         up = .allocate(capacity: maxRows * options.feedForwardLength)
         outputs = .allocate(capacity: slots * width)
+        let sharedWidth = options.sharedFeedForwardLength ?? 0, sharedRows = sharedWidth > 0 ? maxRows : 0
+        sharedGate = .allocate(capacity: sharedRows * sharedWidth)
+        sharedUp = .allocate(capacity: sharedRows * sharedWidth)
+        sharedOutput = .allocate(capacity: sharedRows * width)
+        sharedLogit = .allocate(capacity: sharedRows)
     }
 
     deinit {
-        for p in [probabilities, gathered, gate, up, outputs] { p.deallocate() }
+        for p in [probabilities, gathered, gate, up, outputs, sharedGate, sharedUp, sharedOutput, sharedLogit] {
+            p.deallocate()
+        }
     }
 
     /// `output[r] = Σ_k weight(r, k) · expert_k(input[r])` for `rows` rows of `width`; `output`
@@ -80,6 +102,7 @@ final class ExpertFeedForward: @unchecked Sendable {
                 (outputs + (m.row * used + m.slot) * width).update(from: gathered + i * width, count: width)
             }
         }
+        let shared = try sharedExpert(input, rows: n, experts: experts, matmul: matmul)
         // ggml_mul by the weight, then the slots added in rank order: ((e0 + e1) + e2) + ...
         for r in 0..<n {
             let out = output + r * width
@@ -90,7 +113,31 @@ final class ExpertFeedForward: @unchecked Sendable {
                     out[d] = k == 0 ? product : out[d] + product
                 }
             }
+            guard shared else { continue }
+            // ggml_div(ggml_silu(g), g): the sigmoid as llama.cpp's qwen2moe graph computes it.
+            let g = sharedLogit[r]
+            let scale = g / (1 + expf(-g)) / g
+            let expert = sharedOutput + r * width
+            for d in 0..<width { out[d] += expert[d] * scale }
         }
+    }
+
+    /// The shared expert's output and gate logit for every row, before any output is written;
+    /// false when the layer has none.
+    private func sharedExpert(_ input: UnsafeMutablePointer<Float>, rows n: Int, experts: ExpertWeights,
+                              matmul: MatMul) throws(ModelError) -> Bool {
+        guard let shared = experts.shared, let ff = options.sharedFeedForwardLength else { return false }
+        try shared.gateInput.multiply(input, batch: n, into: sharedLogit, with: matmul)
+        try projections.multiply(input, batch: n, columns: width,
+                                 [(shared.gate, sharedGate), (shared.up, sharedUp)], with: matmul)
+        for r in 0..<n {
+            switch activation {
+            case .silu: Operations.swiGLU(gate: sharedGate + r * ff, up: sharedUp + r * ff, count: ff)
+            case .gelu: ActivationKernels.geGLU(gate: sharedGate + r * ff, up: sharedUp + r * ff, count: ff)
+            }
+        }
+        try shared.down.multiply(sharedGate, batch: n, into: sharedOutput, with: matmul)
+        return true
     }
 
     /// Softmax over the router logits, the `used` most probable experts (ties to the lower
