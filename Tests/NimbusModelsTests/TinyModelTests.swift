@@ -28,7 +28,6 @@ import Testing
         // Head size 128: llama.cpp scales Gemma's queries by 1/sqrt(128) before attention, which
         // rounds differently from scaling the scores.
         Model(file: "gemma.q4_k_m", architecture: "gemma", tokenByToken: true),
-        Model(file: "qwen3moe.q8_0", architecture: "qwen3moe", tokenByToken: false),
         Model(file: "qwen3moe.q4_k_m", architecture: "qwen3moe", tokenByToken: true),
         // Qwen2-MoE: routed experts plus a shared expert behind a sigmoid gate.
         Model(file: "qwen2moe.q4_k_m", architecture: "qwen2moe", tokenByToken: true),
