@@ -270,14 +270,14 @@ NK_XINLINE void nk_kx16_q6k_tile(int NC, const uint8_t *wg, int64_t nb, const ui
 
 #define NK_KX16_CASES(TILE)                                                                         \
     switch (nc) {                                                                                   \
-    case 1: TILE(1, wg, nb, act, y, ldy, r, c0, pf); break;                                             \
-    case 2: TILE(2, wg, nb, act, y, ldy, r, c0, pf); break;                                             \
-    case 3: TILE(3, wg, nb, act, y, ldy, r, c0, pf); break;                                             \
-    case 4: TILE(4, wg, nb, act, y, ldy, r, c0, pf); break;                                             \
-    case 5: TILE(5, wg, nb, act, y, ldy, r, c0, pf); break;                                             \
-    case 6: TILE(6, wg, nb, act, y, ldy, r, c0, pf); break;                                             \
-    case 7: TILE(7, wg, nb, act, y, ldy, r, c0, pf); break;                                             \
-    default: TILE(8, wg, nb, act, y, ldy, r, c0, pf); break;                                            \
+    case 1: TILE(1, wg, nb, act, y, ldy, r, c0, pf); break;                                         \
+    case 2: TILE(2, wg, nb, act, y, ldy, r, c0, pf); break;                                         \
+    case 3: TILE(3, wg, nb, act, y, ldy, r, c0, pf); break;                                         \
+    case 4: TILE(4, wg, nb, act, y, ldy, r, c0, pf); break;                                         \
+    case 5: TILE(5, wg, nb, act, y, ldy, r, c0, pf); break;                                         \
+    case 6: TILE(6, wg, nb, act, y, ldy, r, c0, pf); break;                                         \
+    case 7: TILE(7, wg, nb, act, y, ldy, r, c0, pf); break;                                         \
+    default: TILE(8, wg, nb, act, y, ldy, r, c0, pf); break;                                        \
     }
 
 // Columns in chunks of NK_KX16_COL_CHUNK so a chunk's activations stay in L2 while a row

@@ -113,14 +113,14 @@ NK_XINLINE void nk_x16_tile(int kind, int NC, const uint8_t *wg, int64_t nb, con
 
 #define NK_X16_CASES(KIND)                                                                          \
     switch (nc) {                                                                                   \
-    case 1: nk_x16_tile(KIND, 1, wg, nb, grp, y, ldy, r, c0, pf); break;                                \
-    case 2: nk_x16_tile(KIND, 2, wg, nb, grp, y, ldy, r, c0, pf); break;                                \
-    case 3: nk_x16_tile(KIND, 3, wg, nb, grp, y, ldy, r, c0, pf); break;                                \
-    case 4: nk_x16_tile(KIND, 4, wg, nb, grp, y, ldy, r, c0, pf); break;                                \
-    case 5: nk_x16_tile(KIND, 5, wg, nb, grp, y, ldy, r, c0, pf); break;                                \
-    case 6: nk_x16_tile(KIND, 6, wg, nb, grp, y, ldy, r, c0, pf); break;                                \
-    case 7: nk_x16_tile(KIND, 7, wg, nb, grp, y, ldy, r, c0, pf); break;                                \
-    default: nk_x16_tile(KIND, 8, wg, nb, grp, y, ldy, r, c0, pf); break;                               \
+    case 1: nk_x16_tile(KIND, 1, wg, nb, grp, y, ldy, r, c0, pf); break;                            \
+    case 2: nk_x16_tile(KIND, 2, wg, nb, grp, y, ldy, r, c0, pf); break;                            \
+    case 3: nk_x16_tile(KIND, 3, wg, nb, grp, y, ldy, r, c0, pf); break;                            \
+    case 4: nk_x16_tile(KIND, 4, wg, nb, grp, y, ldy, r, c0, pf); break;                            \
+    case 5: nk_x16_tile(KIND, 5, wg, nb, grp, y, ldy, r, c0, pf); break;                            \
+    case 6: nk_x16_tile(KIND, 6, wg, nb, grp, y, ldy, r, c0, pf); break;                            \
+    case 7: nk_x16_tile(KIND, 7, wg, nb, grp, y, ldy, r, c0, pf); break;                            \
+    default: nk_x16_tile(KIND, 8, wg, nb, grp, y, ldy, r, c0, pf); break;                           \
     }
 
 // Column groups in chunks so a chunk of activations stays in L2 while a row group's weights

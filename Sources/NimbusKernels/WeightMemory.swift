@@ -11,11 +11,11 @@ final class WeightMemory: @unchecked Sendable {
     /// Crashes only when the process is out of memory, as `allocate(byteCount:)` would.
     init(byteCount: Int) {
         var mapped: Int32 = 0
-        guard let p = nk_weight_alloc(Swift.max(1, byteCount), &mapped) else {
+        guard let p = nk_weight_alloc(byteCount, &mapped) else {  // 0 bytes: one byte, as C frees it
             fatalError("out of memory for \(byteCount) bytes of weights")
         }
         self.bytes = p
-        self.count = Swift.max(1, byteCount)
+        self.count = byteCount
         self.mapped = mapped
     }
 
