@@ -13,7 +13,7 @@ GEMMA_MODEL := $(NIM_CACHE_PATH)/models/gemma-3-270m-Q4_K_M.gguf
 QWEN_MODEL := $(NIM_CACHE_PATH)/models/qwen2.5-coder-1.5b-instruct-Q4_K_M.gguf
 export NIM_CACHE_PATH
 
-.PHONY: serve test build model family-models python-deps unit-test e2e-test e2e-run deploy-test bench bench-families bench-embeddings bench-serving test-models fixtures clean cold-start
+.PHONY: serve test build model family-models python-deps unit-test e2e-test e2e-run deploy-test bench bench-speculation bench-families bench-embeddings bench-serving test-models fixtures clean cold-start
 
 serve: model build
 	$(BIN) serve --model $(MODEL)
@@ -79,6 +79,11 @@ bench: model build
 bench-families: family-models build
 	$(BIN) bench-engine --model $(GEMMA_MODEL) --runs 3 --batch-sequences 16 --compare-llama-cpp --python $(PYTHON)
 	$(BIN) bench-engine --model $(QWEN_MODEL) --runs 3 --batch-sequences 16 --compare-llama-cpp --python $(PYTHON)
+
+# Speculative decoding (prompt lookup) on the committed workload (bench/speculation_workload.json):
+# single-stream tok/s with and without it and llama.cpp's, per round, then 16 streams on and off.
+bench-speculation: model build
+	$(PYTHON) scripts/bench_speculation.py $(MODEL) --bin $(BIN) --rounds 3
 
 # K-quant, F16 and Q8_0 derivatives of the default model for the quantized-model tests
 # (llama.cpp's quantizer, needs llama-cpp-python); the tests are skipped without them.

@@ -7,7 +7,7 @@ import Foundation
 /// The body of `POST /v1/chat/completions`.
 ///
 /// Field names follow OpenAI's API plus the NIM/vLLM extensions Nimbus honours (`top_k`,
-/// `min_p`, `repetition_penalty`, `ignore_eos`, `priority`). Unknown fields are ignored so
+/// `min_p`, `repetition_penalty`, `ignore_eos`, `priority`, `speculative`). Unknown fields are ignored so
 /// clients that send `tools`, `metadata` or `store` still work; known fields are strict about
 /// their JSON type. Ranges are checked separately by `validate()` so that a decoded request
 /// can also be built in code and checked the same way.
@@ -47,6 +47,8 @@ public struct ChatCompletionRequest: APIRequest, Hashable {
     public var ignoreEOS: Bool
     /// Extension: scheduling priority; lower runs earlier, as in vLLM.
     public var priority: Int?
+    /// Extension: `false` turns speculative decoding off for this request (nil: the server's choice).
+    public var speculative: Bool?
 
     public init(
         model: String,
@@ -71,7 +73,8 @@ public struct ChatCompletionRequest: APIRequest, Hashable {
         user: String? = nil,
         responseFormat: ResponseFormat? = nil,
         ignoreEOS: Bool = false,
-        priority: Int? = nil
+        priority: Int? = nil,
+        speculative: Bool? = nil
     ) {
         self.model = model
         self.messages = messages
@@ -96,6 +99,7 @@ public struct ChatCompletionRequest: APIRequest, Hashable {
         self.responseFormat = responseFormat
         self.ignoreEOS = ignoreEOS
         self.priority = priority
+        self.speculative = speculative
     }
 
     private enum CodingKeys: String, CodingKey {
@@ -117,7 +121,7 @@ public struct ChatCompletionRequest: APIRequest, Hashable {
         case user
         case responseFormat = "response_format"
         case ignoreEOS = "ignore_eos"
-        case priority
+        case priority, speculative
     }
 
     public init(from decoder: any Decoder) throws {
@@ -145,6 +149,7 @@ public struct ChatCompletionRequest: APIRequest, Hashable {
         responseFormat = try c.decodeIfPresent(ResponseFormat.self, forKey: .responseFormat)
         ignoreEOS = try c.decodeIfPresent(Bool.self, forKey: .ignoreEOS) ?? false
         priority = try c.decodeIntegerIfPresent(forKey: .priority)
+        speculative = try c.decodeIfPresent(Bool.self, forKey: .speculative)
     }
 
     /// The output token limit the client asked for: `max_completion_tokens` wins over the

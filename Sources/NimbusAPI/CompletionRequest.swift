@@ -40,6 +40,8 @@ public struct CompletionRequest: APIRequest, Hashable {
     public var ignoreEOS: Bool
     /// Extension: scheduling priority; lower runs earlier, as in vLLM.
     public var priority: Int?
+    /// Extension: `false` turns speculative decoding off for this request (nil: the server's choice).
+    public var speculative: Bool?
 
     /// OpenAI's documented default for `max_tokens` on this endpoint.
     public static let defaultMaxTokens = 16
@@ -67,7 +69,8 @@ public struct CompletionRequest: APIRequest, Hashable {
         bestOf: Int? = nil,
         user: String? = nil,
         ignoreEOS: Bool = false,
-        priority: Int? = nil
+        priority: Int? = nil,
+        speculative: Bool? = nil
     ) {
         self.model = model
         self.prompt = prompt
@@ -92,6 +95,7 @@ public struct CompletionRequest: APIRequest, Hashable {
         self.user = user
         self.ignoreEOS = ignoreEOS
         self.priority = priority
+        self.speculative = speculative
     }
 
     private enum CodingKeys: String, CodingKey {
@@ -112,7 +116,7 @@ public struct CompletionRequest: APIRequest, Hashable {
         case bestOf = "best_of"
         case user
         case ignoreEOS = "ignore_eos"
-        case priority
+        case priority, speculative
     }
 
     public init(from decoder: any Decoder) throws {
@@ -140,6 +144,7 @@ public struct CompletionRequest: APIRequest, Hashable {
         user = try c.decodeIfPresent(String.self, forKey: .user)
         ignoreEOS = try c.decodeIfPresent(Bool.self, forKey: .ignoreEOS) ?? false
         priority = try c.decodeIntegerIfPresent(forKey: .priority)
+        speculative = try c.decodeIfPresent(Bool.self, forKey: .speculative)
     }
 
     /// Whether the stream must end with a usage chunk (and carry `"usage": null` before it).

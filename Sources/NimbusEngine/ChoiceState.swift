@@ -15,10 +15,14 @@ struct ChoiceState {
     private let ignoreEOS: Bool
     private let wantsLogprobs: Bool
     private let endOfGeneration: Set<Int>
-    /// Tokens generated so far.
+    /// Tokens generated so far (`maxTokens` bounds them).
     private(set) var generated = 0
+    /// Where drafts come from and how long they should be; nil when the choice does not speculate.
+    private var lookup: PromptLookup?
+    private var draftLength: DraftLength
 
-    init(index: Int, request: GenerationRequest, tokenizer: any Tokenizer, vocabularySize: Int) {
+    init(index: Int, request: GenerationRequest, tokenizer: any Tokenizer, vocabularySize: Int,
+         speculation: SpeculativeConfiguration) {
         self.index = index
         var sampling = request.sampling
         // Choices of a seeded request must differ from one another yet stay reproducible.
@@ -31,6 +35,25 @@ struct ChoiceState {
         ignoreEOS = request.ignoreEOS
         wantsLogprobs = sampling.logprobs != nil
         endOfGeneration = tokenizer.endOfGenerationTokenIDs
+        let speculates = request.speculative && speculation.rowLimit > 0
+        lookup = speculates ? PromptLookup(prompt: request.prompt, shortest: speculation.lookupMin,
+                                           longest: speculation.lookupMax) : nil
+        draftLength = DraftLength(maximum: speculation.maxDraftTokens, rowCost: speculation.rowCost)
+    }
+
+    /// Draft tokens to verify after the choice's next token, at most `limit` (what is left of
+    /// `max_tokens` and the context); empty when it does not speculate or nothing matches.
+    mutating func draft(limit: Int) -> [Int] {
+        // The token sampled after the draft counts against max_tokens too.
+        let limit = min(limit, maxTokens - generated - 1)
+        guard let lookup, limit > 0 else { return [] }
+        let length = min(draftLength.next(), limit)
+        return lookup.draft(count: length)
+    }
+
+    /// A draft of `proposed` tokens was verified; its first `accepted` tokens were sampled.
+    mutating func recordDraft(proposed: Int, accepted: Int) {
+        draftLength.record(proposed: proposed, accepted: accepted)
     }
 
     enum Outcome {
@@ -47,6 +70,7 @@ struct ChoiceState {
         let sampled = sampler.sample(logits: logits, history: history)
         generated += 1
         history.append(sampled.id)
+        lookup?.append(sampled.id)
         let isEnd = endOfGeneration.contains(sampled.id) && !ignoreEOS
         let piece = isEnd ? "" : detokenizer.append(sampled.id)
         let (text, stopped) = stops.append(piece)

@@ -114,7 +114,7 @@ public final class Engine: Service, Sendable {
 
     private func threadMain() {
         let loop = GenerationLoop(model: model, scheduler: configuration.scheduler(blockCount: kvBlocks),
-                                  contextLength: contextLength)
+                                  contextLength: contextLength, speculation: configuration.speculation)
         while let jobs = inbox.take(idle: loop.isIdle) {
             for job in jobs { loop.admit(job) }
             let unstarted = loop.dropCancelled()

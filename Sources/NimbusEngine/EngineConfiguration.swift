@@ -21,6 +21,8 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var kvCacheBytes: Int?
     /// NIM_KV_CACHE_FREE_MEM_FRACTION.
     public var kvCacheMemoryFraction = 0.1
+    /// Speculative decoding (NIM_SPECDEC_ARGS).
+    public var speculation = SpeculativeConfiguration()
 
     public init() {}
 
@@ -28,7 +30,8 @@ public struct EngineConfiguration: Sendable, Equatable {
     func scheduler(blockCount: Int) -> SchedulerConfiguration {
         SchedulerConfiguration(maxRunningSequences: maxSequences, maxBatchedTokens: maxBatchedTokens,
                                chunkedPrefill: chunkedPrefill, policy: policy, blockSize: blockSize,
-                               blockCount: blockCount, prefixCaching: prefixCaching)
+                               blockCount: blockCount, prefixCaching: prefixCaching,
+                               speculativeRowLimit: speculation.rowLimit)
     }
 }
 
@@ -51,7 +54,16 @@ public struct EngineStatistics: Sendable, Equatable {
     /// Steps run since start, and tokens in the last one.
     public var steps = 0
     public var lastStepTokens = 0
+    /// Speculative decoding since start: drafts verified, their tokens, and those accepted.
+    public var drafts = 0
+    public var draftTokens = 0
+    public var acceptedDraftTokens = 0
+
+    /// Fraction of draft tokens accepted (0 before any draft).
+    public var draftAcceptanceRate: Double { draftTokens == 0 ? 0 : Double(acceptedDraftTokens) / Double(draftTokens) }
 
     /// Fraction of KV blocks held by sequences.
     public var kvCacheUsage: Double { totalBlocks == 0 ? 0 : Double(usedBlocks) / Double(totalBlocks) }
+
+    public init() {}
 }

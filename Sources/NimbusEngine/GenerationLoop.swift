@@ -17,13 +17,19 @@ final class GenerationLoop {
     private var nextSequence = 0
     private(set) var statistics = EngineStatistics()
 
-    init(model: LoadedModel, scheduler: SchedulerConfiguration, contextLength: Int) {
+    private let speculation: SpeculativeConfiguration
+
+    init(model: LoadedModel, scheduler: SchedulerConfiguration, contextLength: Int,
+         speculation: SpeculativeConfiguration = .off) {
         self.model = model
         self.scheduler = Scheduler(configuration: scheduler)
         cache = model.model.makePagedCache(blockSize: scheduler.blockSize, blockCount: scheduler.blockCount)
         self.contextLength = contextLength
+        self.speculation = speculation
         vocabularySize = model.model.vocabularySize
-        logits = .allocate(capacity: max(1, scheduler.maxRunningSequences) * vocabularySize)
+        // One logit row per sampling sequence, plus one per draft token (at most the row limit).
+        let logitRows = max(1, scheduler.maxRunningSequences) + scheduler.speculativeRowLimit
+        logits = .allocate(capacity: logitRows * vocabularySize)
         statistics.totalBlocks = scheduler.blockCount
         statistics.blockSize = scheduler.blockSize
     }
@@ -34,7 +40,8 @@ final class GenerationLoop {
 
     /// Registers a request: one sequence per choice; choices after the first share its prompt.
     func admit(_ job: Job) {
-        let request = ActiveRequest(job: job, tokenizer: model.tokenizer, vocabularySize: vocabularySize)
+        let request = ActiveRequest(job: job, tokenizer: model.tokenizer, vocabularySize: vocabularySize,
+                                    speculation: speculation)
         requests[ObjectIdentifier(request)] = request
         var first: Int?
         for choice in 0..<job.request.choices {
@@ -60,6 +67,7 @@ final class GenerationLoop {
 
     /// One iteration. - Returns: requests that started in it (they leave the waiting count).
     func step() -> Int {
+        proposeDrafts()
         let plan = scheduler.schedule()
         guard !plan.isEmpty else { return 0 }
         var started = 0
@@ -70,8 +78,10 @@ final class GenerationLoop {
         for chunk in plan.chunks {
             // A one-token prompt is what llama.cpp decodes as a single token.
             let promptOrder = chunk.promptCount > 1 ? chunk.promptCount : 0
+            // Draft positions lie past the prompt: they get decode numerics, so a verified token
+            // is computed exactly as if it had been decoded alone.
             batch.sequences.append(ForwardBatch.Sequence(tokens: chunk.tokens, start: chunk.start, blockTable: chunk.blockTable,
-                                                         batchedOrderBelow: promptOrder, wantsLogits: chunk.samples))
+                                                         batchedOrderBelow: promptOrder, logitRows: chunk.logitRows))
             if let owner = owners[chunk.sequence], !owner.request.started {
                 owner.request.started = true
                 started += 1
@@ -96,28 +106,63 @@ final class GenerationLoop {
         scheduler.complete(plan)
         var row = 0
         for chunk in plan.chunks where chunk.samples {
-            defer { row += 1 }
+            defer { row += chunk.logitRows }
             guard let owner = owners[chunk.sequence] else { continue }
-            let buffer = UnsafeMutableBufferPointer(start: logits + row * vocabularySize, count: vocabularySize)
-            let atEnd = chunk.start + chunk.count >= contextLength
-            let request = owner.request
-            let outcome = request.choices[owner.choice].accept(logits: buffer, atContextEnd: atEnd, tokenizer: model.tokenizer) {
-                request.job.continuation.yield($0)
-            }
-            statistics.generatedTokens += 1
-            switch outcome {
-            case .next(let token):
-                scheduler.append(id: chunk.sequence, token: token)
-            case .finished:
-                scheduler.finish(id: chunk.sequence)
-                owners[chunk.sequence] = nil
-                request.unfinished -= 1
-                if request.unfinished == 0 { end(request, error: nil) }
-            }
+            sample(chunk, rows: row, request: owner.request, choice: owner.choice)
         }
         statistics.steps += 1
         statistics.lastStepTokens = plan.tokenCount
         return started
+    }
+
+    /// Samples a chunk's logit rows in order: the token after the known ones, then, while the
+    /// sampled token equals the draft token in that place, the token after it. Sampling is what
+    /// it would be without the draft (same sampler, same random stream, same history), so
+    /// verification changes speed only: greedy output is identical, sampled output has the same
+    /// distribution (for a draft that proposes one token, rejection sampling is exactly this).
+    private func sample(_ chunk: ScheduledChunk, rows first: Int, request: ActiveRequest, choice: Int) {
+        let draft = Array(chunk.draft)
+        var sampled: [Int] = []
+        var finished = false
+        for index in 0..<chunk.logitRows {
+            let buffer = UnsafeMutableBufferPointer(start: logits + (first + index) * vocabularySize, count: vocabularySize)
+            // The position the sampled token will occupy.
+            let position = chunk.start + chunk.count - chunk.draftCount + index
+            let outcome = request.choices[choice].accept(logits: buffer, atContextEnd: position + 1 >= contextLength,
+                                                         tokenizer: model.tokenizer) {
+                request.job.continuation.yield($0)
+            }
+            statistics.generatedTokens += 1
+            guard case .next(let token) = outcome else { finished = true; break }
+            sampled.append(token)
+            if index == draft.count || token != draft[index] { break }
+        }
+        if !draft.isEmpty {
+            let accepted = zip(draft, sampled).prefix { $0 == $1 }.count
+            request.choices[choice].recordDraft(proposed: draft.count, accepted: accepted)
+            statistics.drafts += 1
+            statistics.draftTokens += draft.count
+            statistics.acceptedDraftTokens += accepted
+        }
+        if finished {
+            scheduler.finish(id: chunk.sequence)
+            owners[chunk.sequence] = nil
+            request.unfinished -= 1
+            if request.unfinished == 0 { end(request, error: nil) }
+        } else {
+            scheduler.append(id: chunk.sequence, tokens: sampled)
+        }
+    }
+
+    /// Offers each started sequence's draft to the scheduler, unless the running sequences alone
+    /// fill the rows drafts may use (then nothing would be scheduled).
+    private func proposeDrafts() {
+        guard scheduler.configuration.speculativeRowLimit > scheduler.runningCount else { return }
+        for (id, owner) in owners where owner.request.started {
+            guard let known = scheduler.tokenCount(of: id) else { continue }
+            let draft = owner.request.choices[owner.choice].draft(limit: contextLength - known - 1)
+            if !draft.isEmpty { scheduler.propose(id: id, draft: draft) }
+        }
     }
 
     func refreshStatistics(waitingRequests: Int) {
@@ -149,10 +194,11 @@ final class ActiveRequest {
     /// Some sequence of it has been scheduled.
     var started = false
 
-    init(job: Job, tokenizer: any Tokenizer, vocabularySize: Int) {
+    init(job: Job, tokenizer: any Tokenizer, vocabularySize: Int, speculation: SpeculativeConfiguration) {
         self.job = job
         choices = (0..<job.request.choices).map {
-            ChoiceState(index: $0, request: job.request, tokenizer: tokenizer, vocabularySize: vocabularySize)
+            ChoiceState(index: $0, request: job.request, tokenizer: tokenizer, vocabularySize: vocabularySize,
+                        speculation: speculation)
         }
         unfinished = job.request.choices
     }

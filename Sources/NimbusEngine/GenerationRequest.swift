@@ -16,6 +16,9 @@ public struct GenerationRequest: Sendable {
     public var priority: Int
     /// Stamped with the time the engine first schedules the request; nil when nobody asks.
     public var timeline: RequestTimeline?
+    /// May use speculative decoding when the engine has it on (the API's `speculative: false`
+    /// turns it off for one request).
+    public var speculative = true
 
     public init(prompt: [Int], maxTokens: Int, sampling: SamplingParameters = .greedy, stop: [String] = [],
                 ignoreEOS: Bool = false, choices: Int = 1, priority: Int = 0) {

@@ -17,15 +17,16 @@ public struct ForwardBatch: Sendable {
         /// tokens keep prompt numerics and generated ones decode numerics however they are
         /// batched or recomputed.
         public var batchedOrderBelow: Int
-        /// Write the logits of this sequence's last token.
-        public var wantsLogits: Bool
+        /// Write the logits of this many of the sequence's last tokens (0: none; 1: the next-token
+        /// logits; more: also those that verify draft tokens in speculative decoding).
+        public var logitRows: Int
 
-        public init(tokens: [Int], start: Int, blockTable: [Int], batchedOrderBelow: Int, wantsLogits: Bool) {
+        public init(tokens: [Int], start: Int, blockTable: [Int], batchedOrderBelow: Int, logitRows: Int) {
             self.tokens = tokens
             self.start = start
             self.blockTable = blockTable
             self.batchedOrderBelow = batchedOrderBelow
-            self.wantsLogits = wantsLogits
+            self.logitRows = logitRows
         }
     }
 
@@ -34,5 +35,5 @@ public struct ForwardBatch: Sendable {
     public init(sequences: [Sequence] = []) { self.sequences = sequences }
 
     public var rowCount: Int { sequences.reduce(0) { $0 + $1.tokens.count } }
-    public var logitCount: Int { sequences.reduce(0) { $0 + ($1.wantsLogits ? 1 : 0) } }
+    public var logitCount: Int { sequences.reduce(0) { $0 + $1.logitRows } }
 }

@@ -39,7 +39,7 @@ extension LanguageModel {
         while start < tokens.count {
             let end = min(start + maxBatch, tokens.count)
             let sequence = ForwardBatch.Sequence(tokens: Array(tokens[start..<end]), start: cache.count, blockTable: cache.table,
-                                                 batchedOrderBelow: batchedBelow, wantsLogits: end == tokens.count)
+                                                 batchedOrderBelow: batchedBelow, logitRows: end == tokens.count ? 1 : 0)
             try forward(ForwardBatch(sequences: [sequence]), cache: cache.storage, logits: output)
             cache.advance(by: end - start)
             start = end

@@ -19,8 +19,9 @@ public protocol LanguageModel: AnyObject, Sendable {
     /// A KV pool of `blockCount` blocks of `blockSize` positions for this model's layers.
     func makePagedCache(blockSize: Int, blockCount: Int) -> any KVStorage
     /// Computes every sequence's tokens, writes their keys and values into `cache` through their
-    /// block tables, and writes the logits of each sequence that wants them, in batch order,
-    /// `vocabularySize` floats apart, at `logits` (host memory).
+    /// block tables, and writes the logits of each sequence's last `logitRows` tokens, in batch
+    /// order, `vocabularySize` floats apart, at `logits` (host memory). A row's logits do not
+    /// depend on the batch around it (speculative verification relies on it).
     /// - Throws: `ModelError`; nothing is written to any block position outside the batch's.
     func forward(_ batch: ForwardBatch, cache: any KVStorage, logits: UnsafeMutablePointer<Float>) throws(ModelError)
 }

@@ -41,8 +41,33 @@ public final class Scheduler {
     }
 
     /// The engine sampled `token` for `id` after a chunk with `samples == true`.
-    public func append(id: Int, token: Int) {
-        sequences[id]?.tokens.append(token)
+    public func append(id: Int, token: Int) { append(id: id, tokens: [token]) }
+
+    /// The engine sampled `tokens`, in order, after a chunk with `samples == true`: one token, or
+    /// after a chunk with a draft, the draft tokens it accepted and the one sampled after them.
+    /// The KV of draft positions whose token was accepted is kept; the rest is rolled back (its
+    /// blocks freed; prefix hashes cover prompt blocks only, so none changes).
+    public func append(id: Int, tokens sampled: [Int]) {
+        guard let r = sequences[id] else { return }
+        let known = r.tokens.count
+        r.tokens.append(contentsOf: sampled)
+        if r.computed == known, !r.verifiedDraft.isEmpty {
+            // The draft's KV is valid up to the first token that differs from what was sampled,
+            // and never for the last sampled token (it has not been computed as an input yet).
+            let kept = zip(r.verifiedDraft, sampled.dropLast()).prefix { $0 == $1 }.count
+            r.computed += kept
+        }
+        r.verifiedDraft = []
+        r.computed = min(r.computed, r.tokens.count - 1)
+        let needed = (r.tokens.count + configuration.blockSize - 1) / configuration.blockSize
+        while r.blocks.count > needed, let block = r.blocks.popLast() { pool.release(block) }
+    }
+
+    /// Offers draft tokens to follow `id`'s known tokens (speculative decoding). The next
+    /// `schedule()` computes as many of them as the row limit, budget and free blocks allow,
+    /// after all other work; the draft is used once, then forgotten.
+    public func propose(id: Int, draft: [Int]) {
+        sequences[id]?.draft = draft
     }
 
     /// Removes a finished, failed or cancelled sequence and frees its blocks at once.
@@ -57,6 +82,8 @@ public final class Scheduler {
 
     public func contains(_ id: Int) -> Bool { sequences[id] != nil }
     public func blockTable(of id: Int) -> [Int]? { sequences[id]?.blocks }
+    /// Tokens known for `id` (prompt and sampled).
+    public func tokenCount(of id: Int) -> Int? { sequences[id]?.tokens.count }
     public var waitingCount: Int { waiting.count }
     public var runningCount: Int { running.count }
     public var isIdle: Bool { sequences.isEmpty }
@@ -100,14 +127,38 @@ public final class Scheduler {
             index += 1
         }
         if step.preempted.isEmpty { admit(budget: &budget, planned: &planned) }
+        let drafts = step.preempted.isEmpty ? scheduleDrafts(budget: budget, planned: planned) : [:]
         for (id, count) in planned {
             guard let r = sequences[id] else { continue }
             let end = r.computed + count
-            step.chunks.append(ScheduledChunk(sequence: id, start: r.computed, tokens: Array(r.tokens[r.computed..<end]),
+            let draft = drafts[id] ?? []
+            step.chunks.append(ScheduledChunk(sequence: id, start: r.computed,
+                                              tokens: Array(r.tokens[r.computed..<end]) + draft,
                                               blockTable: r.blocks, promptCount: r.promptCount,
-                                              samples: end == r.tokens.count))
+                                              samples: end == r.tokens.count, draftCount: draft.count))
         }
+        for id in running { sequences[id]?.draft = [] }
         return step
+    }
+
+    /// Drafts for sequences that sample in this step, in admission order, from what the budget
+    /// and the row limit leave; a draft never preempts or waits for memory (no free block, no draft).
+    private func scheduleDrafts(budget: Int, planned: [(id: Int, count: Int)]) -> [Int: [Int]] {
+        let limit = configuration.speculativeRowLimit
+        var rows = planned.reduce(0) { $0 + $1.count }
+        var budget = budget
+        var drafts: [Int: [Int]] = [:]
+        for (id, count) in planned {
+            let room = min(budget, limit - rows)
+            guard room > 0 else { break }
+            guard let r = sequences[id], !r.draft.isEmpty, r.computed + count == r.tokens.count else { continue }
+            let draft = Array(r.draft.prefix(room))
+            guard ensureBlocks(r, positions: r.tokens.count + draft.count) else { continue }
+            drafts[id] = draft
+            rows += draft.count
+            budget -= draft.count
+        }
+        return drafts
     }
 
     /// Records that the step's chunks were computed: their KV is in the blocks. Full prompt
@@ -115,7 +166,9 @@ public final class Scheduler {
     public func complete(_ step: SchedulerStep) {
         for chunk in step.chunks {
             guard let r = sequences[chunk.sequence], r.computed == chunk.start else { continue }
-            r.computed += chunk.count
+            // Draft positions count as computed only once `append` says which were accepted.
+            r.computed += chunk.count - chunk.draftCount
+            r.verifiedDraft = Array(chunk.draft)
             registerFullPromptBlocks(r)
             if r.computed >= r.promptCount, !r.siblings.isEmpty {
                 for sibling in r.siblings { sharePrompt(of: r, with: sibling) }
@@ -187,6 +240,8 @@ public final class Scheduler {
         r.registeredBlocks = 0
         r.chain = .empty
         r.isRunning = false
+        r.draft = []
+        r.verifiedDraft = []
         running.removeAll { $0 == id }
         waiting.append(id)
         step.preempted.append(id)
@@ -288,6 +343,10 @@ final class SequenceRecord {
     var awaitedSibling: Int?
     /// Siblings waiting for this sequence's prompt.
     var siblings: [Int] = []
+    /// Draft tokens proposed for the next step, and those of the last step (computed, awaiting
+    /// the engine's verdict in `append`).
+    var draft: [Int] = []
+    var verifiedDraft: [Int] = []
 
     init(id: Int, tokens: [Int], priority: Int, arrival: Int) {
         self.id = id

@@ -23,10 +23,15 @@ public struct SchedulerConfiguration: Sendable, Equatable {
     public var blockCount: Int
     /// Share full prompt blocks between requests with the same prefix.
     public var prefixCaching: Bool
+    /// Draft tokens (speculative decoding) are added to a step only while it holds at most this
+    /// many rows, drafts included, and only from the budget that scheduled work left over: a
+    /// full batch gets no drafts. 0 schedules no drafts.
+    public var speculativeRowLimit: Int
 
     public init(maxRunningSequences: Int = 16, maxBatchedTokens: Int = 256, chunkedPrefill: Bool = true,
                 policy: SchedulingPolicy = .fcfs, blockSize: Int = 16, blockCount: Int,
-                prefixCaching: Bool = true) {
+                prefixCaching: Bool = true, speculativeRowLimit: Int = 0) {
+        self.speculativeRowLimit = speculativeRowLimit
         self.maxRunningSequences = maxRunningSequences
         self.maxBatchedTokens = maxBatchedTokens
         self.chunkedPrefill = chunkedPrefill
@@ -53,8 +58,26 @@ public struct ScheduledChunk: Sendable, Equatable {
     /// The chunk reaches the end of the known tokens: the step yields this sequence's next-token
     /// logits and the engine samples (then calls `append` or `finish`).
     public let samples: Bool
+    /// The last `draftCount` tokens are a draft proposed with `Scheduler.propose`, computed to be
+    /// verified: the step yields logits for each of them and for the token before them.
+    public let draftCount: Int
+
+    public init(sequence: Int, start: Int, tokens: [Int], blockTable: [Int], promptCount: Int, samples: Bool,
+                draftCount: Int = 0) {
+        self.sequence = sequence
+        self.start = start
+        self.tokens = tokens
+        self.blockTable = blockTable
+        self.promptCount = promptCount
+        self.samples = samples
+        self.draftCount = draftCount
+    }
 
     public var count: Int { tokens.count }
+    /// The draft tokens at the end of `tokens`.
+    public var draft: ArraySlice<Int> { tokens.suffix(draftCount) }
+    /// Rows whose logits the engine samples: the draft's and the one before it, when sampling.
+    public var logitRows: Int { samples ? draftCount + 1 : 0 }
 }
 
 /// What one `schedule()` call decided.
@@ -64,6 +87,7 @@ public struct SchedulerStep: Sendable, Equatable {
     public var preempted: [Int] = []
 
     public var tokenCount: Int { chunks.reduce(0) { $0 + $1.count } }
+    public var draftTokenCount: Int { chunks.reduce(0) { $0 + $1.draftCount } }
     public var isEmpty: Bool { chunks.isEmpty }
 }
 

@@ -25,7 +25,8 @@ struct ChatCompletionsHandler {
             presencePenalty: chat.presencePenalty, frequencyPenalty: chat.frequencyPenalty,
             repetitionPenalty: chat.repetitionPenalty, logitBias: chat.logitBiasByTokenID, seed: chat.seed,
             logprobs: chat.logprobs ? (chat.topLogprobs ?? 0) : nil, maxTokens: chat.effectiveMaxTokens,
-            stop: chat.stop ?? [], ignoreEOS: chat.ignoreEOS, n: chat.n, priority: chat.priority)
+            stop: chat.stop ?? [], ignoreEOS: chat.ignoreEOS, n: chat.n, priority: chat.priority,
+            speculative: chat.speculative)
         let request = try GenerationPlan.make(prompt: prompt, options: options, engine: engine, limits: host.limits)
         let events = try GenerationPlan.submit(request, to: engine, telemetry: telemetry)
         let wantLogprobs = chat.logprobs

@@ -29,7 +29,8 @@ struct CompletionsHandler {
             presencePenalty: completion.presencePenalty, frequencyPenalty: completion.frequencyPenalty,
             repetitionPenalty: completion.repetitionPenalty, logitBias: completion.logitBiasByTokenID,
             seed: completion.seed, logprobs: completion.logprobs, maxTokens: completion.maxTokens,
-            stop: completion.stop ?? [], ignoreEOS: completion.ignoreEOS, n: completion.n, priority: completion.priority)
+            stop: completion.stop ?? [], ignoreEOS: completion.ignoreEOS, n: completion.n, priority: completion.priority,
+            speculative: completion.speculative)
         let tokenizer = engine.model.tokenizer
         var prepared: [Prepared] = []
         for item in completion.prompt.items {

@@ -4,6 +4,20 @@ import NimbusEngine
 /// GET /v1/status: what the engine is doing now, as JSON (for operators, the status page and
 /// tests; Prometheus metrics carry the same numbers).
 struct EngineStatus: Encodable {
+    /// Speculative decoding: the method and what its drafts achieved since start.
+    struct Speculation: Encodable {
+        let method: String
+        let drafts: Int
+        let draftTokens: Int
+        let acceptedTokens: Int
+        let acceptanceRate: Double
+
+        enum CodingKeys: String, CodingKey {
+            case method, drafts, draftTokens = "draft_tokens", acceptedTokens = "accepted_tokens"
+            case acceptanceRate = "acceptance_rate"
+        }
+    }
+
     struct KVCache: Encodable {
         let usedBlocks: Int
         let totalBlocks: Int
@@ -28,6 +42,7 @@ struct EngineStatus: Encodable {
     let preemptions: Int
     let steps: Int
     let lastStepTokens: Int
+    let speculation: Speculation
     let maxSequences: Int
     let maxBatchedTokens: Int
     // Set by the route around the engine's own figures (see `Observability.status`).
@@ -42,7 +57,7 @@ struct EngineStatus: Encodable {
         case model, kernels, matmulOrder = "matmul_order"
         case waitingRequests = "waiting_requests", runningSequences = "running_sequences", kvCache = "kv_cache"
         case prefixCacheHitTokens = "prefix_cache_hit_tokens", promptTokensComputed = "prompt_tokens_computed"
-        case generatedTokens = "generated_tokens", preemptions, steps, lastStepTokens = "last_step_tokens"
+        case generatedTokens = "generated_tokens", preemptions, steps, lastStepTokens = "last_step_tokens", speculation
         case maxSequences = "max_sequences", maxBatchedTokens = "max_batched_tokens"
         case tokensPerSecond = "tokens_per_second", memoryUsedBytes = "memory_used_bytes", hardware
         case uptimeSeconds = "uptime_seconds", models
@@ -62,6 +77,9 @@ struct EngineStatus: Encodable {
         preemptions = s.preemptions
         steps = s.steps
         lastStepTokens = s.lastStepTokens
+        speculation = Speculation(method: engine.configuration.speculation.method.rawValue, drafts: s.drafts,
+                                  draftTokens: s.draftTokens, acceptedTokens: s.acceptedDraftTokens,
+                                  acceptanceRate: s.draftAcceptanceRate)
         maxSequences = engine.configuration.maxSequences
         maxBatchedTokens = engine.configuration.maxBatchedTokens
     }

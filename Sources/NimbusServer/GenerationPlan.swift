@@ -23,6 +23,8 @@ struct GenerationPlan {
         var ignoreEOS: Bool
         var n: Int
         var priority: Int?
+        /// `false`: no speculative decoding for this request.
+        var speculative: Bool? = nil
     }
 
     /// Checks `prompt` and `options` against `engine` and `limits` and builds the engine request.
@@ -71,8 +73,10 @@ struct GenerationPlan {
             seed: o.seed.map { UInt64(bitPattern: Int64($0)) },
             logprobs: o.logprobs
         )
-        return GenerationRequest(prompt: prompt, maxTokens: maxTokens, sampling: sampling, stop: o.stop,
-                                 ignoreEOS: o.ignoreEOS, choices: o.n, priority: o.priority ?? 0)
+        var request = GenerationRequest(prompt: prompt, maxTokens: maxTokens, sampling: sampling, stop: o.stop,
+                                        ignoreEOS: o.ignoreEOS, choices: o.n, priority: o.priority ?? 0)
+        request.speculative = o.speculative ?? true
+        return request
     }
 
     /// Submits to the engine, mapping its refusals to API errors; `telemetry` watches the stream.

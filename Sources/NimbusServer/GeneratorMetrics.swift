@@ -20,7 +20,11 @@ final class GeneratorMetrics: Sendable {
     // Counters.
     private let tokensGenerated: Counter, generationTokens: Counter, promptTokens: Counter
     private let preemptions: Counter
-    private let lastPreemptions = Mutex(0)
+    // Speculative decoding, in vLLM's names.
+    private let drafts: Counter, draftTokens: Counter, acceptedTokens: Counter
+    private let acceptanceRate: Gauge
+    /// The engine's running totals at the last scrape; counters advance by the difference.
+    private let lastTotals = Mutex(EngineStatistics())
     // Per-request histograms.
     private let timeToFirstToken: ValueHistogram, timePerOutputToken: ValueHistogram
     private let endToEnd: ValueHistogram, queueTime: ValueHistogram
@@ -50,6 +54,10 @@ final class GeneratorMetrics: Sendable {
         generationTokens = counter("generation_tokens_total", "Completion tokens of finished requests.")
         promptTokens = counter("prompt_tokens_total", "Prompt tokens of requests whose prefill finished.")
         preemptions = counter("num_preemptions_total", "Sequences preempted to free KV cache blocks.")
+        drafts = counter("spec_decode_num_drafts_total", "Drafts verified by speculative decoding.")
+        draftTokens = counter("spec_decode_num_draft_tokens_total", "Draft tokens verified by speculative decoding.")
+        acceptedTokens = counter("spec_decode_num_accepted_tokens_total", "Draft tokens accepted (sampled as drafted).")
+        acceptanceRate = gauge("spec_decode_draft_acceptance_rate", "Fraction (0-1) of draft tokens accepted since start.")
         timeToFirstToken = histogram("time_to_first_token_seconds", Buckets.timeToFirstToken,
                                      "From submission to the engine until the first generated token.")
         timePerOutputToken = histogram("time_per_output_token_seconds", Buckets.timePerOutputToken,
@@ -111,10 +119,20 @@ final class GeneratorMetrics: Sendable {
         for gauge in [batchSize, running] { gauge.set(Int64(s.runningSequences)) }
         for gauge in [kvUtilization, kvUsage] { gauge.set(s.kvCacheUsage) }
         tokensPerSecond.set(rate)
-        let delta = lastPreemptions.withLock { last in
-            defer { last = max(last, s.preemptions) }
-            return max(0, s.preemptions - last)
+        acceptanceRate.set(s.draftAcceptanceRate)
+        let last = lastTotals.withLock { last in
+            defer {
+                last.preemptions = max(last.preemptions, s.preemptions)
+                last.drafts = max(last.drafts, s.drafts)
+                last.draftTokens = max(last.draftTokens, s.draftTokens)
+                last.acceptedDraftTokens = max(last.acceptedDraftTokens, s.acceptedDraftTokens)
+            }
+            return last
         }
-        if delta > 0 { preemptions.increment(by: Int64(delta)) }
+        let totals: [(Counter, now: Int, before: Int)] = [
+            (preemptions, s.preemptions, last.preemptions), (drafts, s.drafts, last.drafts),
+            (draftTokens, s.draftTokens, last.draftTokens), (acceptedTokens, s.acceptedDraftTokens, last.acceptedDraftTokens),
+        ]
+        for (counter, now, before) in totals where now > before { counter.increment(by: Int64(now - before)) }
     }
 }

@@ -86,7 +86,7 @@ public struct ServerConfiguration: Sendable {
         ("NIM_KV_CACHE_SIZE", "unset", "explicit KV cache size (e.g. 512MiB, 2GiB); wins over the fraction"),
         ("NIM_MAX_QUEUE_SIZE", "256", "most requests waiting to start; beyond it requests get 429"),
         ("NIM_QUANTIZATION", "none (weights as stored)", "q8_0 or q4_0: convert F32/F16/BF16 weight matrices at load"),
-    ] + ObservabilityConfiguration.variables + SecurityConfiguration.variables + platformVariables
+    ] + speculationVariables + ObservabilityConfiguration.variables + SecurityConfiguration.variables + platformVariables
 
     /// Resolves the configuration from `environment`, in which flags given on the command line
     /// have already replaced the variables of the same name.
@@ -155,6 +155,7 @@ public struct ServerConfiguration: Sendable {
             }
             e.kvCacheMemoryFraction = f
         }
+        e.speculation = try resolveSpeculation(env)
         if let raw = nonEmpty(env["NIM_KV_CACHE_SIZE"]) {
             guard let bytes = byteCount(raw), bytes > 0 else {
                 throw ConfigurationError(variable: "NIM_KV_CACHE_SIZE", message: "must be a size such as 512MiB, 2GiB or a byte count, got '\(raw)'")

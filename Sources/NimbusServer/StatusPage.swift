@@ -54,6 +54,7 @@ enum StatusPage {
       <tr><td>Memory</td><td id="memory-total">…</td></tr>
       <tr><td>KV blocks</td><td id="kv-blocks">…</td></tr>
       <tr><td>Steps / preemptions / prefix-cache hit tokens</td><td id="steps">…</td></tr>
+      <tr><td>Speculative decoding: drafts / draft tokens accepted</td><td id="speculation">…</td></tr>
     </table>
     <script>
     "use strict";
@@ -99,6 +100,9 @@ enum StatusPage {
         $("memory-total").textContent = bytes(hw.memory_total_bytes || 0);
         $("kv-blocks").textContent = s.kv_cache.used_blocks + " of " + s.kv_cache.total_blocks + " × " + s.kv_cache.block_size + " tokens";
         $("steps").textContent = s.steps + " / " + s.preemptions + " / " + s.prefix_cache_hit_tokens;
+        const sd = s.speculation;
+        $("speculation").textContent = sd.method === "off" ? "off" : sd.method + ": " + sd.drafts + " / " + sd.accepted_tokens
+          + " of " + sd.draft_tokens + " (" + (sd.acceptance_rate * 100).toFixed(1) + " %)";
         history.push(s.tokens_per_second || 0);
         if (history.length > 60) history.shift();
         spark();

@@ -19,7 +19,7 @@ extension BenchEngine {
                 var sequences = (0..<n).map { s in
                     ForwardBatch.Sequence(tokens: (0..<promptLength).map { prompt[(s * 7 + $0) % prompt.count] }, start: 0,
                                           blockTable: Array(s * blocksPerSequence ..< (s + 1) * blocksPerSequence),
-                                          batchedOrderBelow: promptLength, wantsLogits: true)
+                                          batchedOrderBelow: promptLength, logitRows: 1)
                 }
                 try step(lm, &sequences, cache: cache, logits: &logits)
                 let t0 = ContinuousClock.now

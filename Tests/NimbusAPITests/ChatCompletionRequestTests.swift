@@ -25,7 +25,8 @@ struct ChatCompletionRequestTests {
          "n": 2, "stream": true, "stream_options": {"include_usage": true}, "stop": ["a", "b"],
          "presence_penalty": 0.1, "frequency_penalty": -0.2, "repetition_penalty": 1.1,
          "logit_bias": {"42": -100, "7": 3.5}, "seed": 1234, "logprobs": true, "top_logprobs": 3,
-         "user": "me", "response_format": {"type": "text"}, "ignore_eos": true, "priority": -5}
+         "user": "me", "response_format": {"type": "text"}, "ignore_eos": true, "priority": -5,
+         "speculative": false}
         """
         let r = try TestSupport.parse(ChatCompletionRequest.self, body).get()
         #expect(r.model == "llama")
@@ -55,6 +56,7 @@ struct ChatCompletionRequestTests {
         #expect(r.responseFormat == ResponseFormat(type: "text"))
         #expect(r.ignoreEOS)
         #expect(r.priority == -5)
+        #expect(r.speculative == false)
     }
 
     @Test func maxTokensAloneIsTheLimit() throws {

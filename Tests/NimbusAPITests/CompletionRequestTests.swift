@@ -53,7 +53,8 @@ struct CompletionRequestTests {
         {"model": "m", "prompt": ["x"], "suffix": "", "max_tokens": 5, "temperature": 0, "top_p": 1, "top_k": -1,
          "min_p": 0, "n": 3, "stream": true, "stream_options": {"include_usage": false}, "stop": "\\n",
          "presence_penalty": 2, "frequency_penalty": -2, "repetition_penalty": 2, "logit_bias": {"0": 100},
-         "seed": -1, "logprobs": 5, "echo": true, "best_of": 3, "user": "u", "ignore_eos": true}
+         "seed": -1, "logprobs": 5, "echo": true, "best_of": 3, "user": "u", "ignore_eos": true,
+         "speculative": true}
         """
         let r = try TestSupport.parse(CompletionRequest.self, body).get()
         #expect(r.suffix == "")
@@ -72,5 +73,6 @@ struct CompletionRequestTests {
         #expect(r.bestOf == 3)
         #expect(r.user == "u")
         #expect(r.ignoreEOS)
+        #expect(r.speculative == true)
     }
 }

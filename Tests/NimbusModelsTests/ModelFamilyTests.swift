@@ -118,7 +118,7 @@ enum BatchProbe {
         let cache = lm.makePagedCache(blockSize: blockSize, blockCount: n * blocksEach)
         var sequences = prompts.enumerated().map { i, prompt in
             ForwardBatch.Sequence(tokens: prompt, start: 0, blockTable: Array(i * blocksEach..<(i + 1) * blocksEach),
-                                  batchedOrderBelow: prompt.count, wantsLogits: true)
+                                  batchedOrderBelow: prompt.count, logitRows: 1)
         }
         var perSequence = [[Float]](repeating: [], count: n)
         var logits = [Float](repeating: 0, count: n * lm.vocabularySize)

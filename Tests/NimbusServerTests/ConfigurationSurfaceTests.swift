@@ -130,6 +130,38 @@ import Testing
         }
     }
 
+    @Test func speculativeDecodingIsOnWithPromptLookupUnlessConfiguredOtherwise() throws {
+        #expect(try resolve([:]).engine.speculation == SpeculativeConfiguration())
+        #expect(try resolve([:]).engine.speculation.method == .ngram)
+        let custom = try resolve(["NIM_SPECDEC_ARGS": #"{"method": "ngram", "num_speculative_tokens": 3, "prompt_lookup_min": 1, "prompt_lookup_max": 2, "max_step_rows": 16, "row_cost": 0.25}"#])
+        #expect(custom.engine.speculation == SpeculativeConfiguration(method: .ngram, maxDraftTokens: 3, lookupMin: 1, lookupMax: 2,
+                                                                      maxStepRows: 16, rowCost: 0.25))
+        #expect(try resolve(["NIM_SPECDEC_ARGS": #"{"method": "off"}"#]).engine.speculation.method == .off)
+    }
+
+    @Test func badSpeculationSettingsStopStartUpWithOneLine() throws {
+        let cases: [(String, String, String)] = [
+            ("NIM_SPECDEC_ARGS", "num_speculative_tokens=4", "JSON object"),
+            ("NIM_SPECDEC_ARGS", #"{"num_speculative_tokenz": 4}"#, "unknown key \"num_speculative_tokenz\""),
+            ("NIM_SPECDEC_ARGS", #"{"num_speculative_tokens": 17}"#, "num_speculative_tokens"),
+            ("NIM_SPECDEC_ARGS", #"{"num_speculative_tokens": 2.5}"#, "must be an integer"),
+            ("NIM_SPECDEC_ARGS", #"{"num_speculative_tokens": true}"#, "true"),
+            ("NIM_SPECDEC_ARGS", #"{"method": "eagle"}"#, "\"eagle\""),
+            ("NIM_SPECDEC_ARGS", #"{"prompt_lookup_min": 5, "prompt_lookup_max": 3}"#, "must not exceed"),
+            ("NIM_SPECDEC_ARGS", #"{"row_cost": -1}"#, "row_cost"),
+            ("NIM_DRAFT_MODEL_PATH", "/models/draft.gguf", "not supported yet"),
+        ]
+        for (variable, value, expected) in cases {
+            do {
+                _ = try resolve([variable: value])
+                Issue.record("\(variable)=\(value) was accepted")
+            } catch let error as ConfigurationError {
+                #expect(error.variable == variable && error.description.contains(expected), "\(error)")
+                #expect(!error.description.contains("\n"))
+            }
+        }
+    }
+
     @Test func theNGCKeyIsNotedWithoutItsValue() throws {
         let c = try resolve(["NGC_API_KEY": "nvapi-secret-123"])
         #expect(c.notices.count == 1 && c.notices[0].level == .info && c.notices[0].message.contains("NGC_API_KEY"))

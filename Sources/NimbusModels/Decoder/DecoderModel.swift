@@ -78,10 +78,11 @@ public final class DecoderModel: @unchecked Sendable {
         var wanted = 0, end = 0
         for sequence in batch.sequences {
             end += sequence.tokens.count
-            guard sequence.wantsLogits else { continue }
-            Operations.rmsNorm(scratch.x + (end - 1) * dim, weight: weights.outputNorm, count: dim,
-                               epsilon: c.normEpsilon, into: scratch.normed + wanted * dim)
-            wanted += 1
+            for row in (end - min(sequence.logitRows, sequence.tokens.count))..<end {
+                Operations.rmsNorm(scratch.x + row * dim, weight: weights.outputNorm, count: dim,
+                                   epsilon: c.normEpsilon, into: scratch.normed + wanted * dim)
+                wanted += 1
+            }
         }
         guard wanted > 0 else { return }
         try weights.output.multiply(scratch.normed, batch: wanted, into: logits, with: matmul)

@@ -1,0 +1,43 @@
+/// Speculative decoding: where draft tokens come from and how many a step may verify
+/// (NIM_SPECDEC_ARGS). Greedy output is the same with it as without it; sampled output has the
+/// same distribution (a draft token is accepted exactly when the sampler, drawing as it would
+/// without speculation, picks it).
+public struct SpeculativeConfiguration: Sendable, Equatable {
+    public enum Method: String, Sendable, CaseIterable {
+        /// No drafts.
+        case off
+        /// Prompt lookup: n-gram matches over the prompt and the output so far (`PromptLookup`).
+        case ngram
+    }
+
+    public var method: Method
+    /// Most draft tokens one sequence proposes per step (vLLM's `num_speculative_tokens`).
+    public var maxDraftTokens: Int
+    /// The n-gram lengths tried, longest first (vLLM's `prompt_lookup_min` / `prompt_lookup_max`).
+    public var lookupMin: Int
+    public var lookupMax: Int
+    /// Drafts are added to a step only while it holds at most this many rows, drafts included:
+    /// verification rides on batch capacity a small batch leaves idle and gives way to real
+    /// work first (vLLM's `disable_by_batch_size` in spirit).
+    public var maxStepRows: Int
+    /// Extra cost of one more row in a decoding step, as a fraction of a one-row step; the
+    /// adaptive draft length weighs it against each sequence's acceptance rate.
+    public var rowCost: Double
+
+    /// The defaults come from `scripts/bench_speculation.py` on SmolLM2 (2 cores): a step of up
+    /// to 8 rows costs 1.0-1.4x a one-row step, 16 rows about 2.4x.
+    public init(method: Method = .ngram, maxDraftTokens: Int = 8, lookupMin: Int = 2, lookupMax: Int = 4,
+                maxStepRows: Int = 16, rowCost: Double = 0.05) {
+        self.method = method
+        self.maxDraftTokens = maxDraftTokens
+        self.lookupMin = lookupMin
+        self.lookupMax = lookupMax
+        self.maxStepRows = maxStepRows
+        self.rowCost = rowCost
+    }
+
+    public static let off = SpeculativeConfiguration(method: .off)
+
+    /// The scheduler's row limit for drafts (0: none).
+    var rowLimit: Int { method == .off || maxDraftTokens == 0 ? 0 : maxStepRows }
+}
