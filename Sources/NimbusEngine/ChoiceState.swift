@@ -15,8 +15,9 @@ struct ChoiceState {
     private let ignoreEOS: Bool
     private let wantsLogprobs: Bool
     private let endOfGeneration: Set<Int>
-    /// Tokens generated so far (`maxTokens` bounds them).
+    /// Tokens generated so far (`maxTokens` bounds them), and the latest.
     private(set) var generated = 0
+    private(set) var lastToken = -1
     /// Where drafts come from and how long they should be; nil when the choice does not speculate.
     private var lookup: PromptLookup?
     private var draftLength: DraftLength
@@ -69,6 +70,7 @@ struct ChoiceState {
                          emit: (GenerationEvent) -> Void) -> Outcome {
         let sampled = sampler.sample(logits: logits, history: history)
         generated += 1
+        lastToken = sampled.id
         history.append(sampled.id)
         lookup?.append(sampled.id)
         let isEnd = endOfGeneration.contains(sampled.id) && !ignoreEOS

@@ -27,8 +27,10 @@ final class GenerationLoop {
         self.contextLength = contextLength
         self.speculation = speculation
         vocabularySize = model.model.vocabularySize
-        // One logit row per sampling sequence, plus one per draft token (at most the row limit).
-        let logitRows = max(1, scheduler.maxRunningSequences) + scheduler.speculativeRowLimit
+        // One logit row per sampling sequence, plus one per draft token (within the row limit
+        // and the step's token budget).
+        let draftRows = min(scheduler.speculativeRowLimit, scheduler.maxBatchedTokens)
+        let logitRows = max(1, scheduler.maxRunningSequences) + draftRows
         logits = .allocate(capacity: logitRows * vocabularySize)
         statistics.totalBlocks = scheduler.blockCount
         statistics.blockSize = scheduler.blockSize
@@ -124,6 +126,9 @@ final class GenerationLoop {
         let draft = Array(chunk.draft)
         var sampled: [Int] = []
         var finished = false
+        // Draft tokens compared with what was sampled in their place, and those that matched
+        // (a choice that ends inside the draft leaves the rest unchecked).
+        var checked = 0, accepted = 0
         for index in 0..<chunk.logitRows {
             let buffer = UnsafeMutableBufferPointer(start: logits + (first + index) * vocabularySize, count: vocabularySize)
             // The position the sampled token will occupy.
@@ -133,15 +138,20 @@ final class GenerationLoop {
                 request.job.continuation.yield($0)
             }
             statistics.generatedTokens += 1
-            guard case .next(let token) = outcome else { finished = true; break }
+            let token = request.choices[choice].lastToken
+            let matches = index < draft.count && token == draft[index]
+            if index < draft.count {
+                checked += 1
+                if matches { accepted += 1 }
+            }
+            guard case .next = outcome else { finished = true; break }
             sampled.append(token)
-            if index == draft.count || token != draft[index] { break }
+            if !matches { break }
         }
-        if !draft.isEmpty {
-            let accepted = zip(draft, sampled).prefix { $0 == $1 }.count
-            request.choices[choice].recordDraft(proposed: draft.count, accepted: accepted)
+        if checked > 0 {
+            request.choices[choice].recordDraft(proposed: checked, accepted: accepted)
             statistics.drafts += 1
-            statistics.draftTokens += draft.count
+            statistics.draftTokens += checked
             statistics.acceptedDraftTokens += accepted
         }
         if finished {
@@ -154,11 +164,11 @@ final class GenerationLoop {
         }
     }
 
-    /// Offers each started sequence's draft to the scheduler, unless the running sequences alone
+    /// Offers each running sequence's draft to the scheduler, unless the running sequences alone
     /// fill the rows drafts may use (then nothing would be scheduled).
     private func proposeDrafts() {
         guard scheduler.configuration.speculativeRowLimit > scheduler.runningCount else { return }
-        for (id, owner) in owners where owner.request.started {
+        for (id, owner) in owners where scheduler.isRunning(id) {
             guard let known = scheduler.tokenCount(of: id) else { continue }
             let draft = owner.request.choices[owner.choice].draft(limit: contextLength - known - 1)
             if !draft.isEmpty { scheduler.propose(id: id, draft: draft) }

@@ -20,6 +20,8 @@ public struct BlockPool: Sendable {
     private var blockOfKey: [BlockKey: Int] = [:]
     /// Blocks no sequence holds (cached or not).
     public private(set) var freeCount: Int
+    /// Free blocks whose contents are registered in the prefix cache.
+    private var cachedFreeCount = 0
 
     public init(blockCount: Int) {
         precondition(blockCount >= 0, "negative block count")
@@ -37,6 +39,8 @@ public struct BlockPool: Sendable {
     public var usedCount: Int { blockCount - freeCount }
     /// Blocks whose contents are registered for prefix reuse (held or free).
     public var cachedCount: Int { blockOfKey.count }
+    /// Free blocks that cache nothing: taking up to this many evicts no prefix.
+    public var uncachedFreeCount: Int { freeCount - cachedFreeCount }
 
     public func referenceCount(_ block: Int) -> Int { references[block] }
 
@@ -79,11 +83,13 @@ public struct BlockPool: Sendable {
         guard blockOfKey[key] == nil, keyOfBlock[block] == nil else { return }
         blockOfKey[key] = block
         keyOfBlock[block] = key
+        if queued[block] { cachedFreeCount += 1 }
     }
 
     private mutating func enqueue(_ block: Int, atFront: Bool) {
         queued[block] = true
         freeCount += 1
+        if keyOfBlock[block] != nil { cachedFreeCount += 1 }
         if head < 0 {
             head = block
             tail = block
@@ -106,6 +112,7 @@ public struct BlockPool: Sendable {
         guard queued[block] else { return }
         queued[block] = false
         freeCount -= 1
+        if keyOfBlock[block] != nil { cachedFreeCount -= 1 }
         let p = previous[block], n = next[block]
         if p >= 0 { next[p] = n } else { head = n }
         if n >= 0 { previous[n] = p } else { tail = p }

@@ -84,6 +84,8 @@ public final class Scheduler {
     public func blockTable(of id: Int) -> [Int]? { sequences[id]?.blocks }
     /// Tokens known for `id` (prompt and sampled).
     public func tokenCount(of id: Int) -> Int? { sequences[id]?.tokens.count }
+    /// `id` was admitted and holds its KV (it is not waiting or preempted).
+    public func isRunning(_ id: Int) -> Bool { sequences[id]?.isRunning ?? false }
     public var waitingCount: Int { waiting.count }
     public var runningCount: Int { running.count }
     public var isIdle: Bool { sequences.isEmpty }
@@ -138,11 +140,13 @@ public final class Scheduler {
                                               samples: end == r.tokens.count, draftCount: draft.count))
         }
         for id in running { sequences[id]?.draft = [] }
+        for id in waiting { sequences[id]?.draft = [] }
         return step
     }
 
     /// Drafts for sequences that sample in this step, in admission order, from what the budget
-    /// and the row limit leave; a draft never preempts or waits for memory (no free block, no draft).
+    /// and the row limit leave. A draft never preempts, waits for memory or evicts a cached
+    /// prefix: it only takes free blocks that cache nothing, else it is dropped.
     private func scheduleDrafts(budget: Int, planned: [(id: Int, count: Int)]) -> [Int: [Int]] {
         let limit = configuration.speculativeRowLimit
         var rows = planned.reduce(0) { $0 + $1.count }
@@ -153,7 +157,9 @@ public final class Scheduler {
             guard room > 0 else { break }
             guard let r = sequences[id], !r.draft.isEmpty, r.computed + count == r.tokens.count else { continue }
             let draft = Array(r.draft.prefix(room))
-            guard ensureBlocks(r, positions: r.tokens.count + draft.count) else { continue }
+            let size = configuration.blockSize
+            let newBlocks = (r.tokens.count + draft.count + size - 1) / size - r.blocks.count
+            guard newBlocks <= pool.uncachedFreeCount, ensureBlocks(r, positions: r.tokens.count + draft.count) else { continue }
             drafts[id] = draft
             rows += draft.count
             budget -= draft.count

@@ -77,7 +77,8 @@ struct EngineStatus: Encodable {
         preemptions = s.preemptions
         steps = s.steps
         lastStepTokens = s.lastStepTokens
-        speculation = Speculation(method: engine.configuration.speculation.method.rawValue, drafts: s.drafts,
+        let drafting = engine.configuration.speculation
+        speculation = Speculation(method: drafting.isOn ? drafting.method.rawValue : "off", drafts: s.drafts,
                                   draftTokens: s.draftTokens, acceptedTokens: s.acceptedDraftTokens,
                                   acceptanceRate: s.draftAcceptanceRate)
         maxSequences = engine.configuration.maxSequences

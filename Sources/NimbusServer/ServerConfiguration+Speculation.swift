@@ -23,17 +23,18 @@ extension ServerConfiguration {
         guard case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: Data(raw.utf8)) else {
             throw ConfigurationError(variable: name, message: #"must be a JSON object such as {"method": "ngram", "num_speculative_tokens": 6}, got '\#(raw)'"#)
         }
-        func number(_ key: String, _ range: ClosedRange<Double>) throws(ConfigurationError) -> Double? {
+        func number(_ key: String, _ range: ClosedRange<Double>, _ text: String) throws(ConfigurationError) -> Double? {
             guard let value = object[key] else { return nil }
             guard case .number(let n) = value, range.contains(n) else {
-                throw ConfigurationError(variable: name, message: "\"\(key)\" must be a number from \(range.lowerBound) to \(range.upperBound), got \(describe(value))")
+                throw ConfigurationError(variable: name, message: "\"\(key)\" must be \(text), got \(describe(value))")
             }
             return n
         }
         func integer(_ key: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
-            guard let value = try number(key, Double(range.lowerBound)...Double(range.upperBound)) else { return nil }
+            let text = "an integer from \(range.lowerBound) to \(range.upperBound)"
+            guard let value = try number(key, Double(range.lowerBound)...Double(range.upperBound), text) else { return nil }
             guard value == value.rounded() else {
-                throw ConfigurationError(variable: name, message: "\"\(key)\" must be an integer, got \(value)")
+                throw ConfigurationError(variable: name, message: "\"\(key)\" must be \(text), got \(value)")
             }
             return Int(value)
         }
@@ -49,13 +50,16 @@ extension ServerConfiguration {
             s.method = method
         }
         s.maxDraftTokens = try integer("num_speculative_tokens", 0...16) ?? s.maxDraftTokens
-        s.lookupMin = try integer("prompt_lookup_min", 1...8) ?? s.lookupMin
-        s.lookupMax = try integer("prompt_lookup_max", 1...16) ?? max(s.lookupMax, s.lookupMin)
+        let lookupMin = try integer("prompt_lookup_min", 1...8)
+        let lookupMax = try integer("prompt_lookup_max", 1...16)
+        // A bound given alone moves the other default out of its way.
+        s.lookupMin = lookupMin ?? min(s.lookupMin, lookupMax ?? s.lookupMin)
+        s.lookupMax = lookupMax ?? max(s.lookupMax, s.lookupMin)
         guard s.lookupMin <= s.lookupMax else {
             throw ConfigurationError(variable: name, message: "\"prompt_lookup_min\" (\(s.lookupMin)) must not exceed \"prompt_lookup_max\" (\(s.lookupMax))")
         }
         s.maxStepRows = try integer("max_step_rows", 2...512) ?? s.maxStepRows
-        s.rowCost = try number("row_cost", 0...4) ?? s.rowCost
+        s.rowCost = try number("row_cost", 0...4, "a number from 0 to 4") ?? s.rowCost
         return s
     }
 

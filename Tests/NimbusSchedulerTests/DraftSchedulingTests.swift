@@ -141,6 +141,28 @@ import Testing
         #expect(s.pool.usedCount == 2)
     }
 
+    @Test func draftsNeverEvictACachedPrefix() {
+        let s = Scheduler(configuration: SchedulerConfiguration(maxRunningSequences: 8, maxBatchedTokens: 64, blockSize: 4,
+                                                                blockCount: 6, prefixCaching: true, speculativeRowLimit: 32))
+        // A 9-token prompt leaves its two full prompt blocks cached when it finishes.
+        s.add(id: 1, prompt: Array(500..<509))
+        s.complete(s.schedule())
+        s.finish(id: 1)
+        #expect(s.pool.cachedCount == 2 && s.pool.uncachedFreeCount == 4)
+        decoding(s)  // 2 blocks for 6 tokens (its first prompt block cached too); 2 uncached free blocks remain
+        let cached = s.pool.cachedCount
+        #expect(s.pool.uncachedFreeCount == 2 && s.pool.freeCount == 4)
+        s.propose(id: 1, draft: Array(60..<71))  // 11 tokens would need 3 more blocks
+        let step = s.schedule()
+        #expect(step.chunks[0].draftCount == 0)
+        #expect(s.pool.cachedCount == cached)
+        s.complete(step)
+        s.append(id: 1, token: 51)
+        s.propose(id: 1, draft: Array(60..<69))  // 9 tokens: positions up to 15, 2 more blocks
+        #expect(s.schedule().chunks[0].draftCount == 9)
+        #expect(s.pool.cachedCount == cached && s.pool.uncachedFreeCount == 0)
+    }
+
     @Test func noDraftWithoutTheRowLimit() {
         let s = Scheduler(configuration: draftConfig(limit: 0))
         decoding(s)

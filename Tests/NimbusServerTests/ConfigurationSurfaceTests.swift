@@ -137,13 +137,17 @@ import Testing
         #expect(custom.engine.speculation == SpeculativeConfiguration(method: .ngram, maxDraftTokens: 3, lookupMin: 1, lookupMax: 2,
                                                                       maxStepRows: 16, rowCost: 0.25))
         #expect(try resolve(["NIM_SPECDEC_ARGS": #"{"method": "off"}"#]).engine.speculation.method == .off)
+        let unigrams = try resolve(["NIM_SPECDEC_ARGS": #"{"prompt_lookup_max": 1}"#]).engine.speculation
+        #expect(unigrams.lookupMin == 1 && unigrams.lookupMax == 1)
+        let long = try resolve(["NIM_SPECDEC_ARGS": #"{"prompt_lookup_min": 6}"#]).engine.speculation
+        #expect(long.lookupMin == 6 && long.lookupMax == 6)
     }
 
     @Test func badSpeculationSettingsStopStartUpWithOneLine() throws {
         let cases: [(String, String, String)] = [
             ("NIM_SPECDEC_ARGS", "num_speculative_tokens=4", "JSON object"),
             ("NIM_SPECDEC_ARGS", #"{"num_speculative_tokenz": 4}"#, "unknown key \"num_speculative_tokenz\""),
-            ("NIM_SPECDEC_ARGS", #"{"num_speculative_tokens": 17}"#, "num_speculative_tokens"),
+            ("NIM_SPECDEC_ARGS", #"{"num_speculative_tokens": 17}"#, "\"num_speculative_tokens\" must be an integer from 0 to 16, got 17"),
             ("NIM_SPECDEC_ARGS", #"{"num_speculative_tokens": 2.5}"#, "must be an integer"),
             ("NIM_SPECDEC_ARGS", #"{"num_speculative_tokens": true}"#, "true"),
             ("NIM_SPECDEC_ARGS", #"{"method": "eagle"}"#, "\"eagle\""),

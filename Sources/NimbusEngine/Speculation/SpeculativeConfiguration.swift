@@ -39,5 +39,7 @@ public struct SpeculativeConfiguration: Sendable, Equatable {
     public static let off = SpeculativeConfiguration(method: .off)
 
     /// The scheduler's row limit for drafts (0: none).
-    var rowLimit: Int { method == .off || maxDraftTokens == 0 ? 0 : maxStepRows }
+    var rowLimit: Int { isOn ? maxStepRows : 0 }
+    /// Whether any draft can be proposed.
+    public var isOn: Bool { method != .off && maxDraftTokens > 0 }
 }
