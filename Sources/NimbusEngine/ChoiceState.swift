@@ -18,9 +18,12 @@ struct ChoiceState {
     /// Tokens generated so far (`maxTokens` bounds them), and the latest.
     private(set) var generated = 0
     private(set) var lastToken = -1
-    /// Where drafts come from and how long they should be; nil when the choice does not speculate.
+    /// The choice's tokens (prompt and sampled) and prompt-lookup drafts over them; nil when the
+    /// choice does not speculate. With a draft model, only the tokens are used.
     private var lookup: PromptLookup?
+    private let draftsByLookup: Bool
     private var draftLength: DraftLength
+    let promptCount: Int
 
     init(index: Int, request: GenerationRequest, tokenizer: any Tokenizer, vocabularySize: Int,
          speculation: SpeculativeConfiguration) {
@@ -37,6 +40,8 @@ struct ChoiceState {
         wantsLogprobs = sampling.logprobs != nil
         endOfGeneration = tokenizer.endOfGenerationTokenIDs
         let speculates = request.speculative && speculation.rowLimit > 0
+        draftsByLookup = speculation.method == .ngram
+        promptCount = request.prompt.count
         lookup = speculates ? PromptLookup(prompt: request.prompt, shortest: speculation.lookupMin,
                                            longest: speculation.lookupMax) : nil
         draftLength = DraftLength(maximum: speculation.maxDraftTokens, rowCost: speculation.rowCost)
@@ -45,11 +50,21 @@ struct ChoiceState {
     /// Draft tokens to verify after the choice's next token, at most `limit` (what is left of
     /// `max_tokens` and the context); empty when it does not speculate or nothing matches.
     mutating func draft(limit: Int) -> [Int] {
+        guard draftsByLookup, let lookup else { return [] }
+        return lookup.draft(count: draftLength(limit: limit))
+    }
+
+    /// How many draft tokens to ask a draft model for (0: none), and the tokens it continues.
+    mutating func modelDraftRequest(limit: Int) -> (tokens: [Int], length: Int)? {
+        guard !draftsByLookup, let lookup else { return nil }
+        let length = draftLength(limit: limit)
+        return length > 0 ? (lookup.tokens, length) : nil
+    }
+
+    private mutating func draftLength(limit: Int) -> Int {
         // The token sampled after the draft counts against max_tokens too.
         let limit = min(limit, maxTokens - generated - 1)
-        guard let lookup, limit > 0 else { return [] }
-        let length = min(draftLength.next(), limit)
-        return lookup.draft(count: length)
+        return limit > 0 ? min(draftLength.next(), limit) : 0
     }
 
     /// A draft of `proposed` tokens was verified; its first `accepted` tokens were sampled.

@@ -27,9 +27,14 @@ public final class Engine: Service, Sendable {
     private let published: Mutex<EngineStatistics>
 
     /// - Throws: `EngineError.exceedsKVCache` when the KV pool cannot hold one full-length sequence.
+    /// The draft model of speculative decoding (`SpeculativeConfiguration.Method.draftModel`),
+    /// loaded with `ModelLoader.loadDraft` for `model`.
+    public let draft: LoadedModel?
+
     public init(model: LoadedModel, contextLength: Int? = nil, configuration: EngineConfiguration = EngineConfiguration(),
-                logger: Logger) throws(EngineError) {
+                draft: LoadedModel? = nil, logger: Logger) throws(EngineError) {
         self.model = model
+        self.draft = draft
         self.contextLength = min(contextLength ?? model.contextLength, model.contextLength)
         var configuration = configuration
         // Without chunking a whole prompt is one step's work; a step never holds more rows than
@@ -114,7 +119,7 @@ public final class Engine: Service, Sendable {
 
     private func threadMain() {
         let loop = GenerationLoop(model: model, scheduler: configuration.scheduler(blockCount: kvBlocks),
-                                  contextLength: contextLength, speculation: configuration.speculation)
+                                  contextLength: contextLength, speculation: configuration.speculation, draft: draft)
         while let jobs = inbox.take(idle: loop.isIdle) {
             for job in jobs { loop.admit(job) }
             let unstarted = loop.dropCancelled()

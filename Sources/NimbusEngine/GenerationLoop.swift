@@ -18,9 +18,10 @@ final class GenerationLoop {
     private(set) var statistics = EngineStatistics()
 
     private let speculation: SpeculativeConfiguration
+    private let draftModel: DraftModel?
 
     init(model: LoadedModel, scheduler: SchedulerConfiguration, contextLength: Int,
-         speculation: SpeculativeConfiguration = .off) {
+         speculation: SpeculativeConfiguration = .off, draft: LoadedModel? = nil) {
         self.model = model
         self.scheduler = Scheduler(configuration: scheduler)
         cache = model.model.makePagedCache(blockSize: scheduler.blockSize, blockCount: scheduler.blockCount)
@@ -32,6 +33,10 @@ final class GenerationLoop {
         let draftRows = min(scheduler.speculativeRowLimit, scheduler.maxBatchedTokens)
         let logitRows = max(1, scheduler.maxRunningSequences) + draftRows
         logits = .allocate(capacity: logitRows * vocabularySize)
+        draftModel = speculation.method == .draftModel && speculation.isOn ? draft.map {
+            DraftModel(model: $0, blockSize: scheduler.blockSize, blockCount: scheduler.blockCount,
+                       maxSequences: scheduler.maxRunningSequences)
+        } : nil
         statistics.totalBlocks = scheduler.blockCount
         statistics.blockSize = scheduler.blockSize
     }
@@ -156,6 +161,7 @@ final class GenerationLoop {
         }
         if finished {
             scheduler.finish(id: chunk.sequence)
+            draftModel?.forget(chunk.sequence)
             owners[chunk.sequence] = nil
             request.unfinished -= 1
             if request.unfinished == 0 { end(request, error: nil) }
@@ -168,11 +174,22 @@ final class GenerationLoop {
     /// fill the rows drafts may use (then nothing would be scheduled).
     private func proposeDrafts() {
         guard scheduler.configuration.speculativeRowLimit > scheduler.runningCount else { return }
+        var wanted: [DraftModel.Wanted] = []
         for (id, owner) in owners where scheduler.isRunning(id) {
             guard let known = scheduler.tokenCount(of: id) else { continue }
-            let draft = owner.request.choices[owner.choice].draft(limit: contextLength - known - 1)
-            if !draft.isEmpty { scheduler.propose(id: id, draft: draft) }
+            let limit = contextLength - known - 1
+            let choice = owner.choice
+            if draftModel != nil {
+                guard let (tokens, length) = owner.request.choices[choice].modelDraftRequest(limit: limit) else { continue }
+                let prompt = owner.request.choices[choice].promptCount
+                wanted.append(.init(id: id, tokens: tokens, promptCount: prompt > 1 ? prompt : 0, length: length))
+            } else {
+                let draft = owner.request.choices[choice].draft(limit: limit)
+                if !draft.isEmpty { scheduler.propose(id: id, draft: draft) }
+            }
         }
+        guard let draftModel, !wanted.isEmpty else { return }
+        for (id, draft) in draftModel.drafts(for: wanted.sorted { $0.id < $1.id }) { scheduler.propose(id: id, draft: draft) }
     }
 
     func refreshStatistics(waitingRequests: Int) {
@@ -188,6 +205,7 @@ final class GenerationLoop {
     private func end(_ request: ActiveRequest, error: EngineError?) {
         for id in request.sequences {
             scheduler.finish(id: id)
+            draftModel?.forget(id)
             owners[id] = nil
         }
         requests[ObjectIdentifier(request)] = nil

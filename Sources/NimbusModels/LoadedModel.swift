@@ -80,6 +80,32 @@ public enum ModelLoader {
     public static func load(path: String, threads: Int, maxBatch: Int = 512,
                             quantization: WeightQuantization? = nil,
                             order: SummationOrder = .detected) throws -> LoadedModel {
+        try load(path: path, pool: ComputePool(threads: threads), maxBatch: maxBatch, quantization: quantization, order: order)
+    }
+
+    /// Loads a draft model for speculative decoding: a smaller model that must share `target`'s
+    /// vocabulary token for token (its proposals are token ids of the target), computed on the
+    /// target's compute threads (the two never run at the same time, and a second pool would
+    /// spin against the first on the same cores).
+    /// - Throws: what `load` throws, or `ModelError.tokenizer` naming both files when the
+    ///   vocabularies differ.
+    public static func loadDraft(path: String, for target: LoadedModel, maxBatch: Int = 512) throws -> LoadedModel {
+        guard let decoder = target.model as? DecoderModel else {
+            throw ModelError.kernel("the model at \(target.path) cannot run a draft model")
+        }
+        let draft = try load(path: path, pool: decoder.pool, maxBatch: maxBatch, quantization: nil, order: decoder.summationOrder)
+        let a = target.tokenizer, b = draft.tokenizer
+        guard a.vocabularySize == b.vocabularySize else {
+            throw ModelError.tokenizer("the draft model \(path) has \(b.vocabularySize) tokens, the model \(target.path) \(a.vocabularySize): they must share one vocabulary")
+        }
+        if let id = (0..<a.vocabularySize).first(where: { a.tokenBytes($0) != b.tokenBytes($0) }) {
+            throw ModelError.tokenizer("the draft model \(path) and the model \(target.path) differ at token \(id) (\(String(decoding: b.tokenBytes(id), as: UTF8.self).debugDescription) vs \(String(decoding: a.tokenBytes(id), as: UTF8.self).debugDescription)): they must share one vocabulary")
+        }
+        return draft
+    }
+
+    private static func load(path: String, pool: ComputePool, maxBatch: Int, quantization: WeightQuantization?,
+                             order: SummationOrder) throws -> LoadedModel {
         let gguf = try GGUFFile(path: path)
         let name = gguf.string("general.architecture") ?? "unknown"
         guard let architecture = ArchitectureRegistry.architecture(named: name) else {
@@ -99,7 +125,6 @@ public enum ModelLoader {
         } catch {
             throw ModelError.tokenizer("the chat template in \(path) cannot be used: \(error)")
         }
-        let pool = ComputePool(threads: threads)
         let report = quantization.map { WeightQuantization.Report(target: $0) }
         let model = try WeightQuantization.$active.withValue(report) {
             try DecoderModel(gguf: gguf, configuration: configuration, pool: pool, maxBatch: maxBatch, order: order)

@@ -49,20 +49,31 @@ struct InferenceService: Service {
     let threads: Int
     let engineConfiguration: EngineConfiguration
     var quantization: WeightQuantization? = nil
+    /// Speculative decoding's draft model (NIM_DRAFT_MODEL_PATH).
+    var draftModelPath: String? = nil
     let logger: Logger
 
     func run() async throws {
         let start = ContinuousClock.now
+        let rows = stepRows
         let loaded: LoadedModel
         do {
             loaded = try await loadOnThread()
         } catch {
             throw ModelLoadFailure(path: modelPath, reason: "\(error)")
         }
+        var draft: LoadedModel?
+        if let draftModelPath {
+            do {
+                draft = try await LoaderThread.run { [rows] in try ModelLoader.loadDraft(path: draftModelPath, for: loaded, maxBatch: rows) }
+            } catch {
+                throw ModelLoadFailure(path: draftModelPath, reason: "as the draft model of \(modelPath): \(error)")
+            }
+        }
         let engine: Engine
         do {
             engine = try Engine(model: loaded, contextLength: host.limits.maxModelLength,
-                                configuration: engineConfiguration, logger: logger)
+                                configuration: engineConfiguration, draft: draft, logger: logger)
         } catch {
             throw ModelLoadFailure(path: modelPath, reason: "\(error) (raise NIM_KV_CACHE_SIZE or NIM_KV_CACHE_FREE_MEM_FRACTION, or lower NIM_MAX_MODEL_LEN)")
         }
@@ -84,12 +95,18 @@ struct InferenceService: Service {
 
     /// Builds the model on a plain thread: mapping and tokenizer construction are blocking work.
     private func loadOnThread() async throws -> LoadedModel {
-        // Scratch for the largest step; without chunked prefill a whole prompt is one step.
-        let rows = engineConfiguration.chunkedPrefill ? engineConfiguration.maxBatchedTokens
-            : max(engineConfiguration.maxBatchedTokens, host.limits.maxModelLength ?? 8192)
+        let rows = stepRows
         return try await LoaderThread.run { [modelPath, threads, quantization] in
             try ModelLoader.load(path: modelPath, threads: threads, maxBatch: rows, quantization: quantization)
         }
+    }
+}
+
+extension InferenceService {
+    /// Scratch for the largest step; without chunked prefill a whole prompt is one step.
+    var stepRows: Int {
+        engineConfiguration.chunkedPrefill ? engineConfiguration.maxBatchedTokens
+            : max(engineConfiguration.maxBatchedTokens, host.limits.maxModelLength ?? 8192)
     }
 }
 

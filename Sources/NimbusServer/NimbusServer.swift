@@ -48,6 +48,7 @@ public enum NimbusServer {
                                    maxOutputLength: c.maxOutputLength)
         var entries: [(name: String, entry: ModelRegistry.Entry)] = []
         var services: [any Service] = []
+        var draftModelPath = c.draftModelPath
         for spec in c.models {
             if ServerConfiguration.isCheckpointFolder(spec.path) {
                 let host = EncoderHost(servedName: spec.servedName)
@@ -57,7 +58,9 @@ public enum NimbusServer {
                 let host = ModelHost(servedName: spec.servedName, limits: limits)
                 entries.append((spec.servedName, .generator(host)))
                 services.append(InferenceService(host: host, modelPath: spec.path, threads: c.threads,
-                                                  engineConfiguration: c.engine, quantization: c.quantization, logger: logger))
+                                                  engineConfiguration: c.engine, quantization: c.quantization,
+                                                  draftModelPath: draftModelPath, logger: logger))
+                draftModelPath = nil  // the draft serves the first language model only
             }
         }
         let models = ModelRegistry(entries)

@@ -5,19 +5,18 @@ import NimbusEngine
 extension ServerConfiguration {
     static let speculationVariables: [(name: String, defaultValue: String, help: String)] = [
         ("NIM_SPECDEC_ARGS", #"{"method": "ngram"}"#,
-         #"speculative decoding as a JSON object: "method" (ngram: prompt lookup, or off), "num_speculative_tokens" (0-16, 8), "#
+         #"speculative decoding as a JSON object: "method" (ngram: prompt lookup, draft_model, or off), "num_speculative_tokens" (0-16, 8), "#
             + #""prompt_lookup_min" (1-8, 2), "prompt_lookup_max" (1-16, 4), "max_step_rows" (drafts only while a step holds at most this "#
             + #"many rows, 2-512, 16), "row_cost" (a row's cost relative to a one-row step, 0-4, 0.05); a request's "speculative": false opts out"#),
-        ("NIM_DRAFT_MODEL_PATH", "unset", "a draft model: not supported yet (start-up stops); prompt lookup needs none"),
+        ("NIM_DRAFT_MODEL_PATH", "unset",
+         "a smaller GGUF with the same vocabulary that drafts for the (first) language model; sets NIM_SPECDEC_ARGS's method to draft_model"),
     ]
 
     /// NIM_SPECDEC_ARGS, every key checked: an unknown key or a value out of range stops start-up.
     static func resolveSpeculation(_ env: [String: String]) throws(ConfigurationError) -> SpeculativeConfiguration {
-        if nonEmpty(env["NIM_DRAFT_MODEL_PATH"]) != nil {
-            throw ConfigurationError(variable: "NIM_DRAFT_MODEL_PATH",
-                                     message: "is set, but draft models are not supported yet; unset it (NIM_SPECDEC_ARGS method ngram needs no model)")
-        }
         var s = SpeculativeConfiguration()
+        let hasDraftModel = nonEmpty(env["NIM_DRAFT_MODEL_PATH"]) != nil
+        if hasDraftModel { s.method = .draftModel }
         guard let raw = nonEmpty(env["NIM_SPECDEC_ARGS"]) else { return s }
         let name = "NIM_SPECDEC_ARGS"
         guard case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: Data(raw.utf8)) else {
@@ -61,6 +60,27 @@ extension ServerConfiguration {
         s.maxStepRows = try integer("max_step_rows", 2...512) ?? s.maxStepRows
         s.rowCost = try number("row_cost", 0...4, "a number from 0 to 4") ?? s.rowCost
         return s
+    }
+
+    /// NIM_DRAFT_MODEL_PATH, which must name a file when set and goes with method draft_model
+    /// (the method it implies when NIM_SPECDEC_ARGS names none).
+    static func resolveDraftModel(_ env: [String: String], speculation: inout SpeculativeConfiguration) throws(ConfigurationError) -> String? {
+        let name = "NIM_DRAFT_MODEL_PATH"
+        guard let raw = nonEmpty(env[name]) else {
+            if speculation.method == .draftModel {
+                throw ConfigurationError(variable: "NIM_SPECDEC_ARGS", message: "method draft_model needs NIM_DRAFT_MODEL_PATH (a GGUF file)")
+            }
+            return nil
+        }
+        let path = raw.trimmingCharacters(in: .whitespaces)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw ConfigurationError(variable: name, message: "'\(path)' is not a file")
+        }
+        guard speculation.method == .draftModel else {
+            throw ConfigurationError(variable: name, message: "is set, but NIM_SPECDEC_ARGS chooses method \(speculation.method.rawValue); drop one of them")
+        }
+        return path
     }
 
     /// A JSON value as the user wrote it, for error lines.

@@ -34,6 +34,8 @@ public struct ServerConfiguration: Sendable {
     public var models: [ModelSpec] { [ModelSpec(path: modelPath, servedName: servedModelName)] + additionalModels }
     /// Convert F32/F16/BF16 weight matrices to this type at load (NIM_QUANTIZATION).
     public var quantization: WeightQuantization?
+    /// NIM_DRAFT_MODEL_PATH: the draft model of speculative decoding for the first language model.
+    public var draftModelPath: String?
     /// Metrics, tracing and log format.
     public var observability = ObservabilityConfiguration()
     /// API key, CORS, HTTPS, request size and shutdown grace.
@@ -107,6 +109,7 @@ public struct ServerConfiguration: Sendable {
         c.notices = try platformNotices(env, system: system)
         c.threads = try integer(env, "NIM_NUM_THREADS", range: 1...1024) ?? profile.selection.profile.threads
         c.engine = try resolveEngine(env, profile: profile.selection.profile)
+        c.draftModelPath = try resolveDraftModel(env, speculation: &c.engine.speculation)
         if let raw = nonEmpty(env["NIM_QUANTIZATION"]) {
             guard let q = WeightQuantization(rawValue: raw.trimmingCharacters(in: .whitespaces).lowercased()) else {
                 let allowed = WeightQuantization.allCases.map(\.rawValue).joined(separator: " or ")

@@ -18,12 +18,21 @@ struct SpeculationTests {
         return loaded
     }()
 
-    func engine(_ order: SummationOrder, _ speculation: SpeculativeConfiguration) throws -> Engine {
+    /// The same file loaded again as a draft model (on the target's compute threads): its greedy
+    /// drafts are what the target would decode, so every one should be accepted.
+    static let drafts: [SummationOrder: LoadedModel] = {
+        var loaded: [SummationOrder: LoadedModel] = [:]
+        for (order, target) in models { loaded[order] = try? ModelLoader.loadDraft(path: TestModel.path, for: target) }
+        return loaded
+    }()
+
+    func engine(_ order: SummationOrder, _ speculation: SpeculativeConfiguration, draft: Bool = false) throws -> Engine {
         let model = try #require(Self.models[order])
         var configuration = EngineConfiguration()
         configuration.kvCacheBytes = 64 << 20
         configuration.speculation = speculation
-        return try Engine(model: model, contextLength: 1024, configuration: configuration, logger: Logger(label: "test"))
+        return try Engine(model: model, contextLength: 1024, configuration: configuration,
+                          draft: draft ? try #require(Self.drafts[order]) : nil, logger: Logger(label: "test"))
     }
 
     /// The engine's statistics once it has published the step that finished the last sequence
@@ -120,6 +129,36 @@ struct SpeculationTests {
         let crowded = try await events(crowd, together: true)
         #expect(crowded.map(perChoice) == plain.map(perChoice))
         #expect(try await settled(crowd).acceptedDraftTokens > 0)
+    }
+
+    @Test(arguments: [SummationOrder.ggml, .blocked])
+    func aDraftModelChangesNothingButSpeed(order: SummationOrder) async throws {
+        let plain = try await events(try engine(order, .off), together: false)
+        let byModel = SpeculativeConfiguration(method: .draftModel, maxDraftTokens: 4, maxStepRows: 8)
+        let alone = try engine(order, byModel, draft: true)
+        #expect(try await events(alone, together: false).map(perChoice) == plain.map(perChoice))
+        let s = try await settled(alone)
+        #expect(s.drafts > 20)
+        // Greedy requests accept every draft token of an identical draft model; the seeded ones
+        // reject some, and their output is still unchanged.
+        #expect(s.acceptedDraftTokens > s.draftTokens / 2)
+        #expect(s.acceptedDraftTokens < s.draftTokens)
+        let crowd = try engine(order, byModel, draft: true)
+        #expect(try await events(crowd, together: true).map(perChoice) == plain.map(perChoice))
+    }
+
+    @Test func greedyDraftsOfAnIdenticalModelAreAllAccepted() async throws {
+        let engine = try engine(.blocked, SpeculativeConfiguration(method: .draftModel, maxDraftTokens: 4, maxStepRows: 8),
+                                draft: true)
+        let runner = Task { try await engine.run() }
+        defer { runner.cancel() }
+        let request = GenerationRequest(prompt: try prompt("Write a short poem about autumn."), maxTokens: 48,
+                                        sampling: .greedy, ignoreEOS: true)
+        for try await _ in try engine.submit(request) {}
+        let s = try await settled(engine)
+        #expect(s.draftTokens > 20)
+        #expect(s.acceptedDraftTokens == s.draftTokens)
+        #expect(s.steps < s.generatedTokens / 2)
     }
 
     @Test func aRequestCanTurnSpeculationOff() async throws {

@@ -143,6 +143,23 @@ import Testing
         #expect(long.lookupMin == 6 && long.lookupMax == 6)
     }
 
+    @Test func aDraftModelPathChoosesTheDraftModelMethod() throws {
+        let draft = FileManager.default.temporaryDirectory.appendingPathComponent("draft-\(UUID().uuidString).gguf").path
+        FileManager.default.createFile(atPath: draft, contents: Data())
+        defer { try? FileManager.default.removeItem(atPath: draft) }
+        let c = try resolve(["NIM_DRAFT_MODEL_PATH": draft])
+        #expect(c.draftModelPath == draft && c.engine.speculation.method == .draftModel)
+        let tuned = try resolve(["NIM_DRAFT_MODEL_PATH": draft, "NIM_SPECDEC_ARGS": #"{"num_speculative_tokens": 3}"#])
+        #expect(tuned.engine.speculation.method == .draftModel && tuned.engine.speculation.maxDraftTokens == 3)
+        #expect(try resolve([:]).draftModelPath == nil)
+        do {
+            _ = try resolve(["NIM_DRAFT_MODEL_PATH": draft, "NIM_SPECDEC_ARGS": #"{"method": "ngram"}"#])
+            Issue.record("a draft model with method ngram was accepted")
+        } catch let error as ConfigurationError {
+            #expect(error.variable == "NIM_DRAFT_MODEL_PATH" && error.message.contains("ngram"))
+        }
+    }
+
     @Test func badSpeculationSettingsStopStartUpWithOneLine() throws {
         let cases: [(String, String, String)] = [
             ("NIM_SPECDEC_ARGS", "num_speculative_tokens=4", "JSON object"),
@@ -153,7 +170,8 @@ import Testing
             ("NIM_SPECDEC_ARGS", #"{"method": "eagle"}"#, "\"eagle\""),
             ("NIM_SPECDEC_ARGS", #"{"prompt_lookup_min": 5, "prompt_lookup_max": 3}"#, "must not exceed"),
             ("NIM_SPECDEC_ARGS", #"{"row_cost": -1}"#, "row_cost"),
-            ("NIM_DRAFT_MODEL_PATH", "/models/draft.gguf", "not supported yet"),
+            ("NIM_DRAFT_MODEL_PATH", "/nonexistent/draft.gguf", "is not a file"),
+            ("NIM_SPECDEC_ARGS", #"{"method": "draft_model"}"#, "needs NIM_DRAFT_MODEL_PATH"),
         ]
         for (variable, value, expected) in cases {
             do {

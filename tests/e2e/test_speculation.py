@@ -1,8 +1,13 @@
-"""Speculative decoding (prompt lookup, on by default) through the official OpenAI client: greedy
-and seeded output is the same with and without it (the request field `speculative: false`), also
-streamed; drafts show up in vLLM's Prometheus counters and on /v1/status."""
+"""Speculative decoding through the official OpenAI client: with prompt lookup (on by default) and
+with a draft model, greedy and seeded output is the same with and without it (the request field
+`speculative: false`), also streamed; drafts show up in vLLM's Prometheus counters and on
+/v1/status; a draft model of another vocabulary stops start-up with one line."""
+import os
+
+import openai
 import requests
 
+import server_util
 from metrics_util import poll, scrape, value
 from conftest import SERVED_NAME
 
@@ -68,3 +73,34 @@ def test_a_non_boolean_speculative_field_is_refused(server, model):
     assert response.status_code == 400
     error = response.json()["error"]
     assert "speculative" in error["message"] and error["type"] == "invalid_request_error"
+
+
+TINY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../Tests/NimbusModelsTests/Fixtures/tiny")
+
+
+def test_a_draft_model_drafts_and_changes_nothing(tmp_path):
+    """The served model loaded again as its own draft: greedy drafts are exactly what it decodes,
+    so every draft token is accepted, and the text is what plain decoding gives."""
+    model_path = os.environ["NIMBUS_MODEL_PATH"]
+    proc, base, log = server_util.start(str(tmp_path / "draft.log"), NIM_DRAFT_MODEL_PATH=model_path,
+                                        NIM_SPECDEC_ARGS='{"num_speculative_tokens": 4}')
+    try:
+        client = openai.OpenAI(base_url=base + "/v1", api_key="unused", max_retries=0, timeout=120)
+        assert speculation(base)["method"] == "draft_model"
+        plain = chat(client, SERVED_NAME, False, temperature=0)
+        fast = chat(client, SERVED_NAME, True, temperature=0)
+        assert fast.choices[0].message.content == plain.choices[0].message.content
+        assert streamed(client, SERVED_NAME, True, temperature=0) == plain.choices[0].message.content
+        s = poll(lambda: (s := speculation(base))["draft_tokens"] > 0 and s)
+        assert s and s["accepted_tokens"] == s["draft_tokens"] and s["acceptance_rate"] == 1
+    finally:
+        server_util.stop(proc, log)
+
+
+def test_a_draft_model_of_another_vocabulary_stops_start_up(tmp_path):
+    draft = os.path.abspath(os.path.join(TINY, "llama3.q4_k_m.gguf"))
+    code, output = server_util.start_failure(str(tmp_path / "bad-draft.log"), NIM_DRAFT_MODEL_PATH=draft)
+    assert code != 0
+    lines = [l for l in output.splitlines() if "share one vocabulary" in l]
+    assert len(lines) == 1, output
+    assert draft in lines[0] and os.environ["NIMBUS_MODEL_PATH"] in lines[0]

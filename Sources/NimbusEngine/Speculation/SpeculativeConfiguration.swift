@@ -8,6 +8,8 @@ public struct SpeculativeConfiguration: Sendable, Equatable {
         case off
         /// Prompt lookup: n-gram matches over the prompt and the output so far (`PromptLookup`).
         case ngram
+        /// A smaller model of the same vocabulary (`DraftModel`, NIM_DRAFT_MODEL_PATH).
+        case draftModel = "draft_model"
     }
 
     public var method: Method

@@ -30,7 +30,8 @@ public final class DecoderModel: @unchecked Sendable {
     /// Keeps the memory-mapped weights alive.
     private let file: GGUFFile
     private let weights: DecoderWeights
-    private let pool: ComputePool
+    /// The compute threads; a draft model runs on its target's (`ModelLoader.loadDraft`).
+    let pool: ComputePool
     private let matmul: MatMul
     private let projections = ProjectionGroup()
     private let scratch: DecoderScratch
