@@ -52,7 +52,7 @@ public final class Engine: Service, Sendable {
         guard capacity >= self.contextLength else {
             throw .exceedsKVCache(tokens: self.contextLength, capacity: capacity)
         }
-        inbox = RequestInbox(limit: configuration.maxQueuedRequests, slots: configuration.maxSequences)
+        inbox = RequestInbox(limit: configuration.maxQueuedRequests)
         var initial = EngineStatistics()
         initial.totalBlocks = kvBlocks
         initial.blockSize = configuration.blockSize
@@ -61,8 +61,7 @@ public final class Engine: Service, Sendable {
 
     /// Queues `request` and returns its event stream; cancelling (dropping) the stream cancels it.
     /// - Throws: `EngineError` when the request can never run (empty prompt, too long), when
-    ///   `configuration.maxQueuedRequests` requests wait beyond the sequence slots free now (an
-    ///   idle engine takes a burst of `maxSequences + maxQueuedRequests`), or during shutdown.
+    ///   `configuration.maxQueuedRequests` requests already wait, or during shutdown.
     public func submit(_ request: GenerationRequest) throws(EngineError) -> AsyncThrowingStream<GenerationEvent, any Error> {
         guard !request.prompt.isEmpty else { throw .emptyPrompt }
         guard request.prompt.count + request.maxTokens <= contextLength else {
@@ -124,11 +123,9 @@ public final class Engine: Service, Sendable {
         while let jobs = inbox.take(idle: loop.isIdle) {
             for job in jobs { loop.admit(job) }
             let unstarted = loop.dropCancelled()
-            if unstarted > 0 { inbox.dropped(count: unstarted) }
+            if unstarted > 0 { inbox.started(count: unstarted) }
             let started = loop.step()
             if started > 0 { inbox.started(count: started) }
-            let ended = loop.takeEndedStartedRequests()
-            if ended > 0 { inbox.finished(count: ended) }
             loop.refreshStatistics(waitingRequests: inbox.waiting)
             let snapshot = loop.statistics
             published.withLock { $0 = snapshot }

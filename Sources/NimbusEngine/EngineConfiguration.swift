@@ -12,8 +12,7 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var policy: SchedulingPolicy = .fcfs
     /// Reuse the KV of full prompt blocks across requests (NIM_ENABLE_KV_CACHE_REUSE).
     public var prefixCaching = true
-    /// Most requests waiting to start beyond the free sequence slots; past it `submit` refuses
-    /// (NIM_MAX_QUEUE_SIZE).
+    /// Most requests waiting to start; beyond it `submit` refuses (NIM_MAX_QUEUE_SIZE).
     public var maxQueuedRequests = 256
     /// Tokens per KV block.
     public var blockSize = 16

@@ -16,8 +16,6 @@ final class GenerationLoop {
     private var owners: [Int: (request: ActiveRequest, choice: Int)] = [:]
     private var nextSequence = 0
     private(set) var statistics = EngineStatistics()
-    /// Requests that had started and ended since the engine last asked.
-    private var endedStartedRequests = 0
 
     private let speculation: SpeculativeConfiguration
     private let draftModel: DraftModel?
@@ -194,12 +192,6 @@ final class GenerationLoop {
         for (id, draft) in draftModel.drafts(for: wanted.sorted { $0.id < $1.id }) { scheduler.propose(id: id, draft: draft) }
     }
 
-    /// How many started requests ended since the last call (they free their sequence slots).
-    func takeEndedStartedRequests() -> Int {
-        defer { endedStartedRequests = 0 }
-        return endedStartedRequests
-    }
-
     func refreshStatistics(waitingRequests: Int) {
         let s = scheduler.statistics
         statistics.waitingRequests = waitingRequests
@@ -211,7 +203,6 @@ final class GenerationLoop {
 
     /// Frees every sequence of `request` and closes its stream.
     private func end(_ request: ActiveRequest, error: EngineError?) {
-        if request.started { endedStartedRequests += 1 }
         for id in request.sequences {
             scheduler.finish(id: id)
             draftModel?.forget(id)

@@ -21,15 +21,12 @@ final class Job: Sendable {
 ///
 /// Handlers `push`; the engine thread `take`s everything new at the start of each step and
 /// blocks (the thread, never a task) only while it has nothing at all to do. A request counts as
-/// waiting from `push` until the engine first schedules it (`started`) or drops it unstarted
-/// (`dropped`), and active from `started` until it ends (`finished`). `push` refuses once the
-/// waiting requests fill the free sequence slots and `limit` more, so a burst into an idle
-/// engine is taken whole up to slots + limit, and memory never grows without bound.
+/// waiting from `push` until the engine first schedules it (`started`), and `push` refuses once
+/// `limit` requests wait, so memory never grows without bound.
 final class RequestInbox: Sendable {
     private struct State {
         var jobs: [Job] = []
         var waiting = 0
-        var active = 0
         var closed = false
     }
     private let state = Mutex(State())
@@ -38,13 +35,8 @@ final class RequestInbox: Sendable {
     /// Signalled by the engine thread as it exits.
     let stopped = StopLatch()
     let limit: Int
-    /// Sequence slots of the engine (requests that can run at once, counting one per request).
-    let slots: Int
 
-    init(limit: Int, slots: Int) {
-        self.limit = max(1, limit)
-        self.slots = max(0, slots)
-    }
+    init(limit: Int) { self.limit = max(1, limit) }
 
     /// Requests accepted and not yet started.
     var waiting: Int { state.withLock { $0.waiting } }
@@ -54,7 +46,7 @@ final class RequestInbox: Sendable {
         defer { condition.unlock() }
         let refusal: EngineError? = state.withLock { s in
             if s.closed { return .shuttingDown }
-            if s.waiting >= limit + max(0, slots - s.active) { return .queueFull(limit: limit) }
+            if s.waiting >= limit { return .queueFull(limit: limit) }
             s.jobs.append(job)
             s.waiting += 1
             return nil
@@ -63,22 +55,9 @@ final class RequestInbox: Sendable {
         condition.signal()
     }
 
-    /// Requests left the waiting count by starting.
+    /// A request left the waiting count: it started, or ended before starting.
     func started(count: Int = 1) {
-        state.withLock {
-            $0.waiting -= count
-            $0.active += count
-        }
-    }
-
-    /// Requests left the waiting count by ending before they started.
-    func dropped(count: Int = 1) {
         state.withLock { $0.waiting -= count }
-    }
-
-    /// Started requests ended.
-    func finished(count: Int = 1) {
-        state.withLock { $0.active -= count }
     }
 
     /// New jobs; when `idle`, blocks until there are some. Nil once closed with nothing left.

@@ -86,7 +86,7 @@ public struct ServerConfiguration: Sendable {
         ("NIM_ENABLE_KV_CACHE_REUSE", "true", "share the KV cache of common prompt prefixes between requests"),
         ("NIM_KV_CACHE_FREE_MEM_FRACTION", "0.1", "fraction of available memory for the KV cache"),
         ("NIM_KV_CACHE_SIZE", "unset", "explicit KV cache size (e.g. 512MiB, 2GiB); wins over the fraction"),
-        ("NIM_MAX_QUEUE_SIZE", "256", "most requests waiting to start beyond the free sequence slots; beyond it requests get 429"),
+        ("NIM_MAX_QUEUE_SIZE", "256", "most requests waiting to start; beyond it requests get 429"),
         ("NIM_QUANTIZATION", "none (weights as stored)", "q8_0 or q4_0: convert F32/F16/BF16 weight matrices at load"),
     ] + speculationVariables + ObservabilityConfiguration.variables + SecurityConfiguration.variables + platformVariables
 

@@ -173,23 +173,6 @@ struct BatchingTests {
         }
     }
 
-    @Test func aBurstIntoAnIdleEngineIsTakenUpToSlotsPlusQueue() async throws {
-        let e = try engine {
-            $0.maxSequences = 3
-            $0.maxQueuedRequests = 2
-        }
-        try await run(e) { engine in
-            let long = GenerationRequest(prompt: try prompt("Count:"), maxTokens: 300, ignoreEOS: true)
-            // None of these can finish before the sixth is refused (submitted back to back,
-            // while each needs 300 decode steps).
-            let accepted = try (0..<5).map { _ in try engine.submit(long) }
-            #expect(throws: EngineError.queueFull(limit: 2)) { try engine.submit(long) }
-            for stream in accepted { #expect(try await tokens(stream)[0].count == 300) }
-            // Their slots are free again.
-            #expect(try await tokens(engine.submit(long))[0].count == 300)
-        }
-    }
-
     @Test func priorityPolicyRunsUrgentRequestsFirst() async throws {
         let e = try engine {
             $0.maxSequences = 1
