@@ -51,6 +51,9 @@ let package = Package(
         .target(name: "NimbusAPI"),
         // Continuous batching and the KV block pool, as a state machine over integers.
         .target(name: "NimbusScheduler"),
+        // Constrained decoding: JSON Schema, regex, choice and GBNF compiled to one grammar form,
+        // matched byte by byte, with token masks over a vocabulary trie.
+        .target(name: "NimbusGrammar", swiftSettings: numericSettings),
         // Load generator for any OpenAI-compatible server: its own HTTP client, no Nimbus internals.
         .target(
             name: "NimbusBench",
@@ -93,7 +96,7 @@ let package = Package(
         .target(
             name: "NimbusEngine",
             dependencies: [
-                "NimbusModels", "NimbusKernels", "NimbusTokenizers", "NimbusScheduler",
+                "NimbusModels", "NimbusKernels", "NimbusTokenizers", "NimbusScheduler", "NimbusGrammar",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -127,6 +130,7 @@ let package = Package(
         ),
         .testTarget(name: "NimbusGGUFTests", dependencies: ["NimbusGGUF"]),
         .testTarget(name: "NimbusSchedulerTests", dependencies: ["NimbusScheduler"]),
+        .testTarget(name: "NimbusGrammarTests", dependencies: ["NimbusGrammar"]),
         .testTarget(name: "NimbusStoreTests", dependencies: ["NimbusStore"]),
         .testTarget(name: "NimbusSafetensorsTests", dependencies: ["NimbusSafetensors"]),
         .testTarget(name: "NimbusAPITests", dependencies: ["NimbusAPI"], resources: [.copy("Fixtures")]),
