@@ -106,7 +106,7 @@ let package = Package(
         .target(
             name: "NimbusServer",
             dependencies: [
-                "NimbusEngine", "NimbusEncoding", "NimbusModels", "NimbusKernels", "NimbusAPI", "NimbusProfiles", "NimbusStore",
+                "NimbusEngine", "NimbusGrammar", "NimbusEncoding", "NimbusModels", "NimbusKernels", "NimbusAPI", "NimbusProfiles", "NimbusStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -130,7 +130,7 @@ let package = Package(
         ),
         .testTarget(name: "NimbusGGUFTests", dependencies: ["NimbusGGUF"]),
         .testTarget(name: "NimbusSchedulerTests", dependencies: ["NimbusScheduler"]),
-        .testTarget(name: "NimbusGrammarTests", dependencies: ["NimbusGrammar"]),
+        .testTarget(name: "NimbusGrammarTests", dependencies: ["NimbusGrammar"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusStoreTests", dependencies: ["NimbusStore"]),
         .testTarget(name: "NimbusSafetensorsTests", dependencies: ["NimbusSafetensors"]),
         .testTarget(name: "NimbusAPITests", dependencies: ["NimbusAPI"], resources: [.copy("Fixtures")]),
@@ -139,7 +139,7 @@ let package = Package(
         .testTarget(name: "NimbusTokenizersTests", dependencies: ["NimbusTestSupport", "NimbusTokenizers", "NimbusGGUF"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusTemplatesTests", dependencies: ["NimbusTemplates"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusModelsTests", dependencies: ["NimbusTestSupport", "NimbusModels", "NimbusKernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "NimbusEngineTests", dependencies: ["NimbusTestSupport", "NimbusEngine"]),
+        .testTarget(name: "NimbusEngineTests", dependencies: ["NimbusTestSupport", "NimbusEngine", "NimbusGrammar"]),
         .testTarget(name: "NimbusEncodingTests", dependencies: ["NimbusTestSupport", "NimbusEncoding"]),
         .testTarget(
             name: "NimbusBenchTests",

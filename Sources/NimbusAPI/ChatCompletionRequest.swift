@@ -49,6 +49,8 @@ public struct ChatCompletionRequest: APIRequest, Hashable {
     public var priority: Int?
     /// Extension: `false` turns speculative decoding off for this request (nil: the server's choice).
     public var speculative: Bool?
+    /// `guided_*` (top level and in `nvext`) and `structured_outputs`; see `outputConstraint()`.
+    public var structured = StructuredOutputFields()
 
     public init(
         model: String,
@@ -150,6 +152,13 @@ public struct ChatCompletionRequest: APIRequest, Hashable {
         ignoreEOS = try c.decodeIfPresent(Bool.self, forKey: .ignoreEOS) ?? false
         priority = try c.decodeIntegerIfPresent(forKey: .priority)
         speculative = try c.decodeIfPresent(Bool.self, forKey: .speculative)
+        structured = try StructuredOutputFields(from: decoder)
+    }
+
+    /// The output constraint asked for by any spelling (nil: none); throws a 400 for two or a
+    /// malformed one. The constraint's own content (schema, regex) is checked when compiled.
+    public func outputConstraint() throws(APIError) -> (output: StructuredOutput, param: String)? {
+        try structured.resolve(responseFormat: responseFormat)
     }
 
     /// The output token limit the client asked for: `max_completion_tokens` wins over the

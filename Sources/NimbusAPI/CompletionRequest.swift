@@ -42,6 +42,10 @@ public struct CompletionRequest: APIRequest, Hashable {
     public var priority: Int?
     /// Extension: `false` turns speculative decoding off for this request (nil: the server's choice).
     public var speculative: Bool?
+    /// vLLM accepts `response_format` on completions too.
+    public var responseFormat: ResponseFormat?
+    /// `guided_*` (top level and in `nvext`) and `structured_outputs`; see `outputConstraint()`.
+    public var structured = StructuredOutputFields()
 
     /// OpenAI's documented default for `max_tokens` on this endpoint.
     public static let defaultMaxTokens = 16
@@ -117,6 +121,7 @@ public struct CompletionRequest: APIRequest, Hashable {
         case user
         case ignoreEOS = "ignore_eos"
         case priority, speculative
+        case responseFormat = "response_format"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -145,6 +150,14 @@ public struct CompletionRequest: APIRequest, Hashable {
         ignoreEOS = try c.decodeIfPresent(Bool.self, forKey: .ignoreEOS) ?? false
         priority = try c.decodeIntegerIfPresent(forKey: .priority)
         speculative = try c.decodeIfPresent(Bool.self, forKey: .speculative)
+        responseFormat = try c.decodeIfPresent(ResponseFormat.self, forKey: .responseFormat)
+        structured = try StructuredOutputFields(from: decoder)
+    }
+
+    /// The output constraint asked for by any spelling (nil: none); throws a 400 for two or a
+    /// malformed one.
+    public func outputConstraint() throws(APIError) -> (output: StructuredOutput, param: String)? {
+        try structured.resolve(responseFormat: responseFormat)
     }
 
     /// Whether the stream must end with a usage chunk (and carry `"usage": null` before it).

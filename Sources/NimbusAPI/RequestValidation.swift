@@ -169,12 +169,7 @@ extension ChatCompletionRequest {
             throw .invalidRequest("top_logprobs requires logprobs to be true", param: "top_logprobs")
         }
         try RequestValidation.checkStreamOptions(streamOptions, stream: stream)
-        if let responseFormat, responseFormat.type != "text" {
-            throw .invalidRequest(
-                "response_format type '\(responseFormat.type)' is not supported; only 'text' is accepted",
-                param: "response_format"
-            )
-        }
+        _ = try outputConstraint()
     }
 }
 
@@ -215,6 +210,7 @@ extension CompletionRequest {
             )
         }
         try RequestValidation.checkStreamOptions(streamOptions, stream: stream)
+        _ = try outputConstraint()
     }
 
     private var isBatch: Bool {

@@ -1,3 +1,4 @@
+import NimbusGrammar
 import NimbusModels
 import NimbusTokenizers
 
@@ -24,9 +25,11 @@ struct ChoiceState {
     private let draftsByLookup: Bool
     private var draftLength: DraftLength
     let promptCount: Int
+    /// Where the output stands in the request's grammar; nil for free text.
+    private var grammar: GrammarMatcher?
 
     init(index: Int, request: GenerationRequest, tokenizer: any Tokenizer, vocabularySize: Int,
-         speculation: SpeculativeConfiguration) {
+         speculation: SpeculativeConfiguration, matcher: GrammarMatcher? = nil) {
         self.index = index
         var sampling = request.sampling
         // Choices of a seeded request must differ from one another yet stay reproducible.
@@ -39,6 +42,9 @@ struct ChoiceState {
         ignoreEOS = request.ignoreEOS
         wantsLogprobs = sampling.logprobs != nil
         endOfGeneration = tokenizer.endOfGenerationTokenIDs
+        grammar = matcher
+        // Constrained choices speculate too: each verification row is masked with the grammar
+        // state after the draft tokens before it (rows are sampled only while they match).
         let speculates = request.speculative && speculation.rowLimit > 0
         draftsByLookup = speculation.method == .ngram
         promptCount = request.prompt.count
@@ -83,21 +89,39 @@ struct ChoiceState {
     /// - Parameter atContextEnd: the sequence cannot grow further.
     mutating func accept(logits: UnsafeMutableBufferPointer<Float>, atContextEnd: Bool, tokenizer: any Tokenizer,
                          emit: (GenerationEvent) -> Void) -> Outcome {
+        let grammarEnded = grammar.map { !constrain(logits, by: $0) } ?? false
         let sampled = sampler.sample(logits: logits, history: history)
         generated += 1
         lastToken = sampled.id
         history.append(sampled.id)
         lookup?.append(sampled.id)
-        let isEnd = endOfGeneration.contains(sampled.id) && !ignoreEOS
+        let isEnd = endOfGeneration.contains(sampled.id) && (!ignoreEOS || grammarEnded)
+        if !isEnd { grammar?.accept(sampled.id) }
         let piece = isEnd ? "" : detokenizer.append(sampled.id)
         let (text, stopped) = stops.append(piece)
         emit(.token(choice: index, text: text, token: describe(sampled, tokenizer: tokenizer)))
-        let reason: StopReason? = isEnd || stopped ? .stop : (generated >= maxTokens || atContextEnd ? .length : nil)
+        // A complete grammar ends the choice as an end-of-generation token would.
+        let complete = grammar?.isComplete ?? false
+        let reason: StopReason? = isEnd || stopped || complete ? .stop : (generated >= maxTokens || atContextEnd ? .length : nil)
         guard let reason else { return .next(sampled.id) }
         let rest = stops.append(detokenizer.flush()).emit + stops.flush()
         if !rest.isEmpty { emit(.text(choice: index, text: rest)) }
         emit(.finished(choice: index, reason: reason, completionTokens: generated))
         return .finished(reason)
+    }
+
+    /// Masks `logits` to the tokens the grammar allows next; end-of-generation tokens stay
+    /// allowed where the output may end. - Returns: false when nothing but ending is possible
+    /// or nothing at all (then only end tokens are left, so the choice stops cleanly).
+    private func constrain(_ logits: UnsafeMutableBufferPointer<Float>, by grammar: GrammarMatcher) -> Bool {
+        let ends = endOfGeneration.filter { $0 < logits.count }.map { ($0, logits[$0]) }
+        let mask = grammar.allowedTokens()
+        mask.apply(to: logits)
+        let canContinue = mask.count > 0
+        if grammar.canEnd || !canContinue {
+            for (token, value) in ends { logits[token] = value }
+        }
+        return canContinue
     }
 
     /// The token as the API reports it; its text and bytes are only looked up when the request
@@ -110,7 +134,8 @@ struct ChoiceState {
         let bytes = tokenizer.tokenBytes(sampled.id)
         return GeneratedToken(
             id: sampled.id, text: text(bytes), bytes: bytes, logprob: sampled.logprob,
-            topLogprobs: sampled.topLogprobs.map { alt in
+            // Tokens a grammar masked have no probability: they are not alternatives.
+            topLogprobs: sampled.topLogprobs.filter { $0.logprob > -.infinity }.map { alt in
                 let b = tokenizer.tokenBytes(alt.id)
                 return .init(id: alt.id, text: text(b), bytes: b, logprob: alt.logprob)
             })

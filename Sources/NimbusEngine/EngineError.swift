@@ -16,12 +16,15 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
     case exceedsKVCache(tokens: Int, capacity: Int)
     /// The model failed while running.
     case model(ModelError)
+    /// The request's output constraint could not be compiled against the vocabulary.
+    case constraint(String)
 
     public var description: String {
         switch self {
         case .contextExceeded(let p, let m, let c):
             "This model's maximum context length is \(c) tokens. However, you requested \(p + m) tokens (\(p) in the prompt, \(m) for the completion). Please reduce the prompt or max_tokens."
         case .emptyPrompt: "the prompt is empty"
+        case .constraint(let message): "the output constraint cannot be used: \(message)"
         case .shuttingDown: "the server is shutting down"
         case .queueFull(let limit): "the server is busy: \(limit) requests are already waiting; retry later"
         case .promptExceedsStep(let p, let limit):

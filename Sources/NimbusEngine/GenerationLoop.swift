@@ -1,3 +1,4 @@
+import NimbusGrammar
 import NimbusModels
 import NimbusScheduler
 import NimbusTokenizers
@@ -19,6 +20,7 @@ final class GenerationLoop {
 
     private let speculation: SpeculativeConfiguration
     private let draftModel: DraftModel?
+    private let constraints: ConstraintIndexes
 
     init(model: LoadedModel, scheduler: SchedulerConfiguration, contextLength: Int,
          speculation: SpeculativeConfiguration = .off, draft: LoadedModel? = nil) {
@@ -28,6 +30,7 @@ final class GenerationLoop {
         self.contextLength = contextLength
         self.speculation = speculation
         vocabularySize = model.model.vocabularySize
+        constraints = ConstraintIndexes(tokenizer: model.tokenizer, vocabularySize: vocabularySize)
         // One logit row per sampling sequence, plus one per draft token (within the row limit
         // and the step's token budget).
         let draftRows = min(scheduler.speculativeRowLimit, scheduler.maxBatchedTokens)
@@ -47,8 +50,17 @@ final class GenerationLoop {
 
     /// Registers a request: one sequence per choice; choices after the first share its prompt.
     func admit(_ job: Job) {
+        var matcher: GrammarMatcher?
+        if let constraint = job.request.constraint {
+            do {
+                matcher = try constraints.matcher(for: constraint)
+            } catch {
+                job.continuation.finish(throwing: EngineError.constraint("\(error)"))
+                return
+            }
+        }
         let request = ActiveRequest(job: job, tokenizer: model.tokenizer, vocabularySize: vocabularySize,
-                                    speculation: speculation)
+                                    speculation: speculation, matcher: matcher)
         requests[ObjectIdentifier(request)] = request
         var first: Int?
         for choice in 0..<job.request.choices {
@@ -222,11 +234,12 @@ final class ActiveRequest {
     /// Some sequence of it has been scheduled.
     var started = false
 
-    init(job: Job, tokenizer: any Tokenizer, vocabularySize: Int, speculation: SpeculativeConfiguration) {
+    init(job: Job, tokenizer: any Tokenizer, vocabularySize: Int, speculation: SpeculativeConfiguration,
+         matcher: GrammarMatcher?) {
         self.job = job
         choices = (0..<job.request.choices).map {
             ChoiceState(index: $0, request: job.request, tokenizer: tokenizer, vocabularySize: vocabularySize,
-                        speculation: speculation)
+                        speculation: speculation, matcher: matcher)
         }
         unfinished = job.request.choices
     }

@@ -19,6 +19,8 @@ public struct GenerationRequest: Sendable {
     /// May use speculative decoding when the engine has it on (the API's `speculative: false`
     /// turns it off for one request).
     public var speculative = true
+    /// The grammar every choice's output must match (structured output); nil: free text.
+    public var constraint: OutputConstraint?
 
     public init(prompt: [Int], maxTokens: Int, sampling: SamplingParameters = .greedy, stop: [String] = [],
                 ignoreEOS: Bool = false, choices: Int = 1, priority: Int = 0) {

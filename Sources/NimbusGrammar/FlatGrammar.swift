@@ -82,3 +82,11 @@ struct FlatGrammar {
         }
     }
 }
+
+extension Grammar {
+    /// Checks the grammar can be matched (rules defined, no left recursion); compilers' output
+    /// is checked here before a request is accepted.
+    public func validate() throws {
+        _ = try FlatGrammar(self)
+    }
+}

@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import Hummingbird
 import NIOCore
 import NimbusAPI
@@ -10,7 +15,8 @@ struct ChatCompletionsHandler {
     /// Where the generations' metrics, spans and token counts go.
     var telemetry = GenerationTelemetry.off
 
-    func respond(to chat: ChatCompletionRequest, connection: (any Channel)? = nil) async throws -> Response {
+    /// - Parameter body: the raw request body, where a JSON Schema's key order is read from.
+    func respond(to chat: ChatCompletionRequest, body: Data = Data(), connection: (any Channel)? = nil) async throws -> Response {
         let engine = try host.engine(for: chat.model)
         let loaded = engine.model
         let prompt: [Int]
@@ -26,7 +32,8 @@ struct ChatCompletionsHandler {
             repetitionPenalty: chat.repetitionPenalty, logitBias: chat.logitBiasByTokenID, seed: chat.seed,
             logprobs: chat.logprobs ? (chat.topLogprobs ?? 0) : nil, maxTokens: chat.effectiveMaxTokens,
             stop: chat.stop ?? [], ignoreEOS: chat.ignoreEOS, n: chat.n, priority: chat.priority,
-            speculative: chat.speculative)
+            speculative: chat.speculative,
+            constraint: try StructuredOutputCompiler.constraint(for: chat.outputConstraint(), body: body))
         let request = try GenerationPlan.make(prompt: prompt, options: options, engine: engine, limits: host.limits)
         let events = try GenerationPlan.submit(request, to: engine, telemetry: telemetry)
         let wantLogprobs = chat.logprobs

@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import Hummingbird
 import NIOCore
 import NimbusAPI
@@ -19,7 +24,8 @@ struct CompletionsHandler {
         var request: GenerationRequest
     }
 
-    func respond(to completion: CompletionRequest, connection: (any Channel)? = nil) async throws -> Response {
+    /// - Parameter body: the raw request body, where a JSON Schema's key order is read from.
+    func respond(to completion: CompletionRequest, body: Data = Data(), connection: (any Channel)? = nil) async throws -> Response {
         let engine = try host.engine(for: completion.model)
         if completion.echo, completion.logprobs != nil {
             throw APIError.invalidRequest("echo together with logprobs is not supported", param: "echo")
@@ -30,7 +36,8 @@ struct CompletionsHandler {
             repetitionPenalty: completion.repetitionPenalty, logitBias: completion.logitBiasByTokenID,
             seed: completion.seed, logprobs: completion.logprobs, maxTokens: completion.maxTokens,
             stop: completion.stop ?? [], ignoreEOS: completion.ignoreEOS, n: completion.n, priority: completion.priority,
-            speculative: completion.speculative)
+            speculative: completion.speculative,
+            constraint: try StructuredOutputCompiler.constraint(for: completion.outputConstraint(), body: body))
         let tokenizer = engine.model.tokenizer
         var prepared: [Prepared] = []
         for item in completion.prompt.items {

@@ -25,6 +25,8 @@ struct GenerationPlan {
         var priority: Int?
         /// `false`: no speculative decoding for this request.
         var speculative: Bool? = nil
+        /// The compiled output constraint (structured output), if the request has one.
+        var constraint: OutputConstraint? = nil
     }
 
     /// Checks `prompt` and `options` against `engine` and `limits` and builds the engine request.
@@ -76,6 +78,7 @@ struct GenerationPlan {
         var request = GenerationRequest(prompt: prompt, maxTokens: maxTokens, sampling: sampling, stop: o.stop,
                                         ignoreEOS: o.ignoreEOS, choices: o.n, priority: o.priority ?? 0)
         request.speculative = o.speculative ?? true
+        request.constraint = o.constraint
         return request
     }
 

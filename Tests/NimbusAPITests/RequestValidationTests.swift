@@ -45,8 +45,13 @@ struct RequestValidationTests {
         .init(extra: #""logprobs": true, "top_logprobs": -1"#, param: "top_logprobs", message: "top_logprobs must be between 0 and 20, got -1"),
         .init(extra: #""top_logprobs": 2"#, param: "top_logprobs", message: "top_logprobs requires logprobs to be true"),
         .init(extra: #""logprobs": false, "top_logprobs": 2"#, param: "top_logprobs", message: "top_logprobs requires logprobs to be true"),
-        .init(extra: #""response_format": {"type": "json_object"}"#, param: "response_format", message: "response_format type 'json_object' is not supported; only 'text' is accepted"),
-        .init(extra: #""response_format": {"type": "json_schema", "json_schema": {"name": "x"}}"#, param: "response_format", message: "response_format type 'json_schema' is not supported; only 'text' is accepted"),
+        .init(extra: #""response_format": {"type": "xml"}"#, param: "response_format.type", message: "response_format type 'xml' is not supported; use 'text', 'json_object' or 'json_schema'"),
+        .init(extra: #""response_format": {"type": "json_schema", "json_schema": {"name": "x"}}"#, param: "response_format.json_schema", message: "response_format of type 'json_schema' needs 'json_schema' with a 'schema' object"),
+        .init(extra: #""response_format": {"type": "json_schema", "json_schema": {"schema": []}}"#, param: "response_format.json_schema.schema", message: "response_format.json_schema.schema must be a JSON object"),
+        .init(extra: #""response_format": {"type": "json_object"}, "guided_regex": "a+""#, param: "guided_regex", message: "only one output constraint may be given; got response_format and guided_regex"),
+        .init(extra: #""nvext": {"guided_choice": []}"#, param: "nvext.guided_choice", message: "nvext.guided_choice must list at least one string"),
+        .init(extra: #""structured_outputs": {"json": 3}"#, param: "structured_outputs.json", message: "structured_outputs.json must be a JSON Schema (an object, or a string holding one)"),
+        .init(extra: #""guided_grammar": """#, param: "guided_grammar", message: "guided_grammar must not be empty"),
     ]
 
     static let completionCases: [ValidationCase] = [
@@ -54,6 +59,7 @@ struct RequestValidationTests {
         .init(extra: #""logprobs": -1"#, param: "logprobs", message: "logprobs must be between 0 and 5, got -1"),
         .init(extra: #""best_of": 2"#, param: "best_of", message: "best_of must equal n (1) when set, got 2; server-side best-of selection is not supported"),
         .init(extra: #""suffix": "tail""#, param: "suffix", message: "suffix is not supported by this server"),
+        .init(extra: #""guided_json": {}, "structured_outputs": {"regex": "x"}"#, param: "structured_outputs.regex", message: "only one output constraint may be given; got guided_json and structured_outputs.regex"),
     ]
 
     private func expect(_ error: APIError?, _ c: ValidationCase) {

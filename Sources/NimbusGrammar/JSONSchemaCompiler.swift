@@ -1,0 +1,337 @@
+/// JSON Schema to grammar: the output is a JSON text that validates against the schema.
+///
+/// Where a keyword's exact language cannot be a grammar (fractional number bounds), it is
+/// narrowed, never widened, so output always validates. Keywords it cannot honour are refused by
+/// name rather than ignored. Properties are written in the schema's order; optional ones may be
+/// left out; `additionalProperties` admits extra members only when given explicitly.
+public struct JSONSchemaCompiler {
+    private var parts = JSONGrammarParts()
+    private let root: SchemaJSON
+    /// `$ref` targets already given a rule (recursion goes through these).
+    private var references: [String: Int] = [:]
+
+    /// Keywords that only describe: they never change what is valid.
+    static let annotations: Set<String> = [
+        "title", "description", "default", "examples", "$schema", "$id", "$comment", "deprecated", "readOnly",
+        "writeOnly", "$defs", "definitions", "discriminator", "strict", "$anchor", "contentMediaType",
+        // OpenAPI's `nullable` is not JSON Schema: validators ignore it, so null is never written
+        // for it (the output is then valid under either reading). `type: [..., "null"]` admits null.
+        "nullable",
+    ]
+    static let supported: Set<String> = [
+        "type", "properties", "required", "additionalProperties", "items", "prefixItems", "minItems", "maxItems",
+        "enum", "const", "minLength", "maxLength", "pattern", "format", "minimum", "maximum", "exclusiveMinimum",
+        "exclusiveMaximum", "anyOf", "oneOf", "allOf", "$ref",
+    ]
+    static let types: Set<String> = ["object", "array", "string", "number", "integer", "boolean", "null"]
+
+    /// The grammar of JSON texts valid under `schema` (JSON text).
+    public static func grammar(schema text: String) throws -> Grammar {
+        try grammar(schema: SchemaJSON.parse(text))
+    }
+
+    public static func grammar(schema: SchemaJSON) throws -> Grammar {
+        var compiler = JSONSchemaCompiler(root: schema)
+        let top = try compiler.compile(schema, at: "#")
+        let root = compiler.parts.builder.declare("root")
+        compiler.parts.builder.define(root, [[top]])
+        return compiler.parts.builder.grammar(root: root)
+    }
+
+    /// Any JSON object (`response_format: json_object`).
+    public static func anyObject() -> Grammar {
+        var parts = JSONGrammarParts()
+        let object = parts.anyObject()
+        let root = parts.builder.declare("root")
+        parts.builder.define(root, [[object]])
+        return parts.builder.grammar(root: root)
+    }
+
+    private init(root: SchemaJSON) { self.root = root }
+
+    private typealias Symbol = Grammar.Symbol
+
+    private mutating func compile(_ schema: SchemaJSON, at path: String) throws -> Symbol {
+        switch schema {
+        case .bool(true): return parts.anyValue()
+        case .bool(false): throw GrammarError("the schema at \(path) is false: no value can satisfy it")
+        case .object(let members):
+            for (key, _) in members where !Self.supported.contains(key) && !Self.annotations.contains(key) && !key.hasPrefix("x-") {
+                throw GrammarError("unsupported JSON Schema keyword '\(key)' at \(path)")
+            }
+        default:
+            throw GrammarError("the schema at \(path) must be an object or a boolean")
+        }
+        if let reference = schema["$ref"] { return try resolve(reference, at: path) }
+        if let value = schema["const"] { return .rule(literalRule(value)) }
+        if let values = schema["enum"] {
+            guard case .array(let list) = values, !list.isEmpty else { throw GrammarError("'enum' at \(path) must be a non-empty array") }
+            return parts.builder.rule("enum", list.map { JSONGrammarParts.literal($0.text) })
+        }
+        for keyword in ["anyOf", "oneOf", "allOf"] {
+            guard let value = schema[keyword] else { continue }
+            guard case .array(let list) = value, !list.isEmpty else { throw GrammarError("'\(keyword)' at \(path) must be a non-empty array") }
+            if keyword == "allOf" {
+                guard list.count == 1 else { throw GrammarError("'allOf' with more than one schema is not supported (at \(path))") }
+                return try compile(list[0], at: path + "/allOf/0")
+            }
+            var alternatives: [[Symbol]] = []
+            for (i, member) in list.enumerated() { alternatives.append([try compile(member, at: "\(path)/\(keyword)/\(i)")]) }
+            return parts.builder.rule(keyword, alternatives)
+        }
+        let types = try declaredTypes(schema, at: path)
+        var alternatives: [[Symbol]] = []
+        for type in types { alternatives.append([try compile(type: type, schema, at: path)]) }
+        return alternatives.count == 1 ? alternatives[0][0] : parts.builder.rule("types", alternatives)
+    }
+
+    /// The `type` keyword as a list; without it, the type the other keywords imply (or any).
+    private func declaredTypes(_ schema: SchemaJSON, at path: String) throws -> [String] {
+        switch schema["type"] {
+        case .string(let t)?:
+            guard Self.types.contains(t) else { throw GrammarError("unknown type '\(t)' at \(path)") }
+            return [t]
+        case .array(let list)?:
+            var types: [String] = []
+            for case let item in list {
+                guard case .string(let t) = item, Self.types.contains(t) else { throw GrammarError("unknown type \(item.text) at \(path)") }
+                types.append(t)
+            }
+            guard !types.isEmpty else { throw GrammarError("'type' at \(path) is an empty list") }
+            return types
+        case nil:
+            if schema["properties"] != nil || schema["additionalProperties"] != nil || schema["required"] != nil { return ["object"] }
+            if schema["items"] != nil || schema["prefixItems"] != nil || schema["minItems"] != nil || schema["maxItems"] != nil { return ["array"] }
+            if schema["pattern"] != nil || schema["format"] != nil || schema["minLength"] != nil || schema["maxLength"] != nil { return ["string"] }
+            if schema["minimum"] != nil || schema["maximum"] != nil || schema["exclusiveMinimum"] != nil || schema["exclusiveMaximum"] != nil { return ["number"] }
+            return ["object", "array", "string", "number", "boolean", "null"]
+        default:
+            throw GrammarError("'type' at \(path) must be a string or a list of strings")
+        }
+    }
+
+    private mutating func compile(type: String, _ schema: SchemaJSON, at path: String) throws -> Symbol {
+        switch type {
+        case "null": return parts.builder.rule("null", [JSONGrammarParts.literal("null")])
+        case "boolean": return parts.builder.rule("boolean", [JSONGrammarParts.literal("true"), JSONGrammarParts.literal("false")])
+        case "string": return try string(schema, at: path)
+        case "integer", "number": return try number(schema, integer: type == "integer", at: path)
+        case "array": return try array(schema, at: path)
+        default: return try object(schema, at: path)
+        }
+    }
+
+    // MARK: - Keyword groups
+
+    private func count(_ schema: SchemaJSON, _ key: String, at path: String) throws -> Int? {
+        guard let value = schema[key] else { return nil }
+        guard case .number(let n) = value, n >= 0, n.rounded() == n, n <= 100_000 else {
+            throw GrammarError("'\(key)' at \(path) must be a non-negative integer (at most 100000)")
+        }
+        return Int(n)
+    }
+
+    private mutating func string(_ schema: SchemaJSON, at path: String) throws -> Symbol {
+        let minLength = try count(schema, "minLength", at: path) ?? 0
+        let maxLength = try count(schema, "maxLength", at: path)
+        if let maxLength, maxLength < minLength { throw GrammarError("'maxLength' is below 'minLength' at \(path)") }
+        var pattern: String?
+        if let format = schema["format"] {
+            guard case .string(let name) = format else { throw GrammarError("'format' at \(path) must be a string") }
+            guard let regex = StringFormats.patterns[name] else {
+                throw GrammarError("unsupported string format '\(name)' at \(path) (supported: \(StringFormats.patterns.keys.sorted().joined(separator: ", ")))")
+            }
+            pattern = regex
+        }
+        if let value = schema["pattern"] {
+            guard case .string(let regex) = value else { throw GrammarError("'pattern' at \(path) must be a string") }
+            guard pattern == nil else { throw GrammarError("'pattern' together with 'format' is not supported (at \(path))") }
+            pattern = Self.unanchored(regex)
+        }
+        guard let pattern else { return parts.string(minLength: minLength, maxLength: maxLength) }
+        guard schema["minLength"] == nil, schema["maxLength"] == nil else {
+            throw GrammarError("'minLength'/'maxLength' together with 'pattern' or 'format' is not supported (at \(path))")
+        }
+        let body: [Symbol]
+        do {
+            body = try RegexCompiler.compile(pattern, into: &parts.builder, jsonString: true)
+        } catch let error as GrammarError {
+            throw GrammarError("'pattern' at \(path): \(error.message)")
+        }
+        return parts.builder.rule("pattern", [JSONGrammarParts.literal("\"") + body + JSONGrammarParts.literal("\"")])
+    }
+
+    /// JSON Schema's `pattern` is a search, not a full match: unanchored ends match anything.
+    static func unanchored(_ regex: String) -> String {
+        let start = regex.hasPrefix("^"), end = regex.hasSuffix("$") && !regex.hasSuffix("\\$")
+        guard !(start && end) else { return regex }
+        return (start ? "" : ".*") + "(?:" + regex.dropFirst(start ? 1 : 0).dropLast(end ? 1 : 0) + ")" + (end ? "" : ".*")
+    }
+
+    private func bound(_ schema: SchemaJSON, _ key: String, at path: String) throws -> Double? {
+        guard let value = schema[key] else { return nil }
+        guard case .number(let n) = value else { throw GrammarError("'\(key)' at \(path) must be a number") }
+        return n
+    }
+
+    private mutating func number(_ schema: SchemaJSON, integer: Bool, at path: String) throws -> Symbol {
+        // Integral bounds, rounded inward; exclusive bounds step past the bound.
+        var low: Double? = try bound(schema, "minimum", at: path).map { $0.rounded(.up) }
+        var high: Double? = try bound(schema, "maximum", at: path).map { $0.rounded(.down) }
+        if let e = try bound(schema, "exclusiveMinimum", at: path) {
+            let value = e.rounded(.down) + 1
+            low = max(low ?? value, value)
+        }
+        if let e = try bound(schema, "exclusiveMaximum", at: path) {
+            let value = e.rounded(.up) - 1
+            high = min(high ?? value, value)
+        }
+        let limit = Double(JSONGrammarParts.digitLimit)
+        if let l = low, l > limit { throw GrammarError("'minimum' at \(path) is beyond the supported range (±\(Int64(limit)))") }
+        if let h = high, h < -limit { throw GrammarError("'maximum' at \(path) is beyond the supported range (±\(Int64(limit)))") }
+        if let l = low, let h = high, l > h { throw GrammarError("no \(integer ? "integer" : "number") lies between the bounds at \(path)") }
+        let lowBound = low.map { Int64(max($0, -limit)) }, highBound = high.map { Int64(min($0, limit)) }
+        if lowBound == nil && highBound == nil { return integer ? parts.integer() : parts.number() }
+        return integer ? parts.integer(minimum: lowBound, maximum: highBound) : parts.decimal(minimum: lowBound, maximum: highBound)
+    }
+
+    private mutating func array(_ schema: SchemaJSON, at path: String) throws -> Symbol {
+        let minItems = try count(schema, "minItems", at: path) ?? 0
+        let maxItems = try count(schema, "maxItems", at: path)
+        if let maxItems, maxItems < minItems { throw GrammarError("'maxItems' is below 'minItems' at \(path)") }
+        var prefix: [Symbol] = []
+        if let value = schema["prefixItems"] {
+            guard case .array(let list) = value else { throw GrammarError("'prefixItems' at \(path) must be an array") }
+            for (i, item) in list.enumerated() { prefix.append(try compile(item, at: "\(path)/prefixItems/\(i)")) }
+        }
+        if let maxItems, prefix.count > maxItems { throw GrammarError("'prefixItems' is longer than 'maxItems' at \(path)") }
+        var item: Symbol?
+        switch schema["items"] {
+        case nil: item = prefix.isEmpty ? parts.anyValue() : nil
+        case .bool(false)?: item = nil
+        case let value?: item = try compile(value, at: path + "/items")
+        }
+        let ws = parts.ws
+        let comma: [Symbol] = [ws] + JSONGrammarParts.literal(",") + [ws]
+        // The prefix items in order, then the rest: between (minItems - prefix) and (maxItems - prefix).
+        var elements: [Symbol] = []
+        for (i, p) in prefix.enumerated() { elements += (i == 0 ? [] : comma) + [p] }
+        let restMin = max(0, minItems - prefix.count)
+        let restMax = maxItems.map { $0 - prefix.count }
+        if item == nil, restMin > 0 { throw GrammarError("'minItems' needs more items than 'prefixItems' allows at \(path)") }
+        var body: [Symbol]
+        if let item, restMax != 0 {
+            if prefix.isEmpty {
+                // first item, then (comma item) repeated
+                let rest = parts.builder.repeated(comma + [item], minimum: max(0, restMin - 1), maximum: restMax.map { $0 - 1 }, name: "items")
+                let nonEmpty = [item] + rest
+                body = restMin > 0 ? nonEmpty : [parts.builder.optional(nonEmpty, name: "items")]
+            } else {
+                body = elements + parts.builder.repeated(comma + [item], minimum: restMin, maximum: restMax, name: "items")
+            }
+        } else {
+            body = elements
+        }
+        return parts.builder.rule("array", [JSONGrammarParts.literal("[") + [ws] + body + [ws] + JSONGrammarParts.literal("]")])
+    }
+
+    private mutating func object(_ schema: SchemaJSON, at path: String) throws -> Symbol {
+        var properties: [(key: String, value: SchemaJSON)] = []
+        if let value = schema["properties"] {
+            guard case .object(let members) = value else { throw GrammarError("'properties' at \(path) must be an object") }
+            properties = members
+        }
+        var required: Set<String> = []
+        if let value = schema["required"] {
+            guard case .array(let list) = value else { throw GrammarError("'required' at \(path) must be an array of strings") }
+            for case let item in list {
+                guard case .string(let name) = item else { throw GrammarError("'required' at \(path) must be an array of strings") }
+                required.insert(name)
+            }
+        }
+        for name in required where !properties.contains(where: { $0.key == name }) {
+            // A required member the schema does not describe: any value will do.
+            properties.append((name, .bool(true)))
+        }
+        // Extra members: only when asked for (or when nothing else describes the object).
+        var extra: Symbol?
+        switch schema["additionalProperties"] {
+        case .bool(false)?: extra = nil
+        case .bool(true)?: extra = parts.anyValue()
+        case nil: extra = properties.isEmpty ? parts.anyValue() : nil
+        case let value?: extra = try compile(value, at: path + "/additionalProperties")
+        }
+        let ws = parts.ws
+        let comma: [Symbol] = [ws] + JSONGrammarParts.literal(",") + [ws]
+        let colon: [Symbol] = [ws] + JSONGrammarParts.literal(":") + [ws]
+        var members: [[Symbol]] = []
+        for (name, value) in properties {
+            members.append(JSONGrammarParts.literal(SchemaJSON.quoted(name)) + colon + [try compile(value, at: "\(path)/properties/\(name)")])
+        }
+        // tail(first): the extra members, "first" when nothing was written before them.
+        let extraMember: [Symbol]? = extra.map { [parts.string()] + colon + [$0] }
+        let tailAfter: Symbol = parts.builder.rule("extra", [[]] + (extraMember.map { [parts.builder.repeated(comma + $0, minimum: 1, maximum: nil, name: "extra")] } ?? []))
+        let tailFirst: Symbol = parts.builder.rule("extra", [[]] + (extraMember.map { [$0 + parts.builder.repeated(comma + $0, minimum: 0, maximum: nil, name: "extra")] } ?? []))
+        // rest(k, first): members k..< in order; required ones must appear.
+        var next = (first: tailFirst, after: tailAfter)
+        for k in stride(from: properties.count - 1, through: 0, by: -1) {
+            let isRequired = required.contains(properties[k].key)
+            let withFirst: [[Symbol]] = [members[k] + [next.after]] + (isRequired ? [] : [[next.first]])
+            let withAfter: [[Symbol]] = [comma + members[k] + [next.after]] + (isRequired ? [] : [[next.after]])
+            next = (parts.builder.rule("members", withFirst), parts.builder.rule("members", withAfter))
+        }
+        return parts.builder.rule("object", [JSONGrammarParts.literal("{") + [ws, next.first, ws] + JSONGrammarParts.literal("}")])
+    }
+
+    // MARK: - Literals and references
+
+    private mutating func literalRule(_ value: SchemaJSON) -> Int {
+        let id = parts.builder.declare("const")
+        parts.builder.define(id, [JSONGrammarParts.literal(value.text)])
+        return id
+    }
+
+    private mutating func resolve(_ reference: SchemaJSON, at path: String) throws -> Symbol {
+        guard case .string(let pointer) = reference else { throw GrammarError("'$ref' at \(path) must be a string") }
+        if let known = references[pointer] { return .rule(known) }
+        guard pointer == "#" || pointer.hasPrefix("#/") else {
+            throw GrammarError("unresolvable $ref '\(pointer)' at \(path): only references within the schema (#/...) are supported")
+        }
+        var target = root
+        for raw in pointer.dropFirst(2).split(separator: "/", omittingEmptySubsequences: false) where pointer != "#" {
+            let key = pointerToken(raw)
+            switch target {
+            case .object:
+                guard let next = target[key] else { throw GrammarError("unresolvable $ref '\(pointer)' at \(path)") }
+                target = next
+            case .array(let items):
+                guard let i = Int(key), items.indices.contains(i) else { throw GrammarError("unresolvable $ref '\(pointer)' at \(path)") }
+                target = items[i]
+            default:
+                throw GrammarError("unresolvable $ref '\(pointer)' at \(path)")
+            }
+        }
+        // Declared before it is compiled, so a reference back to it is recursion, not a loop.
+        let rule = parts.builder.declare("ref")
+        references[pointer] = rule
+        let body = try compile(target, at: pointer)
+        parts.builder.define(rule, [[body]])
+        return .rule(rule)
+    }
+}
+
+/// A JSON Pointer token with `~1` and `~0` decoded (RFC 6901).
+private func pointerToken(_ raw: Substring) -> String {
+    var out = "", escaped = false
+    for c in raw {
+        if escaped {
+            out.append(c == "1" ? "/" : c == "0" ? "~" : c)
+            escaped = false
+        } else if c == "~" {
+            escaped = true
+        } else {
+            out.append(c)
+        }
+    }
+    return out
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+@testable import NimbusGrammar
+
+/// Schema grammars against Python `jsonschema`'s verdicts (scripts/gen_schema_fixtures.py).
+struct JSONSchemaCompilerTests {
+    struct Candidate: Decodable { var text: String; var valid: Bool; var natural: Bool }
+    struct Case: Decodable { var schema: String; var candidates: [Candidate] }
+    struct ErrorCase: Decodable { var schema: String; var mentions: String }
+    struct Fixture: Decodable { var cases: [Case]; var errors: [ErrorCase] }
+
+    static let fixture: Fixture = {
+        guard let url = Bundle.module.url(forResource: "Fixtures/schema_cases", withExtension: "json"),
+              let data = try? Data(contentsOf: url),
+              let fixture = try? JSONDecoder().decode(Fixture.self, from: data) else {
+            return Fixture(cases: [], errors: [])
+        }
+        return fixture
+    }()
+
+    @Test func theFixtureIsThere() {
+        #expect(Self.fixture.cases.count >= 25)
+        #expect(Self.fixture.errors.count >= 10)
+    }
+
+    /// Sound: every text the grammar accepts is valid. Useful: the natural outputs are accepted.
+    @Test(arguments: fixture.cases.indices)
+    func acceptedTextsAreValid(_ index: Int) throws {
+        let testCase = Self.fixture.cases[index]
+        let automaton = try GrammarAutomaton(JSONSchemaCompiler.grammar(schema: testCase.schema))
+        for candidate in testCase.candidates {
+            let accepted = GrammarMatcher.matches(candidate.text, automaton: automaton)
+            if accepted { #expect(candidate.valid, "accepted an invalid text \(candidate.text) for \(testCase.schema)") }
+            if candidate.natural { #expect(accepted, "refused \(candidate.text) for \(testCase.schema)") }
+        }
+    }
+
+    @Test(arguments: fixture.errors.indices)
+    func badSchemasAreRefusedByName(_ index: Int) {
+        let errorCase = Self.fixture.errors[index]
+        do {
+            _ = try JSONSchemaCompiler.grammar(schema: errorCase.schema)
+            Issue.record("compiled \(errorCase.schema)")
+        } catch let error as GrammarError {
+            #expect(error.message.contains(errorCase.mentions), "\(error.message)")
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+
+    @Test func jsonObjectAcceptsObjectsOnly() throws {
+        let automaton = try GrammarAutomaton(JSONSchemaCompiler.anyObject())
+        #expect(GrammarMatcher.matches(#"{"a": [1, {"b": null}], "c": "d"}"#, automaton: automaton))
+        #expect(GrammarMatcher.matches("{}", automaton: automaton))
+        #expect(!GrammarMatcher.matches("[1]", automaton: automaton))
+        #expect(!GrammarMatcher.matches(#"{"a": 1,}"#, automaton: automaton))
+    }
+
+    /// Whitespace is bounded: a model cannot pad forever between tokens.
+    @Test func whitespaceIsBounded() throws {
+        let automaton = try GrammarAutomaton(JSONSchemaCompiler.anyObject())
+        let within = "{" + String(repeating: " ", count: JSONGrammarParts.maxWhitespace) + "}"
+        let beyond = "{" + String(repeating: " ", count: JSONGrammarParts.maxWhitespace * 2 + 1) + "}"
+        #expect(GrammarMatcher.matches(within, automaton: automaton))
+        #expect(!GrammarMatcher.matches(beyond, automaton: automaton))
+    }
+
+    /// Integer ranges digit by digit, checked against plain comparison for every value nearby.
+    @Test(arguments: [(Int64(-37), Int64(1205)), (0, 9), (7, 7), (-999, -100), (15, 3000), (-5, 0)])
+    func integerRangesAreExact(_ bounds: (Int64, Int64)) throws {
+        let schema = #"{"type": "integer", "minimum": \#(bounds.0), "maximum": \#(bounds.1)}"#
+        let automaton = try GrammarAutomaton(JSONSchemaCompiler.grammar(schema: schema))
+        for value in (bounds.0 - 30)...(bounds.1 + 30) {
+            #expect(GrammarMatcher.matches(String(value), automaton: automaton) == (bounds.0...bounds.1).contains(value), "\(value)")
+        }
+    }
+}
