@@ -130,7 +130,7 @@ let package = Package(
         ),
         .testTarget(name: "NimbusGGUFTests", dependencies: ["NimbusGGUF"]),
         .testTarget(name: "NimbusSchedulerTests", dependencies: ["NimbusScheduler"]),
-        .testTarget(name: "NimbusGrammarTests", dependencies: ["NimbusGrammar"]),
+        .testTarget(name: "NimbusGrammarTests", dependencies: ["NimbusGrammar"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusStoreTests", dependencies: ["NimbusStore"]),
         .testTarget(name: "NimbusSafetensorsTests", dependencies: ["NimbusSafetensors"]),
         .testTarget(name: "NimbusAPITests", dependencies: ["NimbusAPI"], resources: [.copy("Fixtures")]),
