@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import NimbusGrammar
 
-/// Schema grammars against Python `jsonschema`'s verdicts (scripts/gen_schema_fixtures.py).
+/// Schema grammars against Python `jsonschema`'s verdicts (scripts/fixtures/gen_schema_fixtures.py).
 struct JSONSchemaCompilerTests {
     struct Candidate: Decodable { var text: String; var valid: Bool; var natural: Bool }
     struct Case: Decodable { var schema: String; var candidates: [Candidate] }
