@@ -17,9 +17,15 @@ struct FlatGrammar {
     init(_ grammar: Grammar) throws {
         guard grammar.rules.indices.contains(grammar.root) else { throw GrammarError("the grammar has no root rule") }
         root = Int32(grammar.root)
+        // Alternatives through a rule that matches nothing are dropped, so every live parse can
+        // still be completed: the mask never leads a sequence into a dead end.
+        let productive = Self.productiveRules(grammar)
+        guard productive[grammar.root] else { throw GrammarError("the grammar matches no text") }
         for rule in grammar.rules {
             var ruleStarts: [Int32] = []
-            for alternative in rule.alternatives {
+            for alternative in rule.alternatives where alternative.allSatisfy({
+                if case .rule(let r) = $0 { return grammar.rules.indices.contains(r) ? productive[r] : true } else { return true }
+            }) {
                 ruleStarts.append(Int32(elements.count))
                 for symbol in alternative {
                     switch symbol {
@@ -34,6 +40,24 @@ struct FlatGrammar {
             starts.append(ruleStarts)
         }
         try Self.checkLeftRecursion(grammar)
+    }
+
+    /// Rules that derive at least one string (fixpoint from the byte symbols up).
+    private static func productiveRules(_ grammar: Grammar) -> [Bool] {
+        var productive = [Bool](repeating: false, count: grammar.rules.count)
+        var changed = true
+        while changed {
+            changed = false
+            for (id, rule) in grammar.rules.enumerated() where !productive[id] {
+                let derives = rule.alternatives.contains { alternative in
+                    alternative.allSatisfy {
+                        if case .rule(let r) = $0 { return grammar.rules.indices.contains(r) && productive[r] } else { return true }
+                    }
+                }
+                if derives { productive[id] = true; changed = true }
+            }
+        }
+        return productive
     }
 
     private static func checkLeftRecursion(_ grammar: Grammar) throws {

@@ -7,8 +7,16 @@
 public struct JSONSchemaCompiler {
     private var parts = JSONGrammarParts()
     private let root: SchemaJSON
-    /// `$ref` targets already given a rule (recursion goes through these).
+    /// `$ref` targets already given a rule, by pointer and unfolding state.
     private var references: [String: Int] = [:]
+    /// How often each `$ref` is being unfolded on the path being compiled.
+    private var unfolding: [String: Int] = [:]
+    /// A recursive `$ref` unfolds this deep inside itself, then only its non-recursive forms
+    /// remain (a `null`, an empty array, an omitted member). Unbounded recursion lets a small
+    /// model nest until `max_tokens`; bounded, every output closes and validates.
+    public static let maxRecursion = 4
+    /// Rules a schema may compile to.
+    static let maxRules = 200_000
 
     /// Keywords that only describe: they never change what is valid.
     static let annotations: Set<String> = [
@@ -135,22 +143,40 @@ public struct JSONSchemaCompiler {
         let minLength = try count(schema, "minLength", at: path) ?? 0
         let maxLength = try count(schema, "maxLength", at: path)
         if let maxLength, maxLength < minLength { throw GrammarError("'maxLength' is below 'minLength' at \(path)") }
-        var pattern: String?
+        // Candidate regexes over the content: the format's spellings, widest first, or the pattern.
+        var candidates: [String] = []
+        var source = "pattern"
         if let format = schema["format"] {
             guard case .string(let name) = format else { throw GrammarError("'format' at \(path) must be a string") }
-            guard let regex = StringFormats.patterns[name] else {
+            guard let regexes = StringFormats.patterns[name] else {
                 throw GrammarError("unsupported string format '\(name)' at \(path) (supported: \(StringFormats.patterns.keys.sorted().joined(separator: ", ")))")
             }
-            pattern = regex
+            candidates = regexes
+            source = "format '\(name)'"
         }
         if let value = schema["pattern"] {
             guard case .string(let regex) = value else { throw GrammarError("'pattern' at \(path) must be a string") }
-            guard pattern == nil else { throw GrammarError("'pattern' together with 'format' is not supported (at \(path))") }
-            pattern = Self.unanchored(regex)
+            guard candidates.isEmpty else { throw GrammarError("'pattern' together with 'format' is not supported (at \(path))") }
+            candidates = [Self.unanchored(regex)]
         }
-        guard let pattern else { return parts.string(minLength: minLength, maxLength: maxLength) }
-        guard schema["minLength"] == nil, schema["maxLength"] == nil else {
-            throw GrammarError("'minLength'/'maxLength' together with 'pattern' or 'format' is not supported (at \(path))")
+        guard !candidates.isEmpty else { return parts.string(minLength: minLength, maxLength: maxLength) }
+        // With length bounds, a regex is used only if every string it matches has a length
+        // within them (the grammar cannot intersect the two languages).
+        var chosen: String?
+        for regex in candidates {
+            let lengths: (minimum: Int, maximum: Int?)
+            do {
+                lengths = try RegexCompiler.grammar(regex).characterLengthRange()
+            } catch let error as GrammarError {
+                throw GrammarError("'pattern' at \(path): \(error.message)")
+            }
+            if lengths.minimum >= minLength, maxLength.map({ m in lengths.maximum.map { $0 <= m } ?? false }) ?? true {
+                chosen = regex
+                break
+            }
+        }
+        guard let pattern = chosen else {
+            throw GrammarError("'minLength'/'maxLength' at \(path) cannot be combined with this \(source): its strings are not all within the bounds; bound the lengths in the pattern itself (e.g. {3,16})")
         }
         let body: [Symbol]
         do {
@@ -293,10 +319,17 @@ public struct JSONSchemaCompiler {
 
     private mutating func resolve(_ reference: SchemaJSON, at path: String) throws -> Symbol {
         guard case .string(let pointer) = reference else { throw GrammarError("'$ref' at \(path) must be a string") }
-        if let known = references[pointer] { return .rule(known) }
         guard pointer == "#" || pointer.hasPrefix("#/") else {
             throw GrammarError("unresolvable $ref '\(pointer)' at \(path): only references within the schema (#/...) are supported")
         }
+        let depth = unfolding[pointer, default: 0]
+        if depth >= Self.maxRecursion {
+            // No alternatives: the forms that recurse further drop out of the grammar.
+            return .rule(parts.builder.declare("ref-depth-limit"))
+        }
+        let key = pointer + "|" + unfolding.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        if let known = references[key] { return .rule(known) }
+        guard parts.builder.rules.count < Self.maxRules else { throw GrammarError("the schema is too large to compile (at \(path))") }
         var target = root
         for raw in pointer.dropFirst(2).split(separator: "/", omittingEmptySubsequences: false) where pointer != "#" {
             let key = pointerToken(raw)
@@ -311,9 +344,10 @@ public struct JSONSchemaCompiler {
                 throw GrammarError("unresolvable $ref '\(pointer)' at \(path)")
             }
         }
-        // Declared before it is compiled, so a reference back to it is recursion, not a loop.
         let rule = parts.builder.declare("ref")
-        references[pointer] = rule
+        references[key] = rule
+        unfolding[pointer] = depth + 1
+        defer { unfolding[pointer] = depth }
         let body = try compile(target, at: pointer)
         parts.builder.define(rule, [[body]])
         return .rule(rule)

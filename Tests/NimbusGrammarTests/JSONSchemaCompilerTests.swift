@@ -75,3 +75,73 @@ struct JSONSchemaCompilerTests {
         }
     }
 }
+
+/// Narrowings that keep a small model's output finite and valid.
+struct SchemaNarrowingTests {
+    static let list = ##"{"$defs": {"node": {"type": "object", "properties": {"value": {"type": "integer"}, "next": {"anyOf": [{"$ref": "#/$defs/node"}, {"type": "null"}]}}, "required": ["value", "next"], "additionalProperties": false}}, "$ref": "#/$defs/node"}"##
+
+    func list(length: Int) -> String {
+        (0..<length).reduce("null") { inner, i in #"{"value": \#(i), "next": \#(inner)}"# }
+    }
+
+    @Test func recursionUnfoldsToABoundedDepth() throws {
+        let automaton = try GrammarAutomaton(JSONSchemaCompiler.grammar(schema: Self.list))
+        for length in 1...JSONSchemaCompiler.maxRecursion {
+            #expect(GrammarMatcher.matches(list(length: length), automaton: automaton), "\(length)")
+        }
+        #expect(!GrammarMatcher.matches(list(length: JSONSchemaCompiler.maxRecursion + 1), automaton: automaton))
+    }
+
+    /// At the depth limit the only way on is to close: no token leads into a dead end.
+    @Test func theDepthLimitLeavesNoDeadEnds() throws {
+        let automaton = try GrammarAutomaton(JSONSchemaCompiler.grammar(schema: Self.list))
+        var text = list(length: JSONSchemaCompiler.maxRecursion)
+        text.removeLast(JSONSchemaCompiler.maxRecursion)  // the closing braces
+        let state = automaton.next(automaton.initial, bytes: text.utf8)
+        #expect(state != GrammarAutomaton.dead)
+        // Where "null" stands, "{" cannot: the deeper node would need a seventh level.
+        let before = text.utf8.count - 4
+        let open = automaton.next(automaton.next(automaton.initial, bytes: text.utf8.prefix(before)), UInt8(ascii: "{"))
+        #expect(open == GrammarAutomaton.dead)
+    }
+
+    @Test func aRequiredInfiniteRecursionMatchesNothing() {
+        let schema = ##"{"type": "object", "properties": {"next": {"$ref": "#"}}, "required": ["next"]}"##
+        #expect(throws: GrammarError("the grammar matches no text")) {
+            try GrammarAutomaton(JSONSchemaCompiler.grammar(schema: schema))
+        }
+    }
+
+    @Test func aPatternWithinTheLengthBoundsIsKept() throws {
+        let schema = #"{"type": "string", "pattern": "^[a-z][a-z0-9_]{2,15}$", "minLength": 3, "maxLength": 16}"#
+        let automaton = try GrammarAutomaton(JSONSchemaCompiler.grammar(schema: schema))
+        #expect(GrammarMatcher.matches(#""ada_99""#, automaton: automaton))
+        #expect(!GrammarMatcher.matches(#""ad""#, automaton: automaton))
+        #expect(!GrammarMatcher.matches(#""9ada""#, automaton: automaton))
+    }
+
+    @Test func aPatternBeyondTheLengthBoundsIsRefusedByName() {
+        let schema = #"{"type": "string", "pattern": "^[a-z]+$", "maxLength": 16}"#
+        #expect(throws: GrammarError.self) { try JSONSchemaCompiler.grammar(schema: schema) }
+        do {
+            _ = try JSONSchemaCompiler.grammar(schema: schema)
+        } catch let error as GrammarError {
+            #expect(error.message.contains("maxLength"))
+        } catch {}
+    }
+
+    /// `format` with `maxLength` picks a spelling short enough, then the format still holds.
+    @Test func aFormatFitsMaxLength() throws {
+        let schema = #"{"type": "string", "format": "email", "maxLength": 40}"#
+        let automaton = try GrammarAutomaton(JSONSchemaCompiler.grammar(schema: schema))
+        #expect(GrammarMatcher.matches(#""ada@example.org""#, automaton: automaton))
+        #expect(!GrammarMatcher.matches(#""ada.example.org""#, automaton: automaton))
+        #expect(!GrammarMatcher.matches("\"" + String(repeating: "a", count: 30) + "@example.org\"", automaton: automaton))
+    }
+
+    @Test func lengthRangesCountCharacters() throws {
+        #expect(try RegexCompiler.grammar("[a-z]{2,5}é?").characterLengthRange() == (2, 6))
+        #expect(try RegexCompiler.grammar("ab(cd)*").characterLengthRange().maximum == nil)
+        #expect(try RegexCompiler.grammar("😀|xy").characterLengthRange() == (1, 2))
+    }
+}
