@@ -13,7 +13,7 @@ GEMMA_MODEL := $(NIM_CACHE_PATH)/models/gemma-3-270m-Q4_K_M.gguf
 QWEN_MODEL := $(NIM_CACHE_PATH)/models/qwen2.5-coder-1.5b-instruct-Q4_K_M.gguf
 export NIM_CACHE_PATH
 
-.PHONY: serve test build model family-models python-deps unit-test e2e-test e2e-run deploy-test bench bench-speculation bench-families bench-embeddings bench-serving test-models fixtures clean cold-start
+.PHONY: serve test build model family-models python-deps unit-test e2e-test e2e-run deploy-test bench bench-speculation bench-structured bench-families bench-embeddings bench-serving test-models fixtures clean cold-start
 
 serve: model build
 	$(BIN) serve --model $(MODEL)
@@ -84,6 +84,13 @@ bench-families: family-models build
 # single-stream tok/s with and without it and llama.cpp's, per round, then 16 streams on and off.
 bench-speculation: model build
 	$(PYTHON) scripts/bench_speculation.py $(MODEL) --bin $(BIN) --rounds 3
+
+# Structured output's cost: the same prompts with and without a JSON Schema constraint, one stream
+# and 16, alternating in each round (scripts/bench_structured.py); then schema compile and mask
+# costs on the vocabulary (nimbus bench-grammar).
+bench-structured: model build
+	$(PYTHON) scripts/bench_structured.py --model $(MODEL) --bin $(BIN) --rounds 3
+	$(BIN) bench-grammar --model $(MODEL)
 
 # K-quant, F16 and Q8_0 derivatives of the default model for the quantized-model tests
 # (llama.cpp's quantizer, needs llama-cpp-python); the tests are skipped without them.

@@ -123,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "nimbus",
             dependencies: [
-                "NimbusServer", "NimbusModels", "NimbusBench", "NimbusProfiles", "NimbusStore",
+                "NimbusServer", "NimbusModels", "NimbusBench", "NimbusProfiles", "NimbusStore", "NimbusGrammar",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -74,18 +74,31 @@ public struct ChatCompletion: Sendable, Hashable, Codable {
         /// Always `assistant` for generated messages.
         public var role: ChatMessage.Role
         public var content: String?
+        /// The calls the model made (omitted when none).
+        public var toolCalls: [ToolCall]?
+        /// A reasoning model's thinking, split off by `NIM_REASONING_PARSER` (omitted when none).
+        public var reasoningContent: String?
 
-        public init(role: ChatMessage.Role = .assistant, content: String?) {
+        public init(role: ChatMessage.Role = .assistant, content: String?, toolCalls: [ToolCall]? = nil,
+                    reasoningContent: String? = nil) {
             self.role = role
             self.content = content
+            self.toolCalls = toolCalls
+            self.reasoningContent = reasoningContent
         }
 
-        private enum CodingKeys: String, CodingKey { case role, content }
+        private enum CodingKeys: String, CodingKey {
+            case role, content
+            case toolCalls = "tool_calls"
+            case reasoningContent = "reasoning_content"
+        }
 
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(role, forKey: .role)
             try c.encode(content, forKey: .content)
+            try c.encodeIfPresent(toolCalls, forKey: .toolCalls)
+            try c.encodeIfPresent(reasoningContent, forKey: .reasoningContent)
         }
     }
 }

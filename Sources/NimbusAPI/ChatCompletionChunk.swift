@@ -103,12 +103,21 @@ public struct ChatCompletionChunk: Sendable, Hashable, Codable {
         /// Set (to `assistant`) on the first chunk of each choice only.
         public var role: ChatMessage.Role?
         public var content: String?
+        public var toolCalls: [ToolCallDelta]?
+        public var reasoningContent: String?
 
-        public init(role: ChatMessage.Role? = nil, content: String? = nil) {
+        public init(role: ChatMessage.Role? = nil, content: String? = nil, toolCalls: [ToolCallDelta]? = nil,
+                    reasoningContent: String? = nil) {
             self.role = role
             self.content = content
+            self.toolCalls = toolCalls
+            self.reasoningContent = reasoningContent
         }
 
-        private enum CodingKeys: String, CodingKey { case role, content }
+        private enum CodingKeys: String, CodingKey {
+            case role, content
+            case toolCalls = "tool_calls"
+            case reasoningContent = "reasoning_content"
+        }
     }
 }

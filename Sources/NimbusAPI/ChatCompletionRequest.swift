@@ -51,6 +51,11 @@ public struct ChatCompletionRequest: APIRequest, Hashable {
     public var speculative: Bool?
     /// `guided_*` (top level and in `nvext`) and `structured_outputs`; see `outputConstraint()`.
     public var structured = StructuredOutputFields()
+    /// Functions the model may call, whether it must (`tool_choice`), and whether it may call
+    /// several at once (`parallel_tool_calls`, default true).
+    public var tools: [ToolDefinition]?
+    public var toolChoice: ToolChoice?
+    public var parallelToolCalls: Bool?
 
     public init(
         model: String,
@@ -123,7 +128,9 @@ public struct ChatCompletionRequest: APIRequest, Hashable {
         case user
         case responseFormat = "response_format"
         case ignoreEOS = "ignore_eos"
-        case priority, speculative
+        case priority, speculative, tools
+        case toolChoice = "tool_choice"
+        case parallelToolCalls = "parallel_tool_calls"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -153,6 +160,15 @@ public struct ChatCompletionRequest: APIRequest, Hashable {
         priority = try c.decodeIntegerIfPresent(forKey: .priority)
         speculative = try c.decodeIfPresent(Bool.self, forKey: .speculative)
         structured = try StructuredOutputFields(from: decoder)
+        tools = try c.decodeIfPresent([ToolDefinition].self, forKey: .tools)
+        toolChoice = try c.decodeIfPresent(ToolChoice.self, forKey: .toolChoice)
+        parallelToolCalls = try c.decodeIfPresent(Bool.self, forKey: .parallelToolCalls)
+    }
+
+    /// The tool choice in effect: `auto` when tools are given without one, `none` without tools.
+    public var effectiveToolChoice: ToolChoice {
+        guard let tools, !tools.isEmpty else { return .none }
+        return toolChoice ?? .auto
     }
 
     /// The output constraint asked for by any spelling (nil: none); throws a 400 for two or a

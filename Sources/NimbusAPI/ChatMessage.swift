@@ -17,17 +17,21 @@ public struct ChatMessage: Sendable, Hashable, Decodable {
     public var name: String?
     /// For `tool` messages: the id of the tool call this message answers.
     public var toolCallID: String?
+    /// For assistant messages of the history: the calls it made.
+    public var toolCalls: [ToolCall]?
 
-    public init(role: Role, content: String?, name: String? = nil, toolCallID: String? = nil) {
+    public init(role: Role, content: String?, name: String? = nil, toolCallID: String? = nil, toolCalls: [ToolCall]? = nil) {
         self.role = role
         self.content = content
         self.name = name
         self.toolCallID = toolCallID
+        self.toolCalls = toolCalls
     }
 
     private enum CodingKeys: String, CodingKey {
         case role, content, name
         case toolCallID = "tool_call_id"
+        case toolCalls = "tool_calls"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -45,6 +49,7 @@ public struct ChatMessage: Sendable, Hashable, Decodable {
         self.role = role
         self.name = try container.decodeIfPresent(String.self, forKey: .name)
         self.toolCallID = try container.decodeIfPresent(String.self, forKey: .toolCallID)
+        self.toolCalls = try container.decodeIfPresent([ToolCall].self, forKey: .toolCalls)
         let rawContent = try container.decodeIfPresent(JSONValue.self, forKey: .content) ?? .null
         self.content = try Self.text(of: rawContent, path: CodingPath.appending(path, "content"))
     }

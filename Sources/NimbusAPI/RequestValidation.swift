@@ -170,6 +170,44 @@ extension ChatCompletionRequest {
         }
         try RequestValidation.checkStreamOptions(streamOptions, stream: stream)
         _ = try outputConstraint()
+        try checkTools()
+    }
+
+    /// Tool names as OpenAI allows them, no duplicates, a `tool_choice` that names a declared tool.
+    private func checkTools() throws(APIError) {
+        var names: Set<String> = []
+        for (i, tool) in (tools ?? []).enumerated() {
+            guard tool.type == "function" else {
+                throw .invalidRequest("tools[\(i)].type must be 'function', got '\(tool.type)'", param: "tools[\(i)].type")
+            }
+            let name = tool.function.name
+            let allowed = name.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
+            }
+            guard !name.isEmpty, name.count <= 64, allowed else {
+                throw .invalidRequest("tools[\(i)].function.name must be 1 to 64 letters, digits, '_' or '-', got '\(name)'", param: "tools[\(i)].function.name")
+            }
+            guard names.insert(name).inserted else {
+                throw .invalidRequest("tools[\(i)].function.name '\(name)' is declared twice", param: "tools[\(i)].function.name")
+            }
+            if let parameters = tool.function.parameters, case .object = parameters {} else if tool.function.parameters != nil {
+                throw .invalidRequest("tools[\(i)].function.parameters must be a JSON Schema object", param: "tools[\(i)].function.parameters")
+            }
+        }
+        switch toolChoice {
+        case .function(let name)?:
+            guard names.contains(name) else {
+                throw .invalidRequest("tool_choice names the function '\(name)', which is not among the declared tools", param: "tool_choice")
+            }
+        case .required?:
+            guard !names.isEmpty else { throw .invalidRequest("tool_choice 'required' needs at least one tool in 'tools'", param: "tool_choice") }
+        default: break
+        }
+        for (i, message) in messages.enumerated() {
+            for (j, call) in (message.toolCalls ?? []).enumerated() where call.type != "function" {
+                throw .invalidRequest("messages[\(i)].tool_calls[\(j)].type must be 'function'", param: "messages[\(i)].tool_calls[\(j)].type")
+            }
+        }
     }
 }
 

@@ -5,10 +5,10 @@
 /// name rather than ignored. Properties are written in the schema's order; optional ones may be
 /// left out; `additionalProperties` admits extra members only when given explicitly.
 public struct JSONSchemaCompiler {
-    private var parts = JSONGrammarParts()
-    private let root: SchemaJSON
+    var parts = JSONGrammarParts()
+    var root: SchemaJSON
     /// `$ref` targets already given a rule, by pointer and unfolding state.
-    private var references: [String: Int] = [:]
+    var references: [String: Int] = [:]
     /// How often each `$ref` is being unfolded on the path being compiled.
     private var unfolding: [String: Int] = [:]
     /// A recursive `$ref` unfolds this deep inside itself, then only its non-recursive forms
@@ -41,9 +41,14 @@ public struct JSONSchemaCompiler {
     public static func grammar(schema: SchemaJSON) throws -> Grammar {
         var compiler = JSONSchemaCompiler(root: schema)
         let top = try compiler.compile(schema, at: "#")
-        let root = compiler.parts.builder.declare("root")
-        compiler.parts.builder.define(root, [[top]])
-        return compiler.parts.builder.grammar(root: root)
+        return compiler.finish(top)
+    }
+
+    /// The grammar whose root is `top`.
+    mutating func finish(_ top: Grammar.Symbol) -> Grammar {
+        let root = parts.builder.declare("root")
+        parts.builder.define(root, [[top]])
+        return parts.builder.grammar(root: root)
     }
 
     /// Any JSON object (`response_format: json_object`).
@@ -55,11 +60,11 @@ public struct JSONSchemaCompiler {
         return parts.builder.grammar(root: root)
     }
 
-    private init(root: SchemaJSON) { self.root = root }
+    init(root: SchemaJSON) { self.root = root }
 
-    private typealias Symbol = Grammar.Symbol
+    typealias Symbol = Grammar.Symbol
 
-    private mutating func compile(_ schema: SchemaJSON, at path: String) throws -> Symbol {
+    mutating func compile(_ schema: SchemaJSON, at path: String) throws -> Symbol {
         switch schema {
         case .bool(true): return parts.anyValue()
         case .bool(false): throw GrammarError("the schema at \(path) is false: no value can satisfy it")

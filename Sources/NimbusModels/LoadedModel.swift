@@ -7,10 +7,27 @@ import NimbusTokenizers
 public struct ChatTurn: Sendable, Equatable {
     public var role: String
     public var content: String
+    /// An assistant turn's calls, as the template expects them (`[{"type": "function", "id",
+    /// "function": {"name", "arguments": {...}}}]`, arguments as an object, as transformers passes).
+    public var toolCalls: TemplateValue?
+    /// A tool turn's answer to this call id.
+    public var toolCallID: String?
+    public var name: String?
 
-    public init(role: String, content: String) {
+    public init(role: String, content: String, toolCalls: TemplateValue? = nil, toolCallID: String? = nil, name: String? = nil) {
         self.role = role
         self.content = content
+        self.toolCalls = toolCalls
+        self.toolCallID = toolCallID
+        self.name = name
+    }
+
+    var templateValue: TemplateValue {
+        var fields: [(String, TemplateValue)] = [("role", .string(role)), ("content", .string(content))]
+        if let toolCalls { fields.append(("tool_calls", toolCalls)) }
+        if let toolCallID { fields.append(("tool_call_id", .string(toolCallID))) }
+        if let name { fields.append(("name", .string(name))) }
+        return .object(TemplateObject(fields))
     }
 }
 
@@ -31,12 +48,22 @@ public struct LoadedModel: Sendable {
 
     /// Token ids of `turns` rendered with the chat template, ending with the assistant header.
     /// - Throws: `TemplateError` when the template rejects the conversation (`raise_exception`).
-    public func chatPrompt(_ turns: [ChatTurn]) throws -> [Int] {
+    public func chatPrompt(_ turns: [ChatTurn], tools: [TemplateValue]? = nil) throws -> [Int] {
+        try tokens(ofChat: renderChat(turns, tools: tools))
+    }
+
+    /// The text of `turns` rendered with the chat template, ending with the assistant header;
+    /// `tools` are passed as transformers passes them (OpenAI's `{"type": "function", ...}`).
+    public func renderChat(_ turns: [ChatTurn], tools: [TemplateValue]? = nil) throws -> String {
         let bos = tokenizer.bosTokenID.map { tokenizer.decode([$0], renderSpecial: true) } ?? ""
         let eos = tokenizer.eosTokenID.map { tokenizer.decode([$0], renderSpecial: true) } ?? ""
-        let messages: [TemplateValue] = turns.map { ["role": .string($0.role), "content": .string($0.content)] }
-        let text = try chatTemplate.render(ChatTemplate.context(
-            messages: messages, addGenerationPrompt: true, bosToken: bos, eosToken: eos))
+        return try chatTemplate.render(ChatTemplate.context(
+            messages: turns.map(\.templateValue), addGenerationPrompt: true, bosToken: bos, eosToken: eos, tools: tools))
+    }
+
+    /// Token ids of a rendered chat.
+    public func tokens(ofChat text: String) -> [Int] {
+        let bos = tokenizer.bosTokenID.map { tokenizer.decode([$0], renderSpecial: true) } ?? ""
         // Templates that write the BOS text themselves must not get a second BOS.
         let addSpecial = bos.isEmpty || !text.hasPrefix(bos)
         return tokenizer.encode(text, addSpecial: addSpecial, parseSpecial: true)

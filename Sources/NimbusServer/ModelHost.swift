@@ -11,10 +11,13 @@ public final class ModelHost: Sendable {
     /// The name clients use in `model`.
     public let servedName: String
     public let limits: RequestLimits
+    /// How chat answers are read back (tool calls, reasoning).
+    public let outputParsing: OutputParsing
 
-    public init(servedName: String, limits: RequestLimits) {
+    public init(servedName: String, limits: RequestLimits, outputParsing: OutputParsing = OutputParsing()) {
         self.servedName = servedName
         self.limits = limits
+        self.outputParsing = outputParsing
     }
 
     /// The engine, when the model is loaded and the server is not shutting down.

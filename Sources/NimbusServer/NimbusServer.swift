@@ -55,7 +55,7 @@ public enum NimbusServer {
                 entries.append((spec.servedName, .encoder(host)))
                 services.append(EncoderService(host: host, modelPath: spec.path, threads: c.threads, logger: logger))
             } else {
-                let host = ModelHost(servedName: spec.servedName, limits: limits)
+                let host = ModelHost(servedName: spec.servedName, limits: limits, outputParsing: c.outputParsing)
                 entries.append((spec.servedName, .generator(host)))
                 services.append(InferenceService(host: host, modelPath: spec.path, threads: c.threads,
                                                   engineConfiguration: c.engine, quantization: c.quantization,

@@ -36,6 +36,8 @@ public struct ServerConfiguration: Sendable {
     public var quantization: WeightQuantization?
     /// NIM_DRAFT_MODEL_PATH: the draft model of speculative decoding for the first language model.
     public var draftModelPath: String?
+    /// Tool call and reasoning parsers for chat answers.
+    public var outputParsing = OutputParsing()
     /// Metrics, tracing and log format.
     public var observability = ObservabilityConfiguration()
     /// API key, CORS, HTTPS, request size and shutdown grace.
@@ -88,7 +90,7 @@ public struct ServerConfiguration: Sendable {
         ("NIM_KV_CACHE_SIZE", "unset", "explicit KV cache size (e.g. 512MiB, 2GiB); wins over the fraction"),
         ("NIM_MAX_QUEUE_SIZE", "256", "most requests waiting to start; beyond it requests get 429"),
         ("NIM_QUANTIZATION", "none (weights as stored)", "q8_0 or q4_0: convert F32/F16/BF16 weight matrices at load"),
-    ] + speculationVariables + ObservabilityConfiguration.variables + SecurityConfiguration.variables + platformVariables
+    ] + speculationVariables + toolVariables + ObservabilityConfiguration.variables + SecurityConfiguration.variables + platformVariables
 
     /// Resolves the configuration from `environment`, in which flags given on the command line
     /// have already replaced the variables of the same name.
@@ -117,6 +119,7 @@ public struct ServerConfiguration: Sendable {
             }
             c.quantization = q
         }
+        c.outputParsing = try resolveOutputParsing(env)
         c.observability = try ObservabilityConfiguration.resolve(env)
         c.security = try SecurityConfiguration.resolve(env)
         if let level = nonEmpty(env["NIM_LOG_LEVEL"]) {

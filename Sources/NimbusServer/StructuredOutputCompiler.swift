@@ -7,15 +7,27 @@ import NimbusAPI
 import NimbusEngine
 import NimbusGrammar
 
-/// Turns a request's `StructuredOutput` into the grammar the engine masks logits with. Every
-/// compile error is a 400 naming the parameter and the problem.
+/// Turns a request's `StructuredOutput` into the shape its output must have. Every compile error
+/// is a 400 naming the parameter and the problem.
 enum StructuredOutputCompiler {
-    static func constraint(for requested: (output: StructuredOutput, param: String)?, body: Data) throws(APIError) -> OutputConstraint? {
+    static func shape(for requested: (output: StructuredOutput, param: String)?, body: Data) throws(APIError) -> OutputShape? {
         guard let (output, param) = requested else { return nil }
-        do {
-            let (key, grammar) = try compile(output, body: body)
+        return try checked(param) { try shape(output, body: body) }
+    }
+
+    /// The engine's constraint for `shape`, checked (rules defined, no left recursion, not empty).
+    static func constraint(_ shape: OutputShape?, param: String) throws(APIError) -> OutputConstraint? {
+        guard let shape else { return nil }
+        return try checked(param) {
+            let grammar = try shape.grammar()
             try grammar.validate()
-            return OutputConstraint(key: key, grammar: grammar)
+            return OutputConstraint(key: shape.key, grammar: grammar)
+        }
+    }
+
+    static func checked<T>(_ param: String, _ body: () throws -> T) throws(APIError) -> T {
+        do {
+            return try body()
         } catch let error as GrammarError {
             throw .invalidRequest("\(param): \(error.message)", param: param)
         } catch {
@@ -23,28 +35,35 @@ enum StructuredOutputCompiler {
         }
     }
 
-    private static func compile(_ output: StructuredOutput, body: Data) throws -> (key: String, grammar: Grammar) {
+    private static func shape(_ output: StructuredOutput, body: Data) throws -> OutputShape {
         switch output {
         case .jsonObject:
-            return ("json_object", JSONSchemaCompiler.anyObject())
+            return .anyObject
         case .jsonSchema(let path, let asText):
             let schema = try schemaValue(at: path, asText: asText, body: body)
-            return ("json_schema:" + schema.text, try JSONSchemaCompiler.grammar(schema: schema))
+            _ = try JSONSchemaCompiler.grammar(schema: schema)  // errors name the schema's paths
+            return .schema(schema)
         case .regex(let pattern):
-            return ("regex:" + pattern, try RegexCompiler.grammar(pattern))
+            return .embedded(try RegexCompiler.grammar(pattern), key: "regex:" + pattern)
         case .choice(let choices):
-            return ("choice:" + SchemaJSON.array(choices.map(SchemaJSON.string)).text, try ChoiceCompiler.grammar(choices: choices))
+            return .embedded(try ChoiceCompiler.grammar(choices: choices), key: "choice:" + SchemaJSON.array(choices.map(SchemaJSON.string)).text)
         case .grammar(let text):
-            return ("grammar:" + text, try GBNFCompiler.grammar(text))
+            return .embedded(try GBNFCompiler.grammar(text), key: "gbnf:" + text)
         }
     }
 
-    /// The schema as written in the body, key order kept (the decoded request has lost it).
-    private static func schemaValue(at path: [String], asText: Bool, body: Data) throws -> SchemaJSON {
+    /// The value at `path` in the body, key order kept (the decoded request has lost it);
+    /// `asText` when the field holds the JSON as a string.
+    static func schemaValue(at path: [String], asText: Bool, body: Data) throws -> SchemaJSON {
         var value = try SchemaJSON.parse(String(decoding: body, as: UTF8.self))
         for key in path {
-            guard let next = value[key] else { throw GrammarError("the schema is missing") }
-            value = next
+            if case .array(let items) = value, let i = Int(key), items.indices.contains(i) {
+                value = items[i]
+            } else if let next = value[key] {
+                value = next
+            } else {
+                throw GrammarError("the schema is missing")
+            }
         }
         if asText {
             guard case .string(let text) = value else { throw GrammarError("the schema must be a JSON string") }
@@ -55,5 +74,12 @@ enum StructuredOutputCompiler {
             }
         }
         return value
+    }
+}
+
+extension StructuredOutputCompiler {
+    /// Shape and constraint in one step, for requests that only have a structured output.
+    static func constraint(for requested: (output: StructuredOutput, param: String)?, body: Data) throws(APIError) -> OutputConstraint? {
+        try constraint(shape(for: requested, body: body), param: requested?.param ?? "")
     }
 }

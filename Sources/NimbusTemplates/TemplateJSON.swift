@@ -266,3 +266,10 @@ struct JSONReader {
         }
     }
 }
+
+extension TemplateValue {
+    /// JSON text as transformers' `tojson` writes it (one line, key order kept, non-ASCII as is).
+    public func jsonText() throws -> String {
+        try writeJSON(NimbusTemplates.Value(self), options: JSONWriteOptions())
+    }
+}

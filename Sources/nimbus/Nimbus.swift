@@ -6,7 +6,7 @@ struct Nimbus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nimbus",
         abstract: "An OpenAI-compatible inference microservice.",
-        subcommands: [Serve.self, ListProfiles.self, Bench.self, BenchEngine.self, BenchBatching.self, BenchEmbeddings.self,
+        subcommands: [Serve.self, ListProfiles.self, Bench.self, BenchEngine.self, BenchBatching.self, BenchEmbeddings.self, BenchGrammar.self,
                       DownloadToCache.self, ListModels.self, CreateModelStore.self],
         defaultSubcommand: Serve.self
     )

@@ -52,6 +52,15 @@ struct RequestValidationTests {
         .init(extra: #""nvext": {"guided_choice": []}"#, param: "nvext.guided_choice", message: "nvext.guided_choice must list at least one string"),
         .init(extra: #""structured_outputs": {"json": 3}"#, param: "structured_outputs.json", message: "structured_outputs.json must be a JSON Schema (an object, or a string holding one)"),
         .init(extra: #""guided_grammar": """#, param: "guided_grammar", message: "guided_grammar must not be empty"),
+        .init(extra: #""tools": [{"type": "function", "function": {"name": "get weather"}}]"#, param: "tools[0].function.name",
+              message: "tools[0].function.name must be 1 to 64 letters, digits, '_' or '-', got 'get weather'"),
+        .init(extra: #""tools": [{"type": "function", "function": {"name": "f"}}, {"type": "function", "function": {"name": "f"}}]"#,
+              param: "tools[1].function.name", message: "tools[1].function.name 'f' is declared twice"),
+        .init(extra: #""tools": [{"type": "function", "function": {"name": "f", "parameters": []}}]"#, param: "tools[0].function.parameters",
+              message: "tools[0].function.parameters must be a JSON Schema object"),
+        .init(extra: #""tools": [{"type": "function", "function": {"name": "f"}}], "tool_choice": {"type": "function", "function": {"name": "g"}}"#,
+              param: "tool_choice", message: "tool_choice names the function 'g', which is not among the declared tools"),
+        .init(extra: #""tool_choice": "required""#, param: "tool_choice", message: "tool_choice 'required' needs at least one tool in 'tools'"),
     ]
 
     static let completionCases: [ValidationCase] = [
@@ -98,7 +107,12 @@ struct RequestValidationTests {
     }
 
     @Test(arguments: [#""logprobs": true, "top_logprobs": 0"#, #""logprobs": true, "top_logprobs": 20"#, #""logprobs": true"#,
-                      #""response_format": {"type": "text"}"#, #""max_completion_tokens": 1"#])
+                      #""response_format": {"type": "text"}"#, #""max_completion_tokens": 1"#,
+                      #""response_format": {"type": "json_object"}"#,
+                      #""response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}, "strict": true}}"#,
+                      #""nvext": {"guided_regex": "[a-z]+"}"#, #""structured_outputs": {"choice": ["a", "b"]}"#,
+                      #""tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}], "tool_choice": "auto""#,
+                      #""tools": [{"type": "function", "function": {"name": "f"}}], "tool_choice": {"type": "function", "function": {"name": "f"}}, "parallel_tool_calls": false"#])
     func chatBoundaryValuesAreAccepted(extra: String) throws {
         _ = try TestSupport.parse(ChatCompletionRequest.self, chatBody(extra)).get()
     }
@@ -148,5 +162,50 @@ struct RequestValidationTests {
         #expect(RequestValidation.format(2.5) == "2.5")
         #expect(RequestValidation.format(-0.1) == "-0.1")
         #expect(RequestValidation.format(1e20) == "1e+20")
+    }
+}
+
+/// The structured-output and tool fields, decoded from what clients send.
+struct StructuredRequestDecodingTests {
+    @Test func everySpellingResolvesToItsConstraint() throws {
+        func resolved(_ extra: String) throws -> StructuredOutput? {
+            try TestSupport.parse(ChatCompletionRequest.self, chatBody(extra)).get().outputConstraint()?.output
+        }
+        #expect(try resolved(#""response_format": {"type": "json_object"}"#) == .jsonObject)
+        #expect(try resolved(#""response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {}}}"#)
+                == .jsonSchema(path: ["response_format", "json_schema", "schema"], asText: false))
+        #expect(try resolved(#""guided_json": "{\"type\": \"string\"}""#) == .jsonSchema(path: ["guided_json"], asText: true))
+        #expect(try resolved(#""nvext": {"guided_json": {"type": "string"}}"#) == .jsonSchema(path: ["nvext", "guided_json"], asText: false))
+        #expect(try resolved(#""structured_outputs": {"json": {}}"#) == .jsonSchema(path: ["structured_outputs", "json"], asText: false))
+        #expect(try resolved(#""guided_regex": "a+""#) == .regex("a+"))
+        #expect(try resolved(#""nvext": {"guided_choice": ["x", "y"]}"#) == .choice(["x", "y"]))
+        #expect(try resolved(#""structured_outputs": {"grammar": "root ::= \"a\""}"#) == .grammar(#"root ::= "a""#))
+        #expect(try resolved(#""response_format": {"type": "text"}"#) == nil)
+    }
+
+    @Test func toolsAndHistoryDecode() throws {
+        let request = try TestSupport.parse(ChatCompletionRequest.self, #"""
+            {"model": "m", "messages": [
+              {"role": "user", "content": "weather?"},
+              {"role": "assistant", "content": null, "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}}]},
+              {"role": "tool", "tool_call_id": "call_1", "content": "18C"}],
+             "tools": [{"type": "function", "function": {"name": "get_weather", "description": "d", "parameters": {"type": "object"}}}],
+             "tool_choice": "required", "parallel_tool_calls": false}
+            """#).get()
+        #expect(request.tools?.first?.function.name == "get_weather")
+        #expect(request.toolChoice == .required)
+        #expect(request.parallelToolCalls == false)
+        #expect(request.messages[1].toolCalls == [ToolCall(id: "call_1", name: "get_weather", arguments: #"{"city": "Paris"}"#)])
+        #expect(request.messages[2].toolCallID == "call_1")
+        #expect(request.effectiveToolChoice == .required)
+        let noTools = try TestSupport.parse(ChatCompletionRequest.self, #"{"model": "m", "messages": [{"role": "user", "content": "x"}]}"#).get()
+        #expect(noTools.effectiveToolChoice == .none)
+    }
+
+    @Test func aToolChoiceWordMustBeKnown() {
+        let error = TestSupport.error(ChatCompletionRequest.self,
+                                      #"{"model": "m", "messages": [{"role": "user", "content": "x"}], "tool_choice": "always"}"#)
+        #expect(error?.param == "tool_choice")
+        #expect(error?.message.contains("'always'") == true)
     }
 }
