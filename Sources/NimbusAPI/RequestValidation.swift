@@ -194,13 +194,16 @@ extension ChatCompletionRequest {
                 throw .invalidRequest("tools[\(i)].function.parameters must be a JSON Schema object", param: "tools[\(i)].function.parameters")
             }
         }
+        // 'none' and 'auto' mean nothing without tools and are let through (clients send them
+        // by default); a required or named call cannot be honoured.
+        if let choice = toolChoice, choice != .none, choice != .auto, names.isEmpty {
+            throw .invalidRequest("tool_choice is only allowed when tools are specified", param: "tool_choice")
+        }
         switch toolChoice {
         case .function(let name)?:
             guard names.contains(name) else {
                 throw .invalidRequest("tool_choice names the function '\(name)', which is not among the declared tools", param: "tool_choice")
             }
-        case .required?:
-            guard !names.isEmpty else { throw .invalidRequest("tool_choice 'required' needs at least one tool in 'tools'", param: "tool_choice") }
         default: break
         }
         for (i, message) in messages.enumerated() {

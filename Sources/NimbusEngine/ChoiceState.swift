@@ -118,7 +118,9 @@ struct ChoiceState {
         let mask = grammar.allowedTokens()
         mask.apply(to: logits)
         let canContinue = mask.count > 0
-        if grammar.canEnd || !canContinue {
+        // With ignore_eos an end token would be sampled and then ignored: offer it only when
+        // nothing else can follow.
+        if (grammar.canEnd && !ignoreEOS) || !canContinue {
             for (token, value) in ends { logits[token] = value }
         }
         return canContinue

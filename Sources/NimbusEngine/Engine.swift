@@ -121,7 +121,9 @@ public final class Engine: Service, Sendable {
         let loop = GenerationLoop(model: model, scheduler: configuration.scheduler(blockCount: kvBlocks),
                                   contextLength: contextLength, speculation: configuration.speculation, draft: draft)
         while let jobs = inbox.take(idle: loop.isIdle) {
-            for job in jobs { loop.admit(job) }
+            // A job refused at admission (its constraint did not compile) leaves the waiting count.
+            let refused = jobs.reduce(0) { $0 + (loop.admit($1) ? 0 : 1) }
+            if refused > 0 { inbox.started(count: refused) }
             let unstarted = loop.dropCancelled()
             if unstarted > 0 { inbox.started(count: unstarted) }
             let started = loop.step()

@@ -49,14 +49,16 @@ final class GenerationLoop {
     var isIdle: Bool { requests.isEmpty }
 
     /// Registers a request: one sequence per choice; choices after the first share its prompt.
-    func admit(_ job: Job) {
+    /// - Returns: false when the request was refused (and its stream ended with the error).
+    @discardableResult
+    func admit(_ job: Job) -> Bool {
         var matcher: GrammarMatcher?
         if let constraint = job.request.constraint {
             do {
                 matcher = try constraints.matcher(for: constraint)
             } catch {
                 job.continuation.finish(throwing: EngineError.constraint("\(error)"))
-                return
+                return false
             }
         }
         let request = ActiveRequest(job: job, tokenizer: model.tokenizer, vocabularySize: vocabularySize,
@@ -71,6 +73,7 @@ final class GenerationLoop {
             request.sequences.append(id)
             owners[id] = (request, choice)
         }
+        return true
     }
 
     /// Ends requests whose client went away; their blocks are free before the next step.

@@ -24,7 +24,7 @@ final class ConstraintIndexes {
     private var uses = 0
     private let limit: Int
 
-    init(tokenizer: any Tokenizer, vocabularySize: Int, limit: Int = 64) {
+    init(tokenizer: any Tokenizer, vocabularySize: Int, limit: Int = 32) {
         self.tokenizer = tokenizer
         self.vocabularySize = vocabularySize
         self.limit = limit
@@ -43,7 +43,7 @@ final class ConstraintIndexes {
         }
         let trie = self.trie ?? VocabularyTrie(tokenBytes: (0..<vocabularySize).map(bytes))
         self.trie = trie
-        let index = try GrammarIndex(grammar: constraint.grammar, trie: trie)
+        let index = try GrammarIndex(grammar: constraint.grammar, trie: trie, maskLimit: 256)
         if indexes.count >= limit, let oldest = indexes.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
             indexes[oldest] = nil
         }

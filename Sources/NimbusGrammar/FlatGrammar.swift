@@ -24,7 +24,10 @@ struct FlatGrammar {
         for rule in grammar.rules {
             var ruleStarts: [Int32] = []
             for alternative in rule.alternatives where alternative.allSatisfy({
-                if case .rule(let r) = $0 { return grammar.rules.indices.contains(r) ? productive[r] : true } else { return true }
+                switch $0 {
+                case .rule(let r): return grammar.rules.indices.contains(r) ? productive[r] : true
+                case .bytes(let set): return !set.isEmpty
+                }
             }) {
                 ruleStarts.append(Int32(elements.count))
                 for symbol in alternative {
@@ -51,7 +54,10 @@ struct FlatGrammar {
             for (id, rule) in grammar.rules.enumerated() where !productive[id] {
                 let derives = rule.alternatives.contains { alternative in
                     alternative.allSatisfy {
-                        if case .rule(let r) = $0 { return grammar.rules.indices.contains(r) && productive[r] } else { return true }
+                        switch $0 {
+                        case .rule(let r): return grammar.rules.indices.contains(r) && productive[r]
+                        case .bytes(let set): return !set.isEmpty  // an empty class matches nothing
+                        }
                     }
                 }
                 if derives { productive[id] = true; changed = true }

@@ -10,6 +10,7 @@ public enum GBNFCompiler {
     /// - Throws: `GrammarError` for a syntax error (with line:column), an undefined rule, a rule
     ///   defined twice, a missing `root`, or left recursion.
     public static func grammar(_ text: String) throws -> Grammar {
+        try NestingGuard.check(text, what: "GBNF: the grammar", quotes: true)
         var parser = GBNFParser(text)
         let rules = try parser.parse()
         guard let root = rules.firstIndex(where: { $0.name == "root" }) else {
@@ -87,8 +88,13 @@ struct GBNFParser {
 
     private mutating func parseSequence() throws -> PatternNode {
         var items: [PatternNode] = []
+        // A quantifier on a quantifier (`"a"++`) adds nothing but a level of nesting per mark.
+        var quantified = false
         while let c = peek, c != "|", c != ")", !atRuleStart {
             let start = index
+            let isQuantifier = "*+?{".unicodeScalars.contains(c)
+            if isQuantifier && quantified { throw error("a quantifier cannot follow another quantifier") }
+            quantified = isQuantifier
             switch c {
             case "\"": items.append(try parseLiteral())
             case "[": items.append(try parseClass())

@@ -65,6 +65,13 @@ public struct ByteSet: Sendable, Hashable {
 
     public var isEmpty: Bool { words.0 | words.1 | words.2 | words.3 == 0 }
 
+    /// The set without `byte`.
+    public func removing(_ byte: UInt8) -> ByteSet {
+        var copy = ByteSet()
+        for b in 0...255 where UInt8(b) != byte && contains(UInt8(b)) { copy.insert(UInt8(b)) }
+        return copy
+    }
+
     public static func == (a: ByteSet, b: ByteSet) -> Bool {
         a.words.0 == b.words.0 && a.words.1 == b.words.1 && a.words.2 == b.words.2 && a.words.3 == b.words.3
     }

@@ -9,6 +9,8 @@ public final class GrammarAutomaton {
     /// The state id of "no parse": a byte that cannot follow.
     public static let dead: Int32 = -1
     private static let unknown: Int32 = -2
+    /// Parses one state may hold (see `computeNext`).
+    static let maxStacks = 4096
 
     private let grammar: FlatGrammar
 
@@ -44,7 +46,7 @@ public final class GrammarAutomaton {
         initial = intern(StateKey(stacks: Array(Set(stacks)).sorted(), accepts: accepts))
     }
 
-    /// Number of states discovered so far (they are kept until `reset`).
+    /// Number of states discovered so far.
     public var stateCount: Int { stateKeys.count }
 
     /// The whole input may end in `state`.
@@ -81,7 +83,11 @@ public final class GrammarAutomaton {
             accepts = accepts || a
         }
         let result: Int32
-        if stacks.isEmpty && !accepts {
+        // An ambiguous grammar can multiply parses with every byte; past the cap the byte is
+        // refused rather than letting one request exhaust the engine thread.
+        if stacks.count > Self.maxStacks {
+            result = Self.dead
+        } else if stacks.isEmpty && !accepts {
             result = Self.dead
         } else {
             if stacks.count > 1 { stacks = Array(Set(stacks)).sorted() }
@@ -127,7 +133,11 @@ public final class GrammarAutomaton {
             case .bytes:
                 stacks.append(current)
             case .rule(let rule):
-                let back = node(position + 1, parent: parent)
+                // A reference that ends its alternative returns straight to the parent: right
+                // recursion (`star ::= x star`, string bodies) then keeps the stack flat, so
+                // repetition is finite-state rather than one more level per character.
+                let back: Int32
+                if case .end = grammar.elements[Int(position) + 1] { back = parent } else { back = node(position + 1, parent: parent) }
                 for alternative in grammar.starts[Int(rule)] { pending.append(node(alternative, parent: back)) }
             case .end:
                 if parent < 0 {

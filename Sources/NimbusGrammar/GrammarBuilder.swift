@@ -16,7 +16,11 @@ public struct GrammarBuilder {
 
     public mutating func define(_ rule: Int, _ alternatives: [[Symbol]]) {
         rules[rule].alternatives = alternatives
+        symbolCount += alternatives.reduce(alternatives.count) { $0 + $1.count }
     }
+
+    /// Symbols defined so far (compilers stop past a budget: memory follows this number).
+    public private(set) var symbolCount = 0
 
     /// A rule with these alternatives; identical alternative lists share one rule.
     public mutating func rule(_ name: String, _ alternatives: [[Symbol]]) -> Symbol {

@@ -39,10 +39,15 @@ struct JSONGrammarParts {
                     for b in 0x61...0x66 { s.insert(UInt8(b)) }; return s }())
                 var simple = ByteSet()
                 for b in "\"\\/bfnrt".utf8 { simple.insert(b) }
+                // \uXXXX except surrogates (D800-DFFF): a lone half is not a character, and a
+                // pair would count as two against maxLength.
+                let hexNotD = Symbol.bytes({ var s = ByteSet(0x30...0x39); for b in "abcefABCEF".utf8 { s.insert(b) }; return s }())
+                let d = Symbol.bytes({ var s = ByteSet(); s.insert(UInt8(ascii: "d")); s.insert(UInt8(ascii: "D")); return s }())
                 return p.builder.rule("char", [
                     [plain],
                     Self.literal("\\") + [.bytes(simple)],
-                    Self.literal("\\u") + [hex, hex, hex, hex],
+                    Self.literal("\\u") + [hexNotD, hex, hex, hex],
+                    Self.literal("\\u") + [d, .bytes(ByteSet(0x30...0x37)), hex, hex],
                 ])
             }
         }

@@ -17,6 +17,12 @@ public struct JSONSchemaCompiler {
     public static let maxRecursion = 4
     /// Rules a schema may compile to.
     static let maxRules = 200_000
+    /// Grammar symbols a schema may compile to (about 40 bytes each, twice over).
+    static let maxSymbols = 2_000_000
+    static let maxDepth = 128
+    /// Members an object may have beyond its declared properties (`additionalProperties`).
+    public static let maxExtraMembers = 16
+    private var depth = 0
 
     /// Keywords that only describe: they never change what is valid.
     static let annotations: Set<String> = [
@@ -65,6 +71,12 @@ public struct JSONSchemaCompiler {
     typealias Symbol = Grammar.Symbol
 
     mutating func compile(_ schema: SchemaJSON, at path: String) throws -> Symbol {
+        // Nesting, through $ref chains too, and total size are bounded: a request cannot make
+        // the compiler recurse past its stack or build gigabytes of rules.
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maxDepth else { throw GrammarError("the schema nests more than \(Self.maxDepth) levels deep (at \(path))") }
+        guard parts.builder.symbolCount <= Self.maxSymbols else { throw GrammarError("the schema is too large to compile (at \(path))") }
         switch schema {
         case .bool(true): return parts.anyValue()
         case .bool(false): throw GrammarError("the schema at \(path) is false: no value can satisfy it")
@@ -75,14 +87,31 @@ public struct JSONSchemaCompiler {
         default:
             throw GrammarError("the schema at \(path) must be an object or a boolean")
         }
-        if let reference = schema["$ref"] { return try resolve(reference, at: path) }
-        if let value = schema["const"] { return .rule(literalRule(value)) }
-        if let values = schema["enum"] {
-            guard case .array(let list) = values, !list.isEmpty else { throw GrammarError("'enum' at \(path) must be a non-empty array") }
-            return parts.builder.rule("enum", list.map { JSONGrammarParts.literal($0.text) })
+        if let reference = schema["$ref"] {
+            try onlyAnnotationsBeside("$ref", in: schema, at: path)
+            return try resolve(reference, at: path)
+        }
+        if schema["const"] != nil || schema["enum"] != nil {
+            let keyword = schema["const"] != nil ? "const" : "enum"
+            try onlyAnnotationsBeside(keyword, in: schema, at: path, alsoAllowed: ["type"])
+            var values: [SchemaJSON]
+            if let value = schema["const"] {
+                values = [value]
+            } else {
+                guard case .array(let list)? = schema["enum"], !list.isEmpty else { throw GrammarError("'enum' at \(path) must be a non-empty array") }
+                values = list
+            }
+            // With `type` beside it, only the values of that type are valid.
+            if schema["type"] != nil {
+                let types = try declaredTypes(schema, at: path)
+                values = values.filter { Self.value($0, hasOneOf: types) }
+                guard !values.isEmpty else { throw GrammarError("no '\(keyword)' value at \(path) has the declared type") }
+            }
+            return parts.builder.rule(keyword, values.map { JSONGrammarParts.literal($0.text) })
         }
         for keyword in ["anyOf", "oneOf", "allOf"] {
             guard let value = schema[keyword] else { continue }
+            try onlyAnnotationsBeside(keyword, in: schema, at: path)
             guard case .array(let list) = value, !list.isEmpty else { throw GrammarError("'\(keyword)' at \(path) must be a non-empty array") }
             if keyword == "allOf" {
                 guard list.count == 1 else { throw GrammarError("'allOf' with more than one schema is not supported (at \(path))") }
@@ -96,6 +125,27 @@ public struct JSONSchemaCompiler {
         var alternatives: [[Symbol]] = []
         for type in types { alternatives.append([try compile(type: type, schema, at: path)]) }
         return alternatives.count == 1 ? alternatives[0][0] : parts.builder.rule("types", alternatives)
+    }
+
+    /// Keywords beside `$ref`, a combinator, `enum` or `const` would have to hold too; the
+    /// grammar cannot intersect them, so they are refused rather than ignored.
+    private func onlyAnnotationsBeside(_ keyword: String, in schema: SchemaJSON, at path: String, alsoAllowed: Set<String> = []) throws {
+        guard case .object(let members) = schema else { return }
+        for (key, _) in members where key != keyword && !Self.annotations.contains(key) && !alsoAllowed.contains(key) && !key.hasPrefix("x-") {
+            throw GrammarError("'\(key)' beside '\(keyword)' at \(path) is not supported (move it into the referenced or combined schemas)")
+        }
+    }
+
+    /// Whether a JSON value is of one of the JSON Schema types.
+    private static func value(_ value: SchemaJSON, hasOneOf types: [String]) -> Bool {
+        switch value {
+        case .null: return types.contains("null")
+        case .bool: return types.contains("boolean")
+        case .number(let n): return types.contains("number") || (types.contains("integer") && n.rounded() == n)
+        case .string: return types.contains("string")
+        case .array: return types.contains("array")
+        case .object: return types.contains("object")
+        }
     }
 
     /// The `type` keyword as a list; without it, the type the other keywords imply (or any).
@@ -300,9 +350,13 @@ public struct JSONSchemaCompiler {
             members.append(JSONGrammarParts.literal(SchemaJSON.quoted(name)) + colon + [try compile(value, at: "\(path)/properties/\(name)")])
         }
         // tail(first): the extra members, "first" when nothing was written before them.
-        let extraMember: [Symbol]? = extra.map { [parts.string()] + colon + [$0] }
-        let tailAfter: Symbol = parts.builder.rule("extra", [[]] + (extraMember.map { [parts.builder.repeated(comma + $0, minimum: 1, maximum: nil, name: "extra")] } ?? []))
-        let tailFirst: Symbol = parts.builder.rule("extra", [[]] + (extraMember.map { [$0 + parts.builder.repeated(comma + $0, minimum: 0, maximum: nil, name: "extra")] } ?? []))
+        // An extra member must not repeat a declared name (a duplicate key would override it).
+        let extraKey = properties.isEmpty ? parts.string() : keyExcluding(properties.map(\.key))
+        let extraMember: [Symbol]? = extra.map { [extraKey] + colon + [$0] }
+        // At most `maxExtraMembers` of them: a small model otherwise adds members until max_tokens.
+        let most = Self.maxExtraMembers
+        let tailAfter: Symbol = parts.builder.rule("extra", [[]] + (extraMember.map { [parts.builder.repeated(comma + $0, minimum: 1, maximum: most, name: "extra")] } ?? []))
+        let tailFirst: Symbol = parts.builder.rule("extra", [[]] + (extraMember.map { [$0 + parts.builder.repeated(comma + $0, minimum: 0, maximum: most - 1, name: "extra")] } ?? []))
         // rest(k, first): members k..< in order; required ones must appear.
         var next = (first: tailFirst, after: tailAfter)
         for k in stride(from: properties.count - 1, through: 0, by: -1) {
@@ -312,6 +366,43 @@ public struct JSONSchemaCompiler {
             next = (parts.builder.rule("members", withFirst), parts.builder.rule("members", withAfter))
         }
         return parts.builder.rule("object", [JSONGrammarParts.literal("{") + [ws, next.first, ws] + JSONGrammarParts.literal("}")])
+    }
+
+    /// A member name that is none of `names`: letters, digits, `_`, `-` and `.` (no escapes, at
+    /// most 32 characters past a name's prefix), walked along a trie of the names so a name can
+    /// never be completed.
+    private mutating func keyExcluding(_ names: [String]) -> Symbol {
+        var alphabet = ByteSet(0x30...0x39)
+        for b in UInt8(ascii: "a")...UInt8(ascii: "z") { alphabet.insert(b) }
+        for b in UInt8(ascii: "A")...UInt8(ascii: "Z") { alphabet.insert(b) }
+        for b in "_-.".utf8 { alphabet.insert(b) }
+        // Trie of the names that this alphabet can spell.
+        var children: [[UInt8: Int]] = [[:]]
+        var isName: [Bool] = [false]
+        for name in names where name.utf8.allSatisfy(alphabet.contains) {
+            var node = 0
+            for b in name.utf8 {
+                if let next = children[node][b] { node = next; continue }
+                children.append([:])
+                isName.append(false)
+                children[node][b] = children.count - 1
+                node = children.count - 1
+            }
+            isName[node] = true
+        }
+        let free = parts.builder.repeated([.bytes(alphabet)], minimum: 0, maximum: 31, name: "key")
+        let rules = children.indices.map { _ in parts.builder.declare("key") }
+        for node in children.indices {
+            var alternatives: [[Symbol]] = (node == 0 || isName[node]) ? [] : [[]]
+            var others = alphabet
+            for (b, child) in children[node].sorted(by: { $0.key < $1.key }) {
+                alternatives.append([.bytes(ByteSet(b)), .rule(rules[child])])
+                others = others.removing(b)
+            }
+            if !others.isEmpty { alternatives.append([.bytes(others)] + free) }
+            parts.builder.define(rules[node], alternatives)
+        }
+        return parts.builder.rule("key", [JSONGrammarParts.literal("\"") + [.rule(rules[0])] + JSONGrammarParts.literal("\"")])
     }
 
     // MARK: - Literals and references

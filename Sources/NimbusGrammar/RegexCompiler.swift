@@ -18,6 +18,7 @@ public enum RegexCompiler {
     ///   The JSON Schema compiler uses this for `pattern`, between its own quotes.
     /// - Throws: `GrammarError` naming the problem and its position (in Unicode scalars).
     public static func compile(_ pattern: String, into builder: inout GrammarBuilder, jsonString: Bool = false) throws -> [Grammar.Symbol] {
+        try NestingGuard.check(pattern, what: "the regular expression", quotes: false)
         var parser = RegexParser(pattern)
         let tree = try parser.parse()
         try checkAnchors(tree, atStart: true, atEnd: true)

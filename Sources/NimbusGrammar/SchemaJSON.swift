@@ -178,9 +178,14 @@ public indirect enum SchemaJSON: Sendable, Hashable {
                         var value = try hex4()
                         if (0xD800..<0xDC00).contains(value), index + 1 < bytes.count,
                            bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                            let mark = index
                             index += 2
                             let low = try hex4()
-                            value = 0x10000 + ((value - 0xD800) << 10) + (low &- 0xDC00)
+                            if (0xDC00...0xDFFF).contains(low) {
+                                value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
+                            } else {
+                                index = mark  // not a pair: the high surrogate stands alone
+                            }
                         }
                         let scalar = Unicode.Scalar(value) ?? "\u{FFFD}"
                         out += Array(String(Character(scalar)).utf8)

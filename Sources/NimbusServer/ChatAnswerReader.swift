@@ -1,5 +1,4 @@
 import NimbusAPI
-import NimbusGrammar
 
 /// Reads a chat answer's text back into OpenAI's message parts: reasoning (when a reasoning parser
 /// is on), content, and tool calls (when the request had tools), whole or as stream deltas.
@@ -48,11 +47,12 @@ struct ChatAnswerReader {
             if body.hasPrefix("json") { body = body.dropFirst(4) }
             trim()
         }
-        guard body.first == "{", let object = try? SchemaJSON.parse(String(body)),
-              case .string(let name)? = object["name"], toolNames.contains(name) else { return nil }
-        let arguments = object["arguments"] ?? object["parameters"] ?? .object([])
-        guard case .object = arguments else { return nil }
-        return ParsedToolCall(name: name, arguments: arguments.text)
+        // One `{"name", "arguments"}` object is llama3_json's form; its reader keeps the
+        // arguments' text as written.
+        guard body.first == "{" else { return nil }
+        let parsed = ToolCallParser.parse(String(body), format: .llama3JSON)
+        guard parsed.content == nil, parsed.calls.count == 1, let call = parsed.calls.first, toolNames.contains(call.name) else { return nil }
+        return call
     }
 
     private var reasoning: ReasoningSplitter?
@@ -74,11 +74,11 @@ struct ChatAnswerReader {
 
     /// Content for the call parser, once a held answer's opening shows it is no bare call.
     private mutating func release(_ text: String) -> String? {
-        guard var buffer = held else { return text }
-        buffer += text
+        guard held != nil else { return text }
+        held?.append(text)
+        guard let buffer = held else { return text }
         let start = buffer.drop { $0.isWhitespace }
-        if start.isEmpty { held = buffer; return nil }
-        if start.hasPrefix("{") || start.hasPrefix("```") || "```".hasPrefix(start) { held = buffer; return nil }
+        if start.isEmpty || start.hasPrefix("{") || start.hasPrefix("```") || "```".hasPrefix(start) { return nil }
         held = nil
         return buffer
     }

@@ -51,7 +51,9 @@ struct ChatOutputPlan {
         }
         var shape = try StructuredOutputCompiler.shape(for: chat.outputConstraint(), body: body)
         let param = try chat.outputConstraint()?.param ?? "tools"
-        if choice != .none, let tools = chat.tools {
+        // The call grammar is needed when a call is required, or to offer calls beside a
+        // constrained answer; plain `auto` reads back whatever the model wrote.
+        if choice != .none, let tools = chat.tools, choice != .auto || shape != nil {
             let calls = try Self.callShape(tools, choice: choice, parallel: chat.parallelToolCalls ?? true, format: format, body: body)
             switch choice {
             case .required, .function:
@@ -61,7 +63,6 @@ struct ChatOutputPlan {
                 }
                 shape = calls
             default:
-                // auto: either tool calls or the constrained answer.
                 if let answer = shape { shape = .oneOf([calls, answer]) }
             }
         }
@@ -139,12 +140,15 @@ struct ChatOutputPlan {
     private static func callShape(_ tools: [ToolDefinition], choice: ToolChoice, parallel: Bool, format: ToolCallFormat,
                                   body: Data) throws(APIError) -> OutputShape {
         var calls: [OutputShape] = []
+        // The body once, key order kept, for every tool's schema.
+        let document = try StructuredOutputCompiler.checked("tools") { try SchemaJSON.parse(String(decoding: body, as: UTF8.self)) }
         for (i, tool) in tools.enumerated() {
             if case .function(let name) = choice, name != tool.function.name { continue }
             let param = "tools[\(i)].function.parameters"
             let schema: SchemaJSON = try StructuredOutputCompiler.checked(param) {
                 guard tool.function.parameters != nil else { return SchemaJSON.object([("type", .string("object"))]) }
-                let schema = try StructuredOutputCompiler.schemaValue(at: ["tools", String(i), "function", "parameters"], asText: false, body: body)
+                guard case .array(let declared)? = document["tools"], declared.indices.contains(i),
+                      let schema = declared[i]["function"]?["parameters"] else { throw GrammarError("the schema is missing") }
                 _ = try JSONSchemaCompiler.grammar(schema: schema)
                 return schema
             }

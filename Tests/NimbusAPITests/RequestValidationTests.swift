@@ -60,7 +60,8 @@ struct RequestValidationTests {
               message: "tools[0].function.parameters must be a JSON Schema object"),
         .init(extra: #""tools": [{"type": "function", "function": {"name": "f"}}], "tool_choice": {"type": "function", "function": {"name": "g"}}"#,
               param: "tool_choice", message: "tool_choice names the function 'g', which is not among the declared tools"),
-        .init(extra: #""tool_choice": "required""#, param: "tool_choice", message: "tool_choice 'required' needs at least one tool in 'tools'"),
+        .init(extra: #""tool_choice": "required""#, param: "tool_choice", message: "tool_choice is only allowed when tools are specified"),
+        .init(extra: #""tool_choice": {"type": "function", "function": {"name": "f"}}"#, param: "tool_choice", message: "tool_choice is only allowed when tools are specified"),
     ]
 
     static let completionCases: [ValidationCase] = [

@@ -145,3 +145,80 @@ struct SchemaNarrowingTests {
         #expect(try RegexCompiler.grammar("😀|xy").characterLengthRange() == (1, 2))
     }
 }
+
+/// Guards against requests that would crash, hang or exhaust memory.
+struct SchemaLimitTests {
+    @Test func extraMembersCannotRepeatADeclaredName() throws {
+        let schema = #"{"type": "object", "properties": {"age": {"type": "integer"}}, "additionalProperties": {"type": "string"}}"#
+        let automaton = try GrammarAutomaton(JSONSchemaCompiler.grammar(schema: schema))
+        #expect(GrammarMatcher.matches(#"{"age": 3, "name": "x"}"#, automaton: automaton))
+        #expect(GrammarMatcher.matches(#"{"age": 3, "ag": "x", "ages": "y"}"#, automaton: automaton))
+        #expect(!GrammarMatcher.matches(#"{"age": 3, "age": "x"}"#, automaton: automaton))
+        #expect(!GrammarMatcher.matches(#"{"age": "x"}"#, automaton: automaton))
+    }
+
+    @Test func extraMembersAreBounded() throws {
+        let automaton = try GrammarAutomaton(JSONSchemaCompiler.grammar(schema: #"{"type": "object", "additionalProperties": {"type": "integer"}}"#))
+        func object(_ n: Int) -> String { "{" + (0..<n).map { "\"k\($0)\": \($0)" }.joined(separator: ", ") + "}" }
+        #expect(GrammarMatcher.matches(object(JSONSchemaCompiler.maxExtraMembers), automaton: automaton))
+        #expect(!GrammarMatcher.matches(object(JSONSchemaCompiler.maxExtraMembers + 1), automaton: automaton))
+    }
+
+    @Test func keywordsBesideAReferenceAreRefused() {
+        #expect(throws: GrammarError.self) {
+            try JSONSchemaCompiler.grammar(schema: ##"{"$defs": {"a": {"type": "string"}}, "$ref": "#/$defs/a", "maxLength": 3}"##)
+        }
+        #expect(throws: GrammarError.self) {
+            try JSONSchemaCompiler.grammar(schema: #"{"anyOf": [{"type": "string"}], "minLength": 2}"#)
+        }
+    }
+
+    @Test func enumValuesFollowTheirType() throws {
+        let automaton = try GrammarAutomaton(JSONSchemaCompiler.grammar(schema: #"{"type": "string", "enum": ["a", 1, null]}"#))
+        #expect(GrammarMatcher.matches(#""a""#, automaton: automaton))
+        #expect(!GrammarMatcher.matches("1", automaton: automaton))
+    }
+
+    @Test func deepReferenceChainsAreRefused() {
+        var defs: [String] = []
+        for i in 0..<300 { defs.append("\"d\(i)\": {\"$ref\": \"#/$defs/d\(i + 1)\"}") }
+        defs.append(#""d300": {"type": "string"}"#)
+        let schema = "{\"$defs\": {" + defs.joined(separator: ", ") + "}, \"$ref\": \"#/$defs/d0\"}"
+        #expect(throws: GrammarError.self) { try JSONSchemaCompiler.grammar(schema: schema) }
+    }
+
+    @Test func hugeSchemasAreRefused() {
+        let properties = (0..<40).map { #""p\#($0)": {"type": "string", "minLength": \#(90_000 + $0)}"# }.joined(separator: ", ")
+        #expect(throws: GrammarError.self) {
+            try JSONSchemaCompiler.grammar(schema: #"{"type": "object", "properties": {"# + properties + "}}")
+        }
+    }
+
+    @Test func deeplyNestedPatternsAreRefused() {
+        let deep = String(repeating: "(", count: 5000) + "a" + String(repeating: ")", count: 5000)
+        #expect(throws: GrammarError.self) { try RegexCompiler.grammar(deep) }
+        #expect(throws: GrammarError.self) { try GBNFCompiler.grammar("root ::= " + deep.replacingOccurrences("a", "\"a\"")) }
+        #expect(throws: GrammarError.self) { try GBNFCompiler.grammar(#"root ::= "a"+++"#) }
+    }
+
+    @Test func surrogateEscapesAreNotCharacters() throws {
+        let automaton = try GrammarAutomaton(JSONSchemaCompiler.grammar(schema: #"{"type": "string", "minLength": 2}"#))
+        #expect(!GrammarMatcher.matches(#""\ud83d\ude00""#, automaton: automaton))
+        #expect(GrammarMatcher.matches(#""\u00e9x""#, automaton: automaton))
+        // A high surrogate followed by another escape parses as two characters, not a crash.
+        #expect(throws: Never.self) { _ = try? SchemaJSON.parse(#""\ud800\u0041""#) }
+    }
+
+    /// Right recursion keeps states finite: a long string revisits one state.
+    @Test func longStringsDoNotGrowTheAutomaton() throws {
+        let automaton = try GrammarAutomaton(JSONSchemaCompiler.grammar(schema: #"{"type": "string"}"#))
+        _ = automaton.next(automaton.initial, bytes: ("\"" + String(repeating: "ab", count: 5000)).utf8)
+        #expect(automaton.stateCount < 20)
+    }
+}
+
+extension String {
+    fileprivate func replacingOccurrences(_ a: String, _ b: String) -> String {
+        split(separator: a, omittingEmptySubsequences: false).joined(separator: b)
+    }
+}
