@@ -181,7 +181,11 @@ struct BatchingTests {
         try await run(e) { engine in
             // Long enough to still be running when the three below are queued, even when the
             // model tests beside this one keep both cores busy.
-            let blocker = try engine.submit(GenerationRequest(prompt: try prompt("Wait:"), maxTokens: 400, ignoreEOS: true))
+            // Without speculation: prompt lookup can accept most of a repetitive answer and end it
+            // in a fraction of its 400 steps, before the three are queued.
+            var blocking = GenerationRequest(prompt: try prompt("Wait:"), maxTokens: 400, ignoreEOS: true)
+            blocking.speculative = false
+            let blocker = try engine.submit(blocking)
             for _ in 0..<6000 where engine.statistics.runningSequences == 0 { try await Task.sleep(for: .milliseconds(10)) }
             try #require(engine.statistics.runningSequences == 1)
             let order = OrderLog()
