@@ -13,7 +13,7 @@ GEMMA_MODEL := $(NIM_CACHE_PATH)/models/gemma-3-270m-Q4_K_M.gguf
 QWEN_MODEL := $(NIM_CACHE_PATH)/models/qwen2.5-coder-1.5b-instruct-Q4_K_M.gguf
 export NIM_CACHE_PATH
 
-.PHONY: serve test build model family-models python-deps unit-test e2e-test e2e-run deploy-test bench bench-speculation bench-structured bench-families bench-embeddings bench-serving test-models fixtures clean cold-start
+.PHONY: serve test build model family-models python-deps unit-test e2e-test e2e-run deploy-test bench bench-speculation bench-structured bench-lora bench-families bench-embeddings bench-serving test-models fixtures clean cold-start
 
 serve: model build
 	$(BIN) serve --model $(MODEL)
@@ -91,6 +91,11 @@ bench-speculation: model build
 bench-structured: model build
 	$(PYTHON) scripts/bench_structured.py --model $(MODEL) --bin $(BIN) --rounds 3
 	$(BIN) bench-grammar --model $(MODEL)
+
+# Per-request LoRA: 16 streams over 4 random r=16 adapters vs 16 on the base model, one stream
+# with and without an adapter, adapter load times (scripts/bench_lora.py; needs numpy and gguf).
+bench-lora: model build
+	$(PYTHON) scripts/bench_lora.py $(MODEL) --bin $(BIN) --rounds 3
 
 # K-quant, F16 and Q8_0 derivatives of the default model for the quantized-model tests
 # (llama.cpp's quantizer, needs llama-cpp-python); the tests are skipped without them.

@@ -23,6 +23,9 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var kvCacheMemoryFraction = 0.1
     /// Speculative decoding (NIM_SPECDEC_ARGS).
     public var speculation = SpeculativeConfiguration()
+    /// Most LoRA adapters whose sequences run at once (NIM_MAX_LORAS); requests for another
+    /// adapter wait until one of those finishes.
+    public var maxAdapters = 8
 
     public init() {}
 
@@ -31,7 +34,7 @@ public struct EngineConfiguration: Sendable, Equatable {
         SchedulerConfiguration(maxRunningSequences: maxSequences, maxBatchedTokens: maxBatchedTokens,
                                chunkedPrefill: chunkedPrefill, policy: policy, blockSize: blockSize,
                                blockCount: blockCount, prefixCaching: prefixCaching,
-                               speculativeRowLimit: speculation.rowLimit)
+                               speculativeRowLimit: speculation.rowLimit, maxAdapters: maxAdapters)
     }
 }
 

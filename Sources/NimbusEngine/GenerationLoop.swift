@@ -68,7 +68,8 @@ final class GenerationLoop {
         for choice in 0..<job.request.choices {
             let id = nextSequence
             nextSequence += 1
-            scheduler.add(id: id, prompt: job.request.prompt, priority: job.request.priority, sharingPromptWith: first)
+            scheduler.add(id: id, prompt: job.request.prompt, priority: job.request.priority, sharingPromptWith: first,
+                          adapter: job.request.adapter?.serial ?? 0)
             first = first ?? id
             request.sequences.append(id)
             owners[id] = (request, choice)
@@ -103,7 +104,8 @@ final class GenerationLoop {
             // Draft positions lie past the prompt: they get decode numerics, so a verified token
             // is computed exactly as if it had been decoded alone.
             batch.sequences.append(ForwardBatch.Sequence(tokens: chunk.tokens, start: chunk.start, blockTable: chunk.blockTable,
-                                                         batchedOrderBelow: promptOrder, logitRows: chunk.logitRows))
+                                                         batchedOrderBelow: promptOrder, logitRows: chunk.logitRows,
+                                                         adapter: owners[chunk.sequence]?.request.job.request.adapter))
             if let owner = owners[chunk.sequence], !owner.request.started {
                 owner.request.started = true
                 started += 1

@@ -21,6 +21,9 @@ public struct GenerationRequest: Sendable {
     public var speculative = true
     /// The grammar every choice's output must match (structured output); nil: free text.
     public var constraint: OutputConstraint?
+    /// The LoRA adapter to run with (nil: the base model). Requests for different adapters
+    /// share steps; their KV is never shared.
+    public var adapter: LoRAAdapter?
 
     public init(prompt: [Int], maxTokens: Int, sampling: SamplingParameters = .greedy, stop: [String] = [],
                 ignoreEOS: Bool = false, choices: Int = 1, priority: Int = 0) {

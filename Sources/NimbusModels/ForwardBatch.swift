@@ -20,8 +20,12 @@ public struct ForwardBatch: Sendable {
         /// Write the logits of this many of the sequence's last tokens (0: none; 1: the next-token
         /// logits; more: also those that verify draft tokens in speculative decoding).
         public var logitRows: Int
+        /// The LoRA adapter whose updates apply to this sequence's rows (nil: the base model).
+        public var adapter: LoRAAdapter?
 
-        public init(tokens: [Int], start: Int, blockTable: [Int], batchedOrderBelow: Int, logitRows: Int) {
+        public init(tokens: [Int], start: Int, blockTable: [Int], batchedOrderBelow: Int, logitRows: Int,
+                    adapter: LoRAAdapter? = nil) {
+            self.adapter = adapter
             self.tokens = tokens
             self.start = start
             self.blockTable = blockTable

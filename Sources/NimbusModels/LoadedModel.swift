@@ -131,36 +131,53 @@ public enum ModelLoader {
         return draft
     }
 
+    /// Whether `path` is a Hugging Face decoder checkpoint folder (which `load` also reads).
+    public static func isDecoderCheckpoint(_ path: String) -> Bool { HuggingFaceCheckpoint.isDecoder(directory: path) }
+
     private static func load(path: String, pool: ComputePool, maxBatch: Int, quantization: WeightQuantization?,
                              order: SummationOrder) throws -> LoadedModel {
-        let gguf = try GGUFFile(path: path)
-        let name = gguf.string("general.architecture") ?? "unknown"
-        guard let architecture = ArchitectureRegistry.architecture(named: name) else {
-            throw ModelError.unsupportedArchitecture(name)
+        let source: any DecoderTensorSource
+        let metadata: any ModelMetadata
+        let name: String
+        let architecture: any DecoderArchitecture.Type
+        var configuration: DecoderConfiguration
+        if HuggingFaceCheckpoint.isDecoder(directory: path) {
+            let checkpoint = try HuggingFaceCheckpoint(directory: path)
+            (source, metadata, name, architecture) = (checkpoint.tensors, checkpoint.metadata, checkpoint.architecture, checkpoint.type)
+            configuration = try architecture.configuration(checkpoint.metadata, name: name)
+            if checkpoint.layout.queryKeyRowsPermutedInGGUF { configuration.rope.layout = .neox }
+        } else {
+            let gguf = try GGUFFile(path: path)
+            name = gguf.string("general.architecture") ?? "unknown"
+            guard let found = ArchitectureRegistry.architecture(named: name) else {
+                throw ModelError.unsupportedArchitecture(name)
+            }
+            (source, metadata, architecture) = (gguf, gguf, found)
+            configuration = try architecture.configuration(gguf, name: name)
         }
-        let configuration = try architecture.configuration(gguf, name: name)
-        let tokenizer = try makeTokenizer(metadata: gguf)
+        let tokenizer = try makeTokenizer(metadata: metadata)
         guard tokenizer.vocabularySize == configuration.vocabularySize else {
             throw ModelError.badHyperparameter(
                 key: "tokenizer.ggml.tokens",
                 reason: "\(tokenizer.vocabularySize) tokens, but the model's vocabulary has \(configuration.vocabularySize) rows")
         }
-        let source = gguf.string("tokenizer.chat_template") ?? architecture.defaultChatTemplate ?? fallbackTemplate
+        let fileTemplate = metadata.string("tokenizer.chat_template")
+        let templateSource = fileTemplate ?? architecture.defaultChatTemplate ?? fallbackTemplate
         let template: ChatTemplate
         do {
-            template = try ChatTemplate(source: source)
+            template = try ChatTemplate(source: templateSource)
         } catch {
             throw ModelError.tokenizer("the chat template in \(path) cannot be used: \(error)")
         }
         let report = quantization.map { WeightQuantization.Report(target: $0) }
         let model = try WeightQuantization.$active.withValue(report) {
-            try DecoderModel(gguf: gguf, configuration: configuration, pool: pool, maxBatch: maxBatch, order: order)
+            try DecoderModel(source: source, configuration: configuration, pool: pool, maxBatch: maxBatch, order: order)
         }
         var notes = report?.notes ?? []
-        if gguf.string("tokenizer.chat_template") == nil {
+        if fileTemplate == nil {
             notes.append("\(path) has no chat template: using \(architecture.defaultChatTemplate == nil ? "ChatML" : "the \(name) family's")")
         }
-        return LoadedModel(path: path, architecture: name, summary: ModelSummary(gguf: gguf, configuration: configuration),
+        return LoadedModel(path: path, architecture: name, summary: ModelSummary(source: source, configuration: configuration),
                            model: model, tokenizer: tokenizer, chatTemplate: template, kernelPath: model.kernelPath,
                            loadNotes: notes)
     }

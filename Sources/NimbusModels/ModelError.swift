@@ -4,6 +4,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case unsupportedArchitecture(String)
     /// A checkpoint folder's `config.json` names an encoder architecture Nimbus cannot run.
     case unsupportedEncoder(String)
+    /// A Hugging Face checkpoint's `config.json` names a `model_type` Nimbus cannot load.
+    case unsupportedCheckpoint(String)
     /// A tensor uses a ggml type the kernels cannot compute with yet.
     case unsupportedTensorType(tensor: String, type: String)
     /// A tensor the architecture needs is absent.
@@ -26,6 +28,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case .unsupportedArchitecture(let a): "unsupported model architecture '\(a)' (supported: \(ArchitectureRegistry.supportedNames.joined(separator: ", ")))"
         case .unsupportedEncoder(let a):
             "unsupported checkpoint architecture '\(a)' (supported: BertModel, BertForSequenceClassification)"
+        case .unsupportedCheckpoint(let type):
+            "unsupported Hugging Face model_type '\(type)' (supported: \(ArchitectureRegistry.supportedHuggingFaceTypes.joined(separator: ", ")); other architectures load as GGUF files)"
         case .unsupportedTensorType(let t, let type):
             "tensor \(t) has type \(type), which Nimbus cannot compute with yet (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K)"
         case .missingTensor(let t): "model file has no tensor \(t)"

@@ -17,24 +17,31 @@ public struct ModelSummary: Sendable, Equatable {
         self.weightTypes = weightTypes
     }
 
-    init(gguf: GGUFFile, configuration: DecoderConfiguration) {
+    init(source: any DecoderTensorSource, configuration: DecoderConfiguration) {
         var types: [String: Int] = [:]
-        for tensor in gguf.tensors { types[tensor.type.name, default: 0] += 1 }
+        let inventory = source.inventory
+        for tensor in inventory { types[tensor.typeName, default: 0] += 1 }
         self.init(architecture: configuration.architecture,
-                  parameterCount: gguf.tensors.reduce(0) { $0 + $1.elementCount },
+                  parameterCount: inventory.reduce(0) { $0 + $1.elements },
                   contextLength: configuration.contextLength, weightTypes: types)
     }
 
-    /// The summary of the GGUF file at `path`, from its header alone (no weights are read).
+    /// The summary of the GGUF file (or Hugging Face checkpoint folder) at `path`, from its
+    /// headers alone (no weights are read).
     /// - Throws: `GGUFError` for an unreadable file, `ModelError` for an unsupported architecture
     ///   or bad hyperparameters.
     public static func read(path: String) throws -> ModelSummary {
+        if HuggingFaceCheckpoint.isDecoder(directory: path) {
+            let checkpoint = try HuggingFaceCheckpoint(directory: path)
+            return ModelSummary(source: checkpoint.tensors,
+                                configuration: try checkpoint.type.configuration(checkpoint.metadata, name: checkpoint.architecture))
+        }
         let gguf = try GGUFFile(path: path)
         let name = gguf.string("general.architecture") ?? "unknown"
         guard let architecture = ArchitectureRegistry.architecture(named: name) else {
             throw ModelError.unsupportedArchitecture(name)
         }
-        return ModelSummary(gguf: gguf, configuration: try architecture.configuration(gguf, name: name))
+        return ModelSummary(source: gguf, configuration: try architecture.configuration(gguf, name: name))
     }
 
     /// The weight types, most frequent first: `Q4_K:169,F32:141,Q6_K:29`.

@@ -26,12 +26,14 @@ public final class Scheduler {
     // MARK: - Requests in and out
 
     /// Queues a sequence. A `sibling` (another choice of the same request, `n > 1`) waits until
-    /// that sequence's prompt is computed and then shares its full prompt blocks.
-    public func add(id: Int, prompt: [Int], priority: Int = 0, sharingPromptWith sibling: Int? = nil) {
+    /// that sequence's prompt is computed and then shares its full prompt blocks. `adapter`
+    /// (non-zero: a LoRA adapter's id) keys the prefix cache, since its KV differs for the same
+    /// tokens, and counts against `maxAdapters`.
+    public func add(id: Int, prompt: [Int], priority: Int = 0, sharingPromptWith sibling: Int? = nil, adapter: Int = 0) {
         precondition(sequences[id] == nil, "sequence \(id) added twice")
         precondition(!prompt.isEmpty, "empty prompt")
         arrivals += 1
-        let record = SequenceRecord(id: id, tokens: prompt, priority: priority, arrival: arrivals)
+        let record = SequenceRecord(id: id, tokens: prompt, priority: priority, arrival: arrivals, adapter: adapter)
         if let sibling, let source = sequences[sibling], source.computed < source.promptCount {
             record.awaitedSibling = sibling
             source.siblings.append(id)
@@ -191,6 +193,13 @@ public final class Scheduler {
         while budget > 0, running.count < configuration.maxRunningSequences,
               let id = nextWaiting(skipping: skipped) {
             guard let record = sequences[id] else { waiting.removeAll { $0 == id }; continue }
+            if record.adapter != 0, configuration.maxAdapters > 0 {
+                let active = Set(running.compactMap { sequences[$0]?.adapter }.filter { $0 != 0 })
+                if !active.contains(record.adapter) && active.count >= configuration.maxAdapters {
+                    skipped.insert(id)
+                    continue
+                }
+            }
             if record.blocks.isEmpty, configuration.prefixCaching { reuseCachedPrefix(record) }
             let needed = record.tokens.count - record.computed
             let count = configuration.chunkedPrefill ? min(needed, budget) : needed
@@ -244,7 +253,7 @@ public final class Scheduler {
         release(r)
         r.computed = 0
         r.registeredBlocks = 0
-        r.chain = .empty
+        r.chain = r.chainStart
         r.isRunning = false
         r.draft = []
         r.verifiedDraft = []
@@ -277,7 +286,7 @@ public final class Scheduler {
         release(r)
         r.computed = 0
         r.registeredBlocks = 0
-        r.chain = .empty
+        r.chain = r.chainStart
     }
 
     /// How many leading blocks of `r` may come from or go to the prefix cache: full blocks of
@@ -288,7 +297,7 @@ public final class Scheduler {
 
     private func reuseCachedPrefix(_ r: SequenceRecord) {
         let size = configuration.blockSize
-        var chain = PrefixHash.empty
+        var chain = r.chainStart
         for index in 0..<shareableBlocks(r) {
             let key = BlockKey(prefix: chain, tokens: Array(r.tokens[index * size..<(index + 1) * size]))
             guard let block = pool.lookup(key) else { break }
@@ -343,7 +352,9 @@ final class SequenceRecord {
     var blocks: [Int] = []
     /// Leading blocks already hashed (registered or looked up) and the chain hash after them.
     var registeredBlocks = 0
-    var chain = PrefixHash.empty
+    /// The hash a prefix starts from: empty, or the adapter's.
+    let chainStart: PrefixHash
+    var chain: PrefixHash
     var isRunning = false
     /// Set while this sequence waits for a sibling's prompt to share.
     var awaitedSibling: Int?
@@ -354,7 +365,13 @@ final class SequenceRecord {
     var draft: [Int] = []
     var verifiedDraft: [Int] = []
 
-    init(id: Int, tokens: [Int], priority: Int, arrival: Int) {
+    /// The LoRA adapter (0: none).
+    let adapter: Int
+
+    init(id: Int, tokens: [Int], priority: Int, arrival: Int, adapter: Int = 0) {
+        self.adapter = adapter
+        chainStart = adapter == 0 ? .empty : PrefixHash.empty.appending([-1, adapter])
+        chain = chainStart
         self.id = id
         self.tokens = tokens
         promptCount = tokens.count

@@ -27,11 +27,16 @@ public struct SchedulerConfiguration: Sendable, Equatable {
     /// many rows, drafts included, and only from the budget that scheduled work left over: a
     /// full batch gets no drafts. 0 schedules no drafts.
     public var speculativeRowLimit: Int
+    /// Most distinct adapters (the non-zero `adapter` of `Scheduler.add`) among running
+    /// sequences; a waiting sequence of another adapter is not admitted until one finishes.
+    /// 0: no limit.
+    public var maxAdapters: Int
 
     public init(maxRunningSequences: Int = 16, maxBatchedTokens: Int = 256, chunkedPrefill: Bool = true,
                 policy: SchedulingPolicy = .fcfs, blockSize: Int = 16, blockCount: Int,
-                prefixCaching: Bool = true, speculativeRowLimit: Int = 0) {
+                prefixCaching: Bool = true, speculativeRowLimit: Int = 0, maxAdapters: Int = 0) {
         self.speculativeRowLimit = speculativeRowLimit
+        self.maxAdapters = maxAdapters
         self.maxRunningSequences = maxRunningSequences
         self.maxBatchedTokens = maxBatchedTokens
         self.chunkedPrefill = chunkedPrefill

@@ -18,6 +18,7 @@ struct ChatCompletionsHandler {
     /// - Parameter body: the raw request body, where a JSON Schema's key order is read from.
     func respond(to chat: ChatCompletionRequest, body: Data = Data(), connection: (any Channel)? = nil) async throws -> Response {
         let engine = try host.engine(for: chat.model)
+        let adapter = try host.adapter(for: chat.model)
         let plan = try ChatOutputPlan(chat, body: body, model: engine.model, parsing: host.outputParsing)
         let prompt = plan.prompt
         let options = GenerationPlan.Options(
@@ -27,16 +28,17 @@ struct ChatCompletionsHandler {
             logprobs: chat.logprobs ? (chat.topLogprobs ?? 0) : nil, maxTokens: chat.effectiveMaxTokens,
             stop: chat.stop ?? [], ignoreEOS: chat.ignoreEOS, n: chat.n, priority: chat.priority,
             speculative: chat.speculative, constraint: plan.constraint)
-        let request = try GenerationPlan.make(prompt: prompt, options: options, engine: engine, limits: host.limits)
+        var request = try GenerationPlan.make(prompt: prompt, options: options, engine: engine, limits: host.limits)
+        request.adapter = adapter
         let events = try GenerationPlan.submit(request, to: engine, telemetry: telemetry)
         let wantLogprobs = chat.logprobs
         if chat.stream {
-            return streamResponse(events, promptTokens: prompt.count, choices: chat.n, logprobs: wantLogprobs,
+            return streamResponse(events, model: chat.model, promptTokens: prompt.count, choices: chat.n, logprobs: wantLogprobs,
                                   includeUsage: chat.includeUsage, plan: plan)
         }
         let result = try await GenerationResult.collect(events, connection: connection, choices: chat.n)
         let body = ChatCompletion(
-            model: host.servedName,
+            model: chat.model,
             choices: result.choices.enumerated().map { index, choice in
                 let answer = ChatAnswerReader.read(choice.text, toolFormat: plan.toolFormat, toolNames: plan.toolNames,
                                                    reasoningStartsInside: plan.reasoningStartsInside)
@@ -51,9 +53,10 @@ struct ChatCompletionsHandler {
         return try JSONResponse(body)
     }
 
-    private func streamResponse(_ events: ObservedGeneration, promptTokens: Int,
+    /// - Parameter model: the name the request used (the served model or one of its adapters).
+    private func streamResponse(_ events: ObservedGeneration, model: String, promptTokens: Int,
                                 choices: Int, logprobs: Bool, includeUsage: Bool, plan: ChatOutputPlan) -> Response {
-        let id = ResponseID.chatCompletion(), created = ResponseID.now(), model = host.servedName
+        let id = ResponseID.chatCompletion(), created = ResponseID.now()
         @Sendable func chunk(_ index: Int, _ delta: ChatCompletionChunk.Delta, logprobs: ChatLogprobs? = nil,
                    finish: FinishReason? = nil) -> ChatCompletionChunk {
             ChatCompletionChunk(id: id, created: created, model: model,

@@ -27,6 +27,7 @@ struct CompletionsHandler {
     /// - Parameter body: the raw request body, where a JSON Schema's key order is read from.
     func respond(to completion: CompletionRequest, body: Data = Data(), connection: (any Channel)? = nil) async throws -> Response {
         let engine = try host.engine(for: completion.model)
+        let adapter = try host.adapter(for: completion.model)
         if completion.echo, completion.logprobs != nil {
             throw APIError.invalidRequest("echo together with logprobs is not supported", param: "echo")
         }
@@ -54,13 +55,14 @@ struct CompletionsHandler {
                 prompt = ids
                 text = tokenizer.decode(ids)
             }
-            let request = try GenerationPlan.make(prompt: prompt, options: options, engine: engine, limits: host.limits)
+            var request = try GenerationPlan.make(prompt: prompt, options: options, engine: engine, limits: host.limits)
+            request.adapter = adapter
             prepared.append(Prepared(prompt: prompt, echo: completion.echo ? text : "", request: request))
         }
         let promptTokens = prepared.reduce(0) { $0 + $1.prompt.count }
         let n = completion.n
         if completion.stream {
-            return stream(prepared, engine: engine, n: n, promptTokens: promptTokens,
+            return stream(prepared, engine: engine, model: completion.model, n: n, promptTokens: promptTokens,
                           logprobs: completion.logprobs != nil, includeUsage: completion.includeUsage)
         }
         var choices: [Completion.Choice] = []
@@ -76,13 +78,13 @@ struct CompletionsHandler {
                     finishReason: FinishReason(choice.reason)))
             }
         }
-        return try JSONResponse(Completion(model: host.servedName, choices: choices,
+        return try JSONResponse(Completion(model: completion.model, choices: choices,
                                            usage: Usage(promptTokens: promptTokens, completionTokens: completionTokens)))
     }
 
-    private func stream(_ prepared: [Prepared], engine: Engine, n: Int, promptTokens: Int, logprobs: Bool,
+    private func stream(_ prepared: [Prepared], engine: Engine, model: String, n: Int, promptTokens: Int, logprobs: Bool,
                         includeUsage: Bool) -> Response {
-        let id = ResponseID.completion(), created = ResponseID.now(), model = host.servedName
+        let id = ResponseID.completion(), created = ResponseID.now()
         @Sendable func chunk(_ index: Int, _ text: String, logprobs: CompletionLogprobs? = nil, finish: FinishReason? = nil) -> CompletionChunk {
             CompletionChunk(id: id, created: created, model: model,
                             choices: [.init(text: text, index: index, logprobs: logprobs, finishReason: finish)],

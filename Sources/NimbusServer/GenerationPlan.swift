@@ -116,10 +116,7 @@ extension ModelHost {
     /// - Throws: 503 while loading or shutting down, 404 for another model's name.
     func engine(for model: String) throws(APIError) -> Engine {
         guard let engine else { throw .serviceUnavailable("the model is not loaded yet; retry when /v1/health/ready returns 200") }
-        guard model == servedName else {
-            throw APIError(status: 404, message: "The model '\(model)' does not exist; this server serves '\(servedName)'.",
-                           type: "not_found_error", param: "model", code: "model_not_found")
-        }
+        guard serves(model) else { throw Self.unknown(model, servedName) }
         return engine
     }
 }

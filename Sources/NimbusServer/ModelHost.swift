@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NimbusAPI
 import NimbusEngine
 import NimbusModels
 import ServiceLifecycle
@@ -13,11 +14,31 @@ public final class ModelHost: Sendable {
     public let limits: RequestLimits
     /// How chat answers are read back (tool calls, reasoning).
     public let outputParsing: OutputParsing
+    /// The LoRA adapters served on top of this model (nil: none).
+    let adapters: AdapterCatalog?
 
-    public init(servedName: String, limits: RequestLimits, outputParsing: OutputParsing = OutputParsing()) {
+    init(servedName: String, limits: RequestLimits, outputParsing: OutputParsing = OutputParsing(),
+         adapters: AdapterCatalog? = nil) {
         self.servedName = servedName
         self.limits = limits
         self.outputParsing = outputParsing
+        self.adapters = adapters
+    }
+
+    /// Whether requests may name `model`: the served name or one of its adapters.
+    func serves(_ model: String) -> Bool { model == servedName || adapters?.contains(model) == true }
+
+    /// The adapter a request for `model` runs with (nil for the base model).
+    /// - Throws: 404 `model_not_found` for a name that is neither.
+    func adapter(for model: String) throws(APIError) -> LoRAAdapter? {
+        guard model != servedName else { return nil }
+        guard let adapters else { throw Self.unknown(model, servedName) }
+        return try adapters.adapter(named: model)
+    }
+
+    static func unknown(_ model: String, _ servedName: String) -> APIError {
+        APIError(status: 404, message: "The model '\(model)' does not exist; this server serves '\(servedName)'.",
+                 type: "not_found_error", param: "model", code: "model_not_found")
     }
 
     /// The engine, when the model is loaded and the server is not shutting down.
@@ -27,6 +48,23 @@ public final class ModelHost: Sendable {
 
     func set(engine: Engine) { slot.set(engine) }
     func drain() { slot.drain() }
+}
+
+/// Rescans NIM_PEFT_SOURCE every NIM_PEFT_REFRESH_INTERVAL, off the cooperative pool.
+struct AdapterRefreshService: Service {
+    let catalog: AdapterCatalog
+    let interval: Duration
+
+    func run() async throws {
+        while !Task.isCancelled {
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch {
+                return
+            }
+            try await LoaderThread.run { catalog.scan() }
+        }
+    }
 }
 
 /// Limits a request must respect, from NIM_MAX_* settings and the model.
@@ -88,6 +126,12 @@ struct InferenceService: Service {
             "kernels": "\(loaded.kernelPath)", "matmul_order": "\(loaded.model.backend.matmulOrder)", "threads": "\(threads)",
         ])
         for note in loaded.loadNotes { logger.info("\(note)") }
+        if let adapters = host.adapters {
+            adapters.attach(loaded)
+            try await LoaderThread.run { adapters.scan() }
+            logger.info("LoRA adapters served", metadata: ["count": "\(adapters.adapters.count)",
+                                                           "source": "\(adapters.settings.source ?? "none")"])
+        }
         host.set(engine: engine)
         try await withGracefulShutdownHandler {
             try await engine.run()

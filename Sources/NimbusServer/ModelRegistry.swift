@@ -54,7 +54,11 @@ public final class ModelRegistry: Sendable {
     }
 
     private func entry(_ model: String) throws(APIError) -> Entry {
-        guard let found = entries.first(where: { $0.name == model }) else {
+        // An adapter's name leads to the language model it applies to.
+        guard let found = entries.first(where: { $0.name == model }) ?? entries.first(where: {
+            if case .generator(let host) = $0.entry { return host.adapters?.contains(model) == true }
+            return false
+        }) else {
             let names = entries.map { "'\($0.name)'" }.joined(separator: ", ")
             throw APIError(status: 404, message: "The model '\(model)' does not exist; this server serves \(names).",
                            type: "not_found_error", param: "model", code: "model_not_found")
@@ -81,6 +85,13 @@ public final class ModelRegistry: Sendable {
                     "context_length": .number(Double(summary.contextLength)),
                     "weight_types": .object(summary.weightTypes.mapValues { .number(Double($0)) }),
                 ]))
+                for (adapter, path) in host.adapters?.adapters ?? [] {
+                    cards.append(ModelCard(id: adapter, created: ResponseID.now(), ownedBy: "nimbus", maxModelLen: engine.contextLength,
+                                           root: path, parent: name, extra: [
+                                               "capabilities": .array([.string("chat"), .string("completions")]),
+                                               "adapter": .string("lora"),
+                                           ]))
+                }
             case .encoder(let host):
                 guard let engine = host.engine else { continue }
                 let encoder = engine.encoder

@@ -1,4 +1,5 @@
 import Hummingbird
+import NimbusModels
 import Logging
 import Metrics
 import NimbusAPI
@@ -34,8 +35,8 @@ public enum NimbusServer {
         try await ServiceGroup(configuration: group).run()
     }
 
-    /// The application: routes plus one service per model that loads and runs it (a GGUF file
-    /// gets the generation engine, a Hugging Face folder the encoder engine). Tests build the
+    /// The application: routes plus one service per model that loads and runs it (a GGUF file or
+    /// a decoder checkpoint folder gets the generation engine, an encoder folder the encoder engine). Tests build the
     /// same application without the command line.
     /// - Parameters:
     ///   - tracing: the OpenTelemetry backend when NIM_ENABLE_TRACING is on.
@@ -49,13 +50,24 @@ public enum NimbusServer {
         var entries: [(name: String, entry: ModelRegistry.Entry)] = []
         var services: [any Service] = []
         var draftModelPath = c.draftModelPath
+        // Adapters, like the draft model, serve the first language model.
+        var lora: LoRASettings? = c.lora.isEnabled ? c.lora : nil
+        var catalogs: [AdapterCatalog] = []
         for spec in c.models {
-            if ServerConfiguration.isCheckpointFolder(spec.path) {
+            if ServerConfiguration.isCheckpointFolder(spec.path) && !ModelLoader.isDecoderCheckpoint(spec.path) {
                 let host = EncoderHost(servedName: spec.servedName)
                 entries.append((spec.servedName, .encoder(host)))
                 services.append(EncoderService(host: host, modelPath: spec.path, threads: c.threads, logger: logger))
             } else {
-                let host = ModelHost(servedName: spec.servedName, limits: limits, outputParsing: c.outputParsing)
+                let catalog = lora.map { AdapterCatalog(settings: $0, logger: logger) }
+                lora = nil
+                if let catalog {
+                    catalogs.append(catalog)
+                    if let interval = catalog.settings.refreshInterval, catalog.settings.source != nil {
+                        services.append(AdapterRefreshService(catalog: catalog, interval: interval))
+                    }
+                }
+                let host = ModelHost(servedName: spec.servedName, limits: limits, outputParsing: c.outputParsing, adapters: catalog)
                 entries.append((spec.servedName, .generator(host)))
                 services.append(InferenceService(host: host, modelPath: spec.path, threads: c.threads,
                                                   engineConfiguration: c.engine, quantization: c.quantization,
@@ -84,6 +96,7 @@ public enum NimbusServer {
         }
         router.add(middleware: ShutdownGateMiddleware(coordinator: shutdown, maxBodyBytes: c.security.maxRequestBytes))
         addRoutes(to: router, registry: models, observability: observability, shutdown: shutdown)
+        addAdapterRoutes(to: router, catalog: catalogs.first)
         var app = Application(
             router: router,
             server: TLSSettings.serverBuilder(c.security.tls),

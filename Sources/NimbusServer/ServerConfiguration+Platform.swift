@@ -35,7 +35,6 @@ extension ServerConfiguration {
         ("NIM_PIPELINE_PARALLEL_SIZE", "1", "must be 1 (more needs a GPU backend; start-up stops)"),
         ("NIM_GPU_MEMORY_UTILIZATION", "unset", "ignored with a warning (no GPU); CPU memory for the KV cache is NIM_KV_CACHE_FREE_MEM_FRACTION"),
         ("NIM_KV_CACHE_FREE_GPU_MEM_FRACTION", "unset", "ignored with a warning (GPU memory); see NIM_KV_CACHE_FREE_MEM_FRACTION"),
-        ("NIM_PEFT_SOURCE", "unset", "LoRA adapters: not supported yet, ignored with a warning"),
     ]
 
     /// The settings a profile provides; setting one of these explicitly wins over the profile.
@@ -109,9 +108,6 @@ extension ServerConfiguration {
         }
         if let raw = nonEmpty(env["NIMBUS_HUGEPAGES"]), !["0", "1"].contains(raw.trimmingCharacters(in: .whitespaces)) {
             throw ConfigurationError(variable: "NIMBUS_HUGEPAGES", message: "must be 0 or 1, got '\(raw)'")
-        }
-        if let source = nonEmpty(env["NIM_PEFT_SOURCE"]) {
-            notices.append(.init(level: .warning, message: "NIM_PEFT_SOURCE=\(source) is ignored: LoRA adapters are not supported yet; the base model is served"))
         }
         if nonEmpty(env["NGC_API_KEY"]) != nil {
             // Never the value: it is a credential.

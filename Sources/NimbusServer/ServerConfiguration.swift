@@ -38,6 +38,8 @@ public struct ServerConfiguration: Sendable {
     public var draftModelPath: String?
     /// Tool call and reasoning parsers for chat answers.
     public var outputParsing = OutputParsing()
+    /// LoRA adapters for the first language model (NIM_PEFT_SOURCE and its limits).
+    public var lora = LoRASettings()
     /// Metrics, tracing and log format.
     public var observability = ObservabilityConfiguration()
     /// API key, CORS, HTTPS, request size and shutdown grace.
@@ -70,7 +72,7 @@ public struct ServerConfiguration: Sendable {
     /// The variables `nimbus serve` reads, with their defaults and meaning (for `--help` and the README).
     public static let variables: [(name: String, defaultValue: String, help: String)] = [
         ("NIM_MODEL_NAME", "the default model in the cache",
-         "GGUF file or Hugging Face encoder folder, or the name of one in $NIM_CACHE_PATH/models; comma-separated for several"),
+         "GGUF file or Hugging Face checkpoint folder (decoder or encoder), or the name of one in $NIM_CACHE_PATH/models; comma-separated for several"),
         ("NIM_SERVED_MODEL_NAME", "model file name without .gguf, or the folder name",
          "name clients pass as `model`; comma-separated, one per model"),
         ("NIM_SERVER_PORT", "8000", "HTTP port"),
@@ -90,7 +92,7 @@ public struct ServerConfiguration: Sendable {
         ("NIM_KV_CACHE_SIZE", "unset", "explicit KV cache size (e.g. 512MiB, 2GiB); wins over the fraction"),
         ("NIM_MAX_QUEUE_SIZE", "256", "most requests waiting to start; beyond it requests get 429"),
         ("NIM_QUANTIZATION", "none (weights as stored)", "q8_0 or q4_0: convert F32/F16/BF16 weight matrices at load"),
-    ] + speculationVariables + toolVariables + ObservabilityConfiguration.variables + SecurityConfiguration.variables + platformVariables
+    ] + speculationVariables + loraVariables + toolVariables + ObservabilityConfiguration.variables + SecurityConfiguration.variables + platformVariables
 
     /// Resolves the configuration from `environment`, in which flags given on the command line
     /// have already replaced the variables of the same name.
@@ -120,6 +122,8 @@ public struct ServerConfiguration: Sendable {
             c.quantization = q
         }
         c.outputParsing = try resolveOutputParsing(env)
+        c.lora = try resolveLoRA(env)
+        c.engine.maxAdapters = c.lora.maxActive
         c.observability = try ObservabilityConfiguration.resolve(env)
         c.security = try SecurityConfiguration.resolve(env)
         if let level = nonEmpty(env["NIM_LOG_LEVEL"]) {

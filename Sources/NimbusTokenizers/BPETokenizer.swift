@@ -1,3 +1,5 @@
+import Foundation
+
 /// Byte-level BPE (`tokenizer.ggml.model = gpt2`), token for token what llama.cpp produces.
 ///
 /// Encoding: special tokens are cut out of the text first (`SpecialTokenMatcher`), the rest is
@@ -10,6 +12,9 @@ public final class BPETokenizer: Tokenizer {
     public let addEOS: Bool
     public let endOfGenerationTokenIDs: Set<Int>
     public let preTokenizer: PreTokenizer
+    /// Text is put in Unicode NFC before encoding (a `tokenizer.json` NFC normalizer, as Qwen2's;
+    /// llama.cpp's GGUF vocabularies never ask for it).
+    public let normalizesToNFC: Bool
 
     public var bosTokenID: Int? { specialTokens.bos }
     public var eosTokenID: Int? { specialTokens.eos }
@@ -39,8 +44,9 @@ public final class BPETokenizer: Tokenizer {
     ///   duplicate tokens, special ids outside the vocabulary, or add_bos/add_eos without the id.
     public init(
         tokens: [String], tokenTypes: [Int]?, merges: [String], preTokenizer: String?,
-        specialTokens: SpecialTokenIDs, addBOS: Bool? = nil, addEOS: Bool? = nil
+        specialTokens: SpecialTokenIDs, addBOS: Bool? = nil, addEOS: Bool? = nil, normalizesToNFC: Bool = false
     ) throws(TokenizerError) {
+        self.normalizesToNFC = normalizesToNFC
         let pre = try PreTokenizer(name: preTokenizer)
         guard !tokens.isEmpty else { throw .inconsistentVocabulary("the token list is empty") }
         if let tokenTypes, tokenTypes.count < tokens.count {
@@ -109,7 +115,7 @@ public final class BPETokenizer: Tokenizer {
     }
 
     public func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool) -> [Int] {
-        let bytes = Array(text.utf8)
+        let bytes = Array((normalizesToNFC ? text.precomposedStringWithCanonicalMapping : text).utf8)
         var out: [Int] = []
         out.reserveCapacity(bytes.count / 3 + 2)
         if addSpecial && addBOS, let bos = specialTokens.bos { out.append(bos) }

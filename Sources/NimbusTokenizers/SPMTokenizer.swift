@@ -16,6 +16,15 @@ public final class SPMTokenizer: Tokenizer {
     /// Whether a space is put before text at the start of the input and after special tokens
     /// (`tokenizer.ggml.add_space_prefix`; Llama and Phi-3 do, Gemma does not).
     public let addSpacePrefix: Bool
+    /// Where the space prefix goes. llama.cpp (and a `Prepend("▁")` normalizer): before the
+    /// first stretch of text and every stretch after a special token. A `tokenizer.json`
+    /// Metaspace pre-tokenizer: only before the text's start (scheme `first`) or each stretch
+    /// (`always`), and never before one that already starts with a space.
+    public enum SpacePrefixRule: Sendable, Equatable {
+        case everyStretch
+        case metaspace(onlyAtStart: Bool)
+    }
+    public let spacePrefixRule: SpacePrefixRule
     public let endOfGenerationTokenIDs: Set<Int>
 
     public var bosTokenID: Int? { specialTokens.bos }
@@ -51,8 +60,10 @@ public final class SPMTokenizer: Tokenizer {
     ///   contain but that has no byte token to fall back to.
     public init(
         tokens: [String], scores: [Float], tokenTypes: [Int]?, specialTokens: SpecialTokenIDs,
-        addBOS: Bool? = nil, addEOS: Bool? = nil, addSpacePrefix: Bool? = nil, modelName: String? = nil
+        addBOS: Bool? = nil, addEOS: Bool? = nil, addSpacePrefix: Bool? = nil, modelName: String? = nil,
+        spacePrefixRule: SpacePrefixRule = .everyStretch
     ) throws(TokenizerError) {
+        self.spacePrefixRule = spacePrefixRule
         guard !tokens.isEmpty else { throw .inconsistentVocabulary("the token list is empty") }
         // llama.cpp refuses fewer scores or types than tokens, and ignores any extra.
         guard scores.count >= tokens.count else {
@@ -125,6 +136,14 @@ public final class SPMTokenizer: Tokenizer {
         return bytes
     }
 
+    private func prefixesSpace(_ bytes: [UInt8], _ range: Range<Int>) -> Bool {
+        switch spacePrefixRule {
+        case .everyStretch: return true
+        case .metaspace(let onlyAtStart):
+            return (!onlyAtStart || range.lowerBound == 0) && bytes[range].first != UInt8(ascii: " ")
+        }
+    }
+
     public func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool) -> [Int] {
         let bytes = Array(text.utf8)
         var out: [Int] = []
@@ -143,7 +162,7 @@ public final class SPMTokenizer: Tokenizer {
             case .text(let range):
                 escaped.removeAll(keepingCapacity: true)
                 escaped.reserveCapacity(range.count + 3)
-                if addSpacePrefix && afterSpecial { escaped.append(contentsOf: Self.escapedSpace) }
+                if addSpacePrefix && afterSpecial && prefixesSpace(bytes, range) { escaped.append(contentsOf: Self.escapedSpace) }
                 for b in bytes[range] {
                     if b == UInt8(ascii: " ") {
                         escaped.append(contentsOf: Self.escapedSpace)

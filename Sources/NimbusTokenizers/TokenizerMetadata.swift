@@ -47,13 +47,27 @@ public func makeTokenizer(metadata: some TokenizerMetadata) throws(TokenizerErro
         return try SPMTokenizer(
             tokens: tokens, scores: scores, tokenTypes: metadata.ints(key + "token_type"), specialTokens: special,
             addBOS: metadata.bool(key + "add_bos_token"), addEOS: metadata.bool(key + "add_eos_token"),
-            addSpacePrefix: metadata.bool(key + "add_space_prefix"), modelName: metadata.string("general.name"))
+            addSpacePrefix: metadata.bool(key + "add_space_prefix"), modelName: metadata.string("general.name"),
+            spacePrefixRule: metaspaceRule(metadata.string(huggingFaceKey + "metaspace")))
     }
     guard let merges = metadata.strings(key + "merges") else { throw .missingMetadata(key + "merges") }
-    return try makeTokenizer(
-        model: model, tokens: tokens, tokenTypes: metadata.ints(key + "token_type"), merges: merges,
+    return try BPETokenizer(
+        tokens: tokens, tokenTypes: metadata.ints(key + "token_type"), merges: merges,
         preTokenizer: metadata.string(key + "pre"), specialTokens: special,
-        addBOS: metadata.bool(key + "add_bos_token"), addEOS: metadata.bool(key + "add_eos_token"))
+        addBOS: metadata.bool(key + "add_bos_token"), addEOS: metadata.bool(key + "add_eos_token"),
+        normalizesToNFC: metadata.string(huggingFaceKey + "normalizer") == "NFC")
+}
+
+/// Keys a Hugging Face checkpoint's `tokenizer.json` adds beside the GGUF ones, for what GGUF
+/// vocabularies never ask for: `metaspace` (`first`, `always`) and `normalizer` (`NFC`).
+public let huggingFaceKey = "tokenizer.huggingface."
+
+private func metaspaceRule(_ scheme: String?) -> SPMTokenizer.SpacePrefixRule {
+    switch scheme {
+    case "first": .metaspace(onlyAtStart: true)
+    case "always": .metaspace(onlyAtStart: false)
+    default: .everyStretch
+    }
 }
 
 /// Builds a tokenizer from plain vocabulary arrays.

@@ -92,6 +92,12 @@ float nk_dot_f16_avx2(const uint16_t *x, const uint16_t *y, int64_t n);
 float nk_dot_f16_avx512(const uint16_t *x, const uint16_t *y, int64_t n);
 /// y[i] = fp16(fp32(y[i]) + fp32(x[i]) * v), ggml_vec_mad_f16 (fma, then round to fp16).
 void nk_axpy_f16_avx2(uint16_t *y, const uint16_t *x, float v, int64_t n);
+/// LoRA updates with fp16-stored matrices (lora.c): sum_i fp32(a[i]) * x[i], and
+/// y[o] += sum_j t[j] * fp32(bt[j * outputs + o]).
+float nk_lora_dot_avx512(const uint16_t *a, const float *x, int64_t n);
+float nk_lora_dot_avx2(const uint16_t *a, const float *x, int64_t n);
+void nk_lora_expand_avx512(const float *t, int64_t rank, const uint16_t *bt, int64_t outputs, float *y);
+void nk_lora_expand_avx2(const float *t, int64_t rank, const uint16_t *bt, int64_t outputs, float *y);
 /// fp32 -> fp16 (round to nearest even) and back, F16C.
 void nk_f32_to_f16_avx2(const float *x, uint16_t *y, int64_t n);
 void nk_f16_to_f32_avx2(const uint16_t *x, float *y, int64_t n);

@@ -19,10 +19,33 @@ public protocol DecoderArchitecture: Sendable {
     static func configuration(_ metadata: some ModelMetadata, name: String) throws(ModelError) -> DecoderConfiguration
     /// The chat template for files of this family that carry none (nil: ChatML, as llama.cpp).
     static var defaultChatTemplate: String? { get }
+    /// How the family's Hugging Face checkpoints differ from its GGUF files; nil when Nimbus
+    /// loads only its GGUF files.
+    static var huggingFace: HuggingFaceLayout? { get }
 }
 
 extension DecoderArchitecture {
     public static var defaultChatTemplate: String? { nil }
+    public static var huggingFace: HuggingFaceLayout? { nil }
+}
+
+/// What an architecture's Hugging Face checkpoints store differently from llama.cpp's
+/// conversion of them; tensor names themselves are mapped once for all (`HuggingFaceTensors`).
+public struct HuggingFaceLayout: Sendable {
+    /// `config.json` `model_type` values of the family.
+    public var modelTypes: [String]
+    /// llama.cpp's converter reorders the rows of Q and K so that RoPE rotates adjacent pairs;
+    /// a checkpoint keeps Hugging Face's halves, so it is run with NeoX pairing instead (the
+    /// same rotation of the same numbers).
+    public var queryKeyRowsPermutedInGGUF = false
+    /// Gemma stores RMSNorm weights as `w` for a scale of `1 + w`; GGUF stores `1 + w`.
+    public var normWeightOffset: Float = 0
+
+    public init(modelTypes: [String], queryKeyRowsPermutedInGGUF: Bool = false, normWeightOffset: Float = 0) {
+        self.modelTypes = modelTypes
+        self.queryKeyRowsPermutedInGGUF = queryKeyRowsPermutedInGGUF
+        self.normWeightOffset = normWeightOffset
+    }
 }
 
 /// Every architecture Nimbus runs, looked up by `general.architecture`.
@@ -43,6 +66,18 @@ public enum ArchitectureRegistry {
     public static func architecture(named name: String) -> (any DecoderArchitecture.Type)? {
         all.first { $0.names.contains(name) }
     }
+
+    /// The architecture of Hugging Face checkpoints whose `config.json` says `modelType`, with
+    /// its GGUF name, or nil.
+    public static func architecture(huggingFaceType modelType: String) -> (name: String, type: any DecoderArchitecture.Type)? {
+        for a in all {
+            if let layout = a.huggingFace, layout.modelTypes.contains(modelType), let name = a.names.first { return (name, a) }
+        }
+        return nil
+    }
+
+    /// Every `model_type` whose checkpoints Nimbus loads, sorted.
+    public static var supportedHuggingFaceTypes: [String] { all.flatMap { $0.huggingFace?.modelTypes ?? [] }.sorted() }
 
     /// Every supported `general.architecture` value, sorted (for error messages and docs).
     public static var supportedNames: [String] { all.flatMap { $0.names }.sorted() }

@@ -4,6 +4,7 @@
 /// conversion already stores Gemma's `(1 + w)` norm weights as `w + 1`, so the norms are plain RMSNorm.
 enum Gemma: DecoderArchitecture {
     static let names = ["gemma"]
+    static let huggingFace: HuggingFaceLayout? = HuggingFaceLayout(modelTypes: ["gemma"], normWeightOffset: 1)
     static var defaultChatTemplate: String? { GemmaChat.template }
 
     static func configuration(_ metadata: some ModelMetadata, name: String) throws(ModelError) -> DecoderConfiguration {

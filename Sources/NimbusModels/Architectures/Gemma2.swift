@@ -4,6 +4,7 @@
 /// 1/sqrt(width / heads)), as llama.cpp does.
 enum Gemma2: DecoderArchitecture {
     static let names = ["gemma2"]
+    static let huggingFace: HuggingFaceLayout? = HuggingFaceLayout(modelTypes: ["gemma2"], normWeightOffset: 1)
     static var defaultChatTemplate: String? { GemmaChat.template }
 
     static func configuration(_ metadata: some ModelMetadata, name: String) throws(ModelError) -> DecoderConfiguration {

@@ -4,6 +4,7 @@
 /// sets one.
 enum Gemma3: DecoderArchitecture {
     static let names = ["gemma3"]
+    static let huggingFace: HuggingFaceLayout? = HuggingFaceLayout(modelTypes: ["gemma3_text"], normWeightOffset: 1)
     static var defaultChatTemplate: String? { GemmaChat.template }
 
     static func configuration(_ metadata: some ModelMetadata, name: String) throws(ModelError) -> DecoderConfiguration {

@@ -3,6 +3,7 @@
 /// comes as a `rope_freqs.weight` tensor, which `DecoderWeights` reads for any architecture.
 enum Llama: DecoderArchitecture {
     static let names = ["llama"]
+    static let huggingFace: HuggingFaceLayout? = HuggingFaceLayout(modelTypes: ["llama", "mistral"], queryKeyRowsPermutedInGGUF: true)
 
     static func configuration(_ metadata: some ModelMetadata, name: String) throws(ModelError) -> DecoderConfiguration {
         var c = try DecoderConfiguration(standard: metadata, architecture: name, rope: .normal)

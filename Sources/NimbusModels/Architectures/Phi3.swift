@@ -3,6 +3,7 @@
 /// llama.cpp does. llama.cpp turns Phi-3's sliding window off, and so does Nimbus.
 enum Phi3: DecoderArchitecture {
     static let names = ["phi3"]
+    static let huggingFace: HuggingFaceLayout? = HuggingFaceLayout(modelTypes: ["phi3"])
 
     static func configuration(_ metadata: some ModelMetadata, name: String) throws(ModelError) -> DecoderConfiguration {
         var c = try DecoderConfiguration(standard: metadata, architecture: name, rope: .neox)

@@ -2,6 +2,7 @@
 /// (taken whenever the file has them) and NeoX RoPE.
 enum Qwen2: DecoderArchitecture {
     static let names = ["qwen2"]
+    static let huggingFace: HuggingFaceLayout? = HuggingFaceLayout(modelTypes: ["qwen2"])
 
     static func configuration(_ metadata: some ModelMetadata, name: String) throws(ModelError) -> DecoderConfiguration {
         try DecoderConfiguration(standard: metadata, architecture: name, rope: .neox)

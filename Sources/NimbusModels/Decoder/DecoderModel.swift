@@ -28,7 +28,7 @@ public final class DecoderModel: @unchecked Sendable {
     /// How the quantized matmuls round (see `SummationOrder`).
     public var summationOrder: SummationOrder { matmul.order }
     /// Keeps the memory-mapped weights alive.
-    private let file: GGUFFile
+    private let file: any DecoderTensorSource
     private let weights: DecoderWeights
     /// The compute threads; a draft model runs on its target's (`ModelLoader.loadDraft`).
     let pool: ComputePool
@@ -39,18 +39,24 @@ public final class DecoderModel: @unchecked Sendable {
     private let mixture: ExpertFeedForward?
     private let blockPointers = BlockPointerTables()
 
-    /// Builds the model over the tensors of `gguf`, which must stay alive as long as the model.
+    /// Builds the model over the tensors of `gguf`.
     /// With the blocked `order`, eligible matrices are interleaved once here (a copy in memory).
-    public init(gguf: GGUFFile, configuration: DecoderConfiguration, pool: ComputePool, maxBatch: Int = 512,
-                order: SummationOrder = .detected) throws(ModelError) {
+    public convenience init(gguf: GGUFFile, configuration: DecoderConfiguration, pool: ComputePool, maxBatch: Int = 512,
+                            order: SummationOrder = .detected) throws(ModelError) {
+        try self.init(source: gguf, configuration: configuration, pool: pool, maxBatch: maxBatch, order: order)
+    }
+
+    /// Builds the model over the tensors of `source` (kept alive as long as the model).
+    init(source: any DecoderTensorSource, configuration: DecoderConfiguration, pool: ComputePool, maxBatch: Int = 512,
+         order: SummationOrder = .detected) throws(ModelError) {
         self.configuration = configuration
         do {
             matmul = try MatMul(pool: pool, order: order)
         } catch {
             throw .kernel("\(error)")
         }
-        weights = try DecoderWeights(gguf: gguf, configuration: configuration, interleave: order == .blocked)
-        file = gguf
+        weights = try DecoderWeights(source: source, configuration: configuration, interleave: order == .blocked)
+        file = source
         self.pool = pool
         self.maxBatch = max(1, maxBatch)
         scratch = DecoderScratch(configuration: configuration, maxBatch: self.maxBatch)
@@ -135,6 +141,7 @@ public final class DecoderModel: @unchecked Sendable {
         }
         if let factor = c.embeddingScale { Operations.scale(s.x, count: n * dim, by: factor) }
         let tables = batch.sequences.map(\.blockTable)
+        let adapters = LoRARows(batch)
         for (index, layer) in weights.layers.enumerated() {
             eachRow(n) { row in
                 Operations.rmsNorm(s.x + row * dim, weight: layer.attentionNorm, count: dim,
@@ -142,6 +149,11 @@ public final class DecoderModel: @unchecked Sendable {
             }
             try projections.multiply(s.normed, batch: n, columns: dim,
                                      [(layer.query, s.q), (layer.key, s.k), (layer.value, s.v)], with: matmul)
+            if adapters.any {
+                adapt(adapters, layer: index, [(.query, s.normed, dim, s.q, c.queryDimension),
+                                               (.key, s.normed, dim, s.k, c.kvDimension),
+                                               (.value, s.normed, dim, s.v, c.kvDimension)])
+            }
             let rope = weights.rope[index]
             eachRow(n) { row in
                 let r = rows[row]
@@ -166,6 +178,7 @@ public final class DecoderModel: @unchecked Sendable {
             Attention.run(Attention.Shape(c, layer: index), queries: s.q, rows: rows, tableStarts: starts,
                           pointers: blockPointers, blockSize: cache.blockSize, output: s.attention, pool: pool)
             try layer.attentionOutput.multiply(s.attention, batch: n, into: s.normed, with: matmul)
+            if adapters.any { adapt(adapters, layer: index, [(.output, s.attention, c.queryDimension, s.normed, dim)]) }
             addToResidual(s.normed, rows: n, postNorm: layer.postAttentionNorm)
 
             eachRow(n) { row in
@@ -175,6 +188,10 @@ public final class DecoderModel: @unchecked Sendable {
             switch layer.feedForward {
             case .dense(let gate, let up, let down):
                 try projections.multiply(s.normed, batch: n, columns: dim, [(gate, s.gate), (up, s.up)], with: matmul)
+                if adapters.any {
+                    adapt(adapters, layer: index, [(.gate, s.normed, dim, s.gate, c.feedForwardLength),
+                                                   (.up, s.normed, dim, s.up, c.feedForwardLength)])
+                }
                 // Row by row: ggml's 16-wide blocks restart at each row, which matters for widths
                 // that are not a multiple of 16.
                 eachRow(n) { row in
@@ -185,6 +202,7 @@ public final class DecoderModel: @unchecked Sendable {
                     }
                 }
                 try down.multiply(s.gate, batch: n, into: s.normed, with: matmul)
+                if adapters.any { adapt(adapters, layer: index, [(.down, s.gate, c.feedForwardLength, s.normed, dim)]) }
             case .experts(let experts):
                 guard let moe = mixture else { throw .kernel("expert weights without an expert configuration") }
                 // In place: every input row is gathered before the first output row is written.
@@ -193,6 +211,43 @@ public final class DecoderModel: @unchecked Sendable {
             addToResidual(s.normed, rows: n, postNorm: layer.postFeedForwardNorm)
         }
     }
+
+    /// One projection's matmul output to adapt: its input rows and output rows, with strides.
+    typealias AdaptedProjection = (projection: LoRAAdapter.Projection, input: UnsafeMutablePointer<Float>, inputStride: Int,
+                                   output: UnsafeMutablePointer<Float>, outputStride: Int)
+
+    /// Adds each adapted row's low-rank updates of `projections` (those that share an input,
+    /// like Q, K and V) to their matmul outputs, in one parallel region: the base matmul ran
+    /// once for every row, and each (row, projection) is one piece of work, computed alone so a
+    /// row's numbers never depend on the batch. The adapters' A and B stay in cache while the
+    /// rows that use them go through (Punica/S-LoRA's gathered form).
+    private func adapt(_ rows: LoRARows, layer: Int, _ projections: [AdaptedProjection]) {
+        var work: [(row: Int, update: LoRAAdapter.Update, target: Int)] = []
+        for (row, a) in rows.adapterOfRow.enumerated() {
+            guard let a else { continue }
+            for (target, p) in projections.enumerated() {
+                if let update = rows.adapters[a].update(layer: layer, p.projection) { work.append((row, update, target)) }
+            }
+        }
+        guard !work.isEmpty else { return }
+        let path = matmul.path
+        func run(_ range: Range<Int>) {
+            for item in work[range] {
+                let p = projections[item.target]
+                item.update.apply(p.input + item.row * p.inputStride, p.output + item.row * p.outputStride, path: path)
+            }
+        }
+        // A few rows' updates take microseconds: waking the pool would cost more than the work.
+        let multiplies = work.reduce(0) { $0 + $1.update.rank * ($1.update.inputs + $1.update.outputs) }
+        if multiplies < Self.inlineLoRAMultiplies {
+            run(0..<work.count)
+        } else {
+            pool.parallelFor(work.count, chunk: 1) { run($0) }
+        }
+    }
+
+    /// Below this many multiply-adds, a step's LoRA updates run on the step's thread.
+    static let inlineLoRAMultiplies = 200_000
 
     /// RMSNorm of each `headDimension`-wide head in place (Qwen3's and Gemma 3's QK norm).
     private func normalizeHeads(_ x: UnsafeMutablePointer<Float>, heads: Int, weight: [Float]) {
@@ -227,6 +282,31 @@ extension DecoderModel {
         pool.parallelFor(n, chunk: Swift.max(4, (n + 2 * pool.threadCount - 1) / (2 * pool.threadCount))) { range in
             for row in range { body(row) }
         }
+    }
+}
+
+/// Which adapter (an index into `adapters`) each row of a batch uses.
+struct LoRARows {
+    let adapters: [LoRAAdapter]
+    let adapterOfRow: [Int?]
+    var any: Bool { !adapters.isEmpty }
+
+    init(_ batch: ForwardBatch) {
+        var adapters: [LoRAAdapter] = []
+        var rows: [Int?] = []
+        for sequence in batch.sequences {
+            var index: Int?
+            if let adapter = sequence.adapter {
+                index = adapters.firstIndex { $0 === adapter }
+                if index == nil {
+                    index = adapters.count
+                    adapters.append(adapter)
+                }
+            }
+            rows.append(contentsOf: repeatElement(index, count: sequence.tokens.count))
+        }
+        self.adapters = adapters
+        adapterOfRow = adapters.isEmpty ? [] : rows
     }
 }
 

@@ -1,4 +1,3 @@
-import NimbusGGUF
 import NimbusKernels
 
 /// The tensors of one decoder block. Optional ones are there when the configuration (or, for
@@ -23,8 +22,8 @@ enum FeedForwardWeights {
     case experts(ExpertWeights)
 }
 
-/// Every tensor of a decoder, found by llama.cpp's GGUF names, as views into the memory-mapped
-/// file (norms and biases are copied to Float arrays because they are tiny and read on every
+/// Every tensor of a decoder, found by llama.cpp's GGUF names (in any format, through a
+/// `DecoderTensorSource`), as views into the memory-mapped file (norms and biases are copied to Float arrays because they are tiny and read on every
 /// token). Fused projections (`attn_qkv`, a double-height `ffn_up`) are split into row views
 /// of the one matrix, so each output is computed exactly as from separate matrices.
 struct DecoderWeights {
@@ -38,8 +37,8 @@ struct DecoderWeights {
     let layers: [DecoderLayerWeights]
 
     /// - Parameter interleave: also lay out every eligible matrix for the blocked-order kernels.
-    init(gguf: GGUFFile, configuration c: DecoderConfiguration, interleave: Bool = false) throws(ModelError) {
-        let loader = TensorLoader(gguf: gguf, interleave: interleave)
+    init(source: any DecoderTensorSource, configuration c: DecoderConfiguration, interleave: Bool = false) throws(ModelError) {
+        let loader = TensorLoader(source: source, interleave: interleave)
         let dim = c.embeddingLength
         tokenEmbedding = try loader.linear("token_embd.weight", rows: c.vocabularySize, columns: dim)
         outputNorm = try loader.vector("output_norm.weight", count: dim)
@@ -134,14 +133,14 @@ struct DecoderWeights {
 
 /// Finds tensors by name and checks their shape and type against what the architecture needs.
 struct TensorLoader {
-    let gguf: GGUFFile
+    let source: any DecoderTensorSource
     /// Whether `linear` adds the blocked-order layout (`WeightMatrix.interleavedForBlockedOrder`).
     var interleave = false
 
-    func has(_ name: String) -> Bool { gguf.tensor(named: name) != nil }
+    func has(_ name: String) -> Bool { source.sourceTensor(named: name) != nil }
 
-    func info(_ name: String, shape: [Int]) throws(ModelError) -> GGUFTensorInfo {
-        guard let info = gguf.tensor(named: name) else { throw .missingTensor(name) }
+    func info(_ name: String, shape: [Int]) throws(ModelError) -> SourceTensor {
+        guard let info = source.sourceTensor(named: name) else { throw .missingTensor(name) }
         var actual = info.dimensions
         while actual.count > shape.count, actual.last == 1 { actual.removeLast() }
         guard actual == shape else { throw .badTensorShape(tensor: name, expected: shape, actual: info.dimensions) }
@@ -187,6 +186,9 @@ struct TensorLoader {
         try values.withUnsafeMutableBufferPointer { buffer throws(ModelError) in
             if let out = buffer.baseAddress { try row.dequantizeRow(0, into: out) }
         }
+        if info.vectorOffset != 0 {
+            for i in values.indices { values[i] += info.vectorOffset }
+        }
         return values
     }
 
@@ -195,11 +197,11 @@ struct TensorLoader {
         has(name) ? try vector(name, count: count) : nil
     }
 
-    private func matrix(_ info: GGUFTensorInfo, rows: Int, columns: Int) throws(ModelError) -> Linear {
-        guard let type = QuantType(ggmlID: info.type.rawValue) else {
-            throw .unsupportedTensorType(tensor: info.name, type: info.type.name)
+    private func matrix(_ info: SourceTensor, rows: Int, columns: Int) throws(ModelError) -> Linear {
+        guard let type = info.type else {
+            throw .unsupportedTensorType(tensor: info.name, type: info.typeName)
         }
-        let data = gguf.tensorData(info)
+        let data = info.bytes
         guard let base = data.baseAddress else { throw .missingTensor(info.name) }
         do {
             return Linear(matrix: try WeightMatrix(rows: rows, columns: columns, type: type, base: base,

@@ -1,0 +1,82 @@
+// LoRA update kernels: fp16-stored low-rank matrices against fp32 activations.
+// dot:    sum_i fp32(a[i]) * x[i]                       (A's rows times the input row)
+// expand: y[o] += sum_j t[j] * fp32(bt[j * outputs + o]) (B, stored transposed, times A x)
+// Each output is computed whole by one call in a fixed order, so results never depend on the
+// batch; the Swift twins in LoRAKernels are the oracle.
+#include "gemm_common.h"
+
+#if defined(__x86_64__)
+#define NK_T2 __attribute__((target("avx2,fma,f16c")))
+#define NK_T5 __attribute__((target("avx2,fma,f16c,avx512f")))
+
+NK_T5 float nk_lora_dot_avx512(const uint16_t *a, const float *x, int64_t n) {
+    __m512 s[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64)
+        for (int j = 0; j < 4; j++) {
+            const __m512 w = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(a + i + 16 * j)));
+            s[j] = _mm512_fmadd_ps(w, _mm512_loadu_ps(x + i + 16 * j), s[j]);
+        }
+    for (; i + 16 <= n; i += 16) {
+        const __m512 w = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(a + i)));
+        s[0] = _mm512_fmadd_ps(w, _mm512_loadu_ps(x + i), s[0]);
+    }
+    float sum = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s[0], s[1]), _mm512_add_ps(s[2], s[3])));
+    for (; i < n; i++) sum += nk_h2f((const uint8_t *)(a + i)) * x[i];
+    return sum;
+}
+
+NK_T5 void nk_lora_expand_avx512(const float *t, int64_t rank, const uint16_t *bt, int64_t outputs, float *y) {
+    int64_t o = 0;
+    for (; o + 16 <= outputs; o += 16) {
+        __m512 acc = _mm512_loadu_ps(y + o);
+        for (int64_t j = 0; j < rank; j++) {
+            const __m512 w = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(bt + j * outputs + o)));
+            acc = _mm512_fmadd_ps(_mm512_set1_ps(t[j]), w, acc);
+        }
+        _mm512_storeu_ps(y + o, acc);
+    }
+    for (; o < outputs; o++) {
+        float sum = y[o];
+        for (int64_t j = 0; j < rank; j++) sum += t[j] * nk_h2f((const uint8_t *)(bt + j * outputs + o));
+        y[o] = sum;
+    }
+}
+
+NK_T2 float nk_lora_dot_avx2(const uint16_t *a, const float *x, int64_t n) {
+    __m256 s[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32)
+        for (int j = 0; j < 4; j++) {
+            const __m256 w = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i + 8 * j)));
+            s[j] = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + i + 8 * j), s[j]);
+        }
+    for (; i + 8 <= n; i += 8) {
+        const __m256 w = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i)));
+        s[0] = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + i), s[0]);
+    }
+    const __m256 v = _mm256_add_ps(_mm256_add_ps(s[0], s[1]), _mm256_add_ps(s[2], s[3]));
+    float lanes[8];
+    _mm256_storeu_ps(lanes, v);
+    float sum = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
+    for (; i < n; i++) sum += nk_h2f((const uint8_t *)(a + i)) * x[i];
+    return sum;
+}
+
+NK_T2 void nk_lora_expand_avx2(const float *t, int64_t rank, const uint16_t *bt, int64_t outputs, float *y) {
+    int64_t o = 0;
+    for (; o + 8 <= outputs; o += 8) {
+        __m256 acc = _mm256_loadu_ps(y + o);
+        for (int64_t j = 0; j < rank; j++) {
+            const __m256 w = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(bt + j * outputs + o)));
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(t[j]), w, acc);
+        }
+        _mm256_storeu_ps(y + o, acc);
+    }
+    for (; o < outputs; o++) {
+        float sum = y[o];
+        for (int64_t j = 0; j < rank; j++) sum += t[j] * nk_h2f((const uint8_t *)(bt + j * outputs + o));
+        y[o] = sum;
+    }
+}
+#endif
