@@ -79,4 +79,20 @@ NK_T2 void nk_lora_expand_avx2(const float *t, int64_t rank, const uint16_t *bt,
         y[o] = sum;
     }
 }
+#else
+// Other architectures never select these paths (KernelPath is scalar there); plain loops keep
+// the symbols defined so the package links.
+static float nk_lora_dot_plain(const uint16_t *a, const float *x, int64_t n) {
+    float sum = 0;
+    for (int64_t i = 0; i < n; i++) sum += nk_h2f((const uint8_t *)(a + i)) * x[i];
+    return sum;
+}
+static void nk_lora_expand_plain(const float *t, int64_t rank, const uint16_t *bt, int64_t outputs, float *y) {
+    for (int64_t o = 0; o < outputs; o++)
+        for (int64_t j = 0; j < rank; j++) y[o] += t[j] * nk_h2f((const uint8_t *)(bt + j * outputs + o));
+}
+float nk_lora_dot_avx512(const uint16_t *a, const float *x, int64_t n) { return nk_lora_dot_plain(a, x, n); }
+float nk_lora_dot_avx2(const uint16_t *a, const float *x, int64_t n) { return nk_lora_dot_plain(a, x, n); }
+void nk_lora_expand_avx512(const float *t, int64_t rank, const uint16_t *bt, int64_t outputs, float *y) { nk_lora_expand_plain(t, rank, bt, outputs, y); }
+void nk_lora_expand_avx2(const float *t, int64_t rank, const uint16_t *bt, int64_t outputs, float *y) { nk_lora_expand_plain(t, rank, bt, outputs, y); }
 #endif

@@ -190,13 +190,22 @@ public final class Scheduler {
     /// Admits waiting sequences in policy order while the budget, the sequence limit and the pool allow.
     private func admit(budget: inout Int, planned: inout [(id: Int, count: Int)]) {
         var skipped = Set<Int>()
+        // The first sequence held back by the adapter limit: adapter sequences that came after
+        // it wait too, so the running adapters drain and it gets its turn (the base model's
+        // sequences still pass).
+        var heldBack: SequenceRecord?
         while budget > 0, running.count < configuration.maxRunningSequences,
               let id = nextWaiting(skipping: skipped) {
             guard let record = sequences[id] else { waiting.removeAll { $0 == id }; continue }
             if record.adapter != 0, configuration.maxAdapters > 0 {
+                if let held = heldBack, precedes(held, record) {
+                    skipped.insert(id)
+                    continue
+                }
                 let active = Set(running.compactMap { sequences[$0]?.adapter }.filter { $0 != 0 })
                 if !active.contains(record.adapter) && active.count >= configuration.maxAdapters {
                     skipped.insert(id)
+                    heldBack = heldBack ?? record
                     continue
                 }
             }

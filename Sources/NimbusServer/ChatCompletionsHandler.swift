@@ -18,7 +18,7 @@ struct ChatCompletionsHandler {
     /// - Parameter body: the raw request body, where a JSON Schema's key order is read from.
     func respond(to chat: ChatCompletionRequest, body: Data = Data(), connection: (any Channel)? = nil) async throws -> Response {
         let engine = try host.engine(for: chat.model)
-        let adapter = try host.adapter(for: chat.model)
+        let adapter = try await host.adapter(for: chat.model)
         let plan = try ChatOutputPlan(chat, body: body, model: engine.model, parsing: host.outputParsing)
         let prompt = plan.prompt
         let options = GenerationPlan.Options(

@@ -27,7 +27,7 @@ struct CompletionsHandler {
     /// - Parameter body: the raw request body, where a JSON Schema's key order is read from.
     func respond(to completion: CompletionRequest, body: Data = Data(), connection: (any Channel)? = nil) async throws -> Response {
         let engine = try host.engine(for: completion.model)
-        let adapter = try host.adapter(for: completion.model)
+        let adapter = try await host.adapter(for: completion.model)
         if completion.echo, completion.logprobs != nil {
             throw APIError.invalidRequest("echo together with logprobs is not supported", param: "echo")
         }

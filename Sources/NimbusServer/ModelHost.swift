@@ -28,12 +28,14 @@ public final class ModelHost: Sendable {
     /// Whether requests may name `model`: the served name or one of its adapters.
     func serves(_ model: String) -> Bool { model == servedName || adapters?.contains(model) == true }
 
-    /// The adapter a request for `model` runs with (nil for the base model).
+    /// The adapter a request for `model` runs with (nil for the base model); one dropped from
+    /// memory is read again on the loader thread.
     /// - Throws: 404 `model_not_found` for a name that is neither.
-    func adapter(for model: String) throws(APIError) -> LoRAAdapter? {
+    func adapter(for model: String) async throws -> LoRAAdapter? {
         guard model != servedName else { return nil }
         guard let adapters else { throw Self.unknown(model, servedName) }
-        return try adapters.adapter(named: model)
+        if let cached = try adapters.cached(named: model) { return cached }
+        return try await LoaderThread.run { try adapters.reload(named: model) }
     }
 
     static func unknown(_ model: String, _ servedName: String) -> APIError {

@@ -3,7 +3,8 @@
 The adapters are random PEFT adapters written by this test (fixed seeds, r=8, all seven
 projections) into a NIM_PEFT_SOURCE folder, next to folders that must be skipped: a rank above
 NIM_MAX_LORA_RANK, an empty folder and a truncated weights file. One server (refreshing the
-folder every second, runtime loading on) serves them all. Also: a Hugging Face checkpoint folder
+folder every second, one adapter kept in memory so others are read again on demand, runtime
+loading on) serves them all. Also: a Hugging Face checkpoint folder
 (the tiny committed Llama) served as a language model.
 """
 import array
@@ -67,7 +68,7 @@ def source(tmp_path_factory):
 @pytest.fixture(scope="module")
 def lora_server(source):
     proc, base, log = start_server("e2e-lora.log", NIM_PEFT_SOURCE=str(source), NIM_PEFT_REFRESH_INTERVAL="1",
-                                   NIM_MAX_LORA_RANK="8", NIMBUS_ALLOW_RUNTIME_LORA_UPDATING="true")
+                                   NIM_MAX_LORA_RANK="8", NIM_MAX_CPU_LORAS="1", NIMBUS_ALLOW_RUNTIME_LORA_UPDATING="true")
     yield base
     stop_server(proc, log)
 

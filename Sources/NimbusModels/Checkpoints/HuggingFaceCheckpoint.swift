@@ -75,6 +75,9 @@ struct HuggingFaceCheckpoint {
         let heads = int("num_attention_heads") ?? 1
         let headDimension = int("head_dim") ?? (int("hidden_size") ?? 0) / max(1, heads)
         if let partial = double("partial_rotary_factor") {
+            guard partial > 0, partial <= 1 else {
+                throw .badHyperparameter(key: "config.json partial_rotary_factor", reason: "must be in (0, 1], got \(partial)")
+            }
             table["\(a).rope.dimension_count"] = .int(Int(Double(headDimension) * partial))
         }
         guard let scaling = config["rope_scaling"] as? [String: Any] else { return [:] }
@@ -94,6 +97,12 @@ struct HuggingFaceCheckpoint {
                 throw .badHyperparameter(key: "config.json rope_scaling.short_factor", reason: "missing for longrope")
             }
             table["\(a).rope.scaling.type"] = .string("longrope")
+            // llama.cpp's converter writes LongRoPE's magnitude correction; Nimbus refuses it
+            // for GGUF files (not implemented), and so for checkpoints too.
+            if let original = (config["original_max_position_embeddings"] as? NSNumber)?.doubleValue, original > 1,
+               let positions = double("max_position_embeddings"), positions > original {
+                table["\(a).rope.scaling.attn_factor"] = .float((1 + log(positions / original) / log(original)).squareRoot())
+            }
             return ["rope_factors_short.weight": short.map { $0.floatValue }]
         default:
             throw .badHyperparameter(key: "config.json rope_scaling", reason: "type '\(kind)' is not supported (supported: linear, llama3, longrope)")

@@ -56,11 +56,13 @@ enum HuggingFaceTokenizerFiles {
         if byteFallback {
             table[k + "model"] = .string("llama")
             // SentencePiece merges the adjacent pair whose result scores highest; the merge
-            // ranks give that order (earlier merge, higher score).
-            var scores = [Float](repeating: 0, count: count)
+            // ranks give that order (earlier merge, higher score). A token no merge makes scores
+            // below all of them, so it never wins over a merge the BPE would do.
+            var scores = [Float](repeating: -Float(merges.count + 1), count: count)
+            var scored = Set<Int>()
             for (rank, merge) in merges.enumerated() {
                 let parts = merge.split(separator: " ", maxSplits: 1)
-                if parts.count == 2, let id = idOf[String(parts[0]) + String(parts[1])], scores[id] == 0 {
+                if parts.count == 2, let id = idOf[String(parts[0]) + String(parts[1])], scored.insert(id).inserted {
                     scores[id] = -Float(rank + 1)
                 }
             }
@@ -84,7 +86,8 @@ enum HuggingFaceTokenizerFiles {
             return text.flatMap { idOf[$0] }
         }
         func firstID(_ value: Any?) -> Int? {
-            (value as? NSNumber)?.intValue ?? (value as? [NSNumber])?.first?.intValue
+            let id = (value as? NSNumber)?.intValue ?? (value as? [NSNumber])?.first?.intValue
+            return id.flatMap { (0..<count).contains($0) ? $0 : nil }
         }
         if let bos = id(ofTokenNamed: "bos_token") ?? firstID(generation["bos_token_id"]) ?? firstID(config["bos_token_id"]) {
             table[k + "bos_token_id"] = .int(bos)

@@ -226,7 +226,11 @@ public final class DecoderModel: @unchecked Sendable {
         for (row, a) in rows.adapterOfRow.enumerated() {
             guard let a else { continue }
             for (target, p) in projections.enumerated() {
-                if let update = rows.adapters[a].update(layer: layer, p.projection) { work.append((row, update, target)) }
+                // An adapter fitted to another model must not read or write past these rows.
+                if let update = rows.adapters[a].update(layer: layer, p.projection),
+                   update.inputs == p.inputStride, update.outputs == p.outputStride {
+                    work.append((row, update, target))
+                }
             }
         }
         guard !work.isEmpty else { return }

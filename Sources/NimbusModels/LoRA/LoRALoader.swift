@@ -27,7 +27,7 @@ public enum LoRALoader {
         if FileManager.default.fileExists(atPath: folder + "/adapter_config.json") {
             pieces = try peft(folder: folder, fail: fail)
         } else if let file = (try? FileManager.default.contentsOfDirectory(atPath: folder))?.sorted().first(where: { $0.hasSuffix(".gguf") }) {
-            pieces = try gguf(path: folder + "/" + file, fail: fail)
+            pieces = try gguf(path: folder + "/" + file, baseArchitecture: model.architecture, fail: fail)
         } else {
             throw fail("neither adapter_config.json with adapter_model.safetensors nor a .gguf LoRA is there")
         }
@@ -132,7 +132,7 @@ public enum LoRALoader {
         }
         if let type = config["peft_type"] as? String, type != "LORA" { throw fail("peft_type \(type) is not LORA") }
         guard let r = (config["r"] as? NSNumber)?.intValue, r > 0 else { throw fail("adapter_config.json has no positive r") }
-        let alpha = (config["lora_alpha"] as? NSNumber)?.floatValue ?? Float(r)
+        let alpha = (config["lora_alpha"] as? NSNumber)?.floatValue ?? 8  // PEFT's default
         let rsLoRA = config["use_rslora"] as? Bool ?? false
         if config["fan_in_fan_out"] as? Bool == true { throw fail("fan_in_fan_out adapters are not supported") }
         if let bias = config["bias"] as? String, bias != "none" { throw fail("bias '\(bias)' is not supported (only none)") }
@@ -211,7 +211,7 @@ public enum LoRALoader {
 
     // MARK: - GGUF
 
-    static func gguf(path: String, fail: (String) -> LoRAError) throws(LoRAError) -> [Piece] {
+    static func gguf(path: String, baseArchitecture: String, fail: (String) -> LoRAError) throws(LoRAError) -> [Piece] {
         let file: GGUFFile
         do {
             file = try GGUFFile(path: path)
@@ -220,6 +220,9 @@ public enum LoRALoader {
         }
         guard file.string("general.type") == "adapter", file.string("adapter.type") == "lora" else {
             throw fail("\((path as NSString).lastPathComponent) is not a GGUF LoRA adapter (general.type adapter, adapter.type lora)")
+        }
+        if let architecture = file.string("general.architecture"), architecture != baseArchitecture {
+            throw fail("the adapter is for a \(architecture) model, the base is \(baseArchitecture)")
         }
         let alpha = Float(file.float("adapter.lora.alpha") ?? 0)
         // llama.cpp's converter permutes Llama's Q/K rows in adapters as in models.

@@ -24,8 +24,11 @@ final class AdapterCatalog: Sendable {
         var loaded: [String: LoRAAdapter] = [:]
         var lastUse: [String: Int] = [:]
         var clock = 0
-        /// Folders that failed, with the reason, so a rescan warns only once per folder.
-        var refused: [String: String] = [:]
+        /// Folders that failed, with the reason and their files' latest change: a rescan reads
+        /// one again (and warns again) only once it has changed.
+        var refused: [String: (reason: String, stamp: Date)] = [:]
+        /// Source folders unloaded through the API: rescans leave them out while they exist.
+        var unloaded: Set<String> = []
     }
 
     let settings: LoRASettings
@@ -66,39 +69,63 @@ final class AdapterCatalog: Sendable {
                 s.loaded[name] = nil
                 s.lastUse[name] = nil
             }
+            s.unloaded.formIntersection(present)
             return gone
         }
         for name in vanished.sorted() { logger.info("LoRA adapter removed", metadata: ["adapter": "\(name)"]) }
-        for name in folders.sorted() where !contains(name) {
+        for name in folders.sorted() {
             let path = source + "/" + name
+            let stamp = Self.latestChange(path)
+            let skip = state.withLock { s in
+                s.entries[name] != nil || s.unloaded.contains(name) || s.refused[path]?.stamp == stamp
+            }
+            if skip { continue }
             do {
                 _ = try load(name: name, path: path, runtime: false)
             } catch {
-                let reason = "\(error)"
-                let isNew = state.withLock { s in
-                    defer { s.refused[path] = reason }
-                    return s.refused[path] != reason
-                }
-                if isNew { logger.warning("LoRA adapter skipped: \(reason)") }
+                state.withLock { $0.refused[path] = ("\(error)", stamp) }
+                logger.warning("LoRA adapter skipped: \(error)")
             }
         }
     }
 
+    /// The latest modification time of a folder and the files in it.
+    private static func latestChange(_ path: String) -> Date {
+        let fm = FileManager.default
+        let files = [path] + ((try? fm.contentsOfDirectory(atPath: path)) ?? []).map { path + "/" + $0 }
+        return files.compactMap { (try? fm.attributesOfItem(atPath: $0))?[.modificationDate] as? Date }.max() ?? .distantPast
+    }
+
     /// Reads the adapter in `path` as `name` and serves it.
     /// - Throws: `LoRAError` when the folder cannot be used, `APIError` when the model is not loaded.
+    /// - Parameter reloading: read again after being dropped from memory: served only if the
+    ///   catalog still lists it (an unload or rescan meanwhile wins).
     @discardableResult
-    func load(name: String, path: String, runtime: Bool) throws -> LoRAAdapter {
+    func load(name: String, path: String, runtime: Bool, reloading: Bool = false) throws -> LoRAAdapter {
         guard let model = state.withLock({ $0.model }) else {
             throw APIError.serviceUnavailable("the model is not loaded yet; retry when /v1/health/ready returns 200")
         }
         let start = ContinuousClock.now
         let adapter = try LoRALoader.load(folder: path, name: name, for: model, maxRank: settings.maxRank)
         let milliseconds = Double((ContinuousClock.now - start) / .microseconds(1)) / 1000
-        state.withLock { s in
-            s.entries[name] = Entry(path: path, runtime: runtime || (s.entries[name]?.runtime ?? false))
-            s.refused[path] = nil
+        let served = state.withLock { s -> LoRAAdapter? in
+            if reloading {
+                // Unloaded or replaced while it was read: do not bring it back. Read twice at
+                // once: the first copy stored serves both (one serial, one prefix cache).
+                guard s.entries[name]?.path == path else { return nil }
+                if let stored = s.loaded[name] { return stored }
+            } else {
+                s.entries[name] = Entry(path: path, runtime: runtime || (s.entries[name]?.runtime ?? false))
+                s.refused[path] = nil
+            }
             remember(name, adapter, in: &s)
+            return adapter
         }
+        guard let served else {
+            throw APIError(status: 404, message: "The model '\(name)' does not exist.", type: "not_found_error",
+                           param: "model", code: "model_not_found")
+        }
+        guard served === adapter else { return served }
         logger.info("LoRA adapter loaded", metadata: [
             "adapter": "\(name)", "path": "\(path)", "rank": "\(adapter.rank)",
             "projections": "\(adapter.projections.map(\.description).joined(separator: ","))",
@@ -111,29 +138,39 @@ final class AdapterCatalog: Sendable {
     /// - Returns: false when no adapter has that name.
     func unload(_ name: String) -> Bool {
         state.withLock { s in
-            guard s.entries.removeValue(forKey: name) != nil else { return false }
+            guard let entry = s.entries.removeValue(forKey: name) else { return false }
+            if !entry.runtime { s.unloaded.insert(name) }
             s.loaded[name] = nil
             s.lastUse[name] = nil
             return true
         }
     }
 
-    /// The adapter served as `name`, read again if it was dropped from memory.
-    /// - Throws: 404 `model_not_found` when no adapter has the name, 500 when its folder has
-    ///   become unreadable.
-    func adapter(named name: String) throws(APIError) -> LoRAAdapter {
-        let (cached, entry) = state.withLock { s -> (LoRAAdapter?, Entry?) in
+    /// The adapter served as `name` if it is in memory, nil if it must be read again.
+    /// - Throws: 404 `model_not_found` when no adapter has the name.
+    func cached(named name: String) throws(APIError) -> LoRAAdapter? {
+        let (cached, known) = state.withLock { s -> (LoRAAdapter?, Bool) in
             s.clock += 1
             if s.loaded[name] != nil { s.lastUse[name] = s.clock }
-            return (s.loaded[name], s.entries[name])
+            return (s.loaded[name], s.entries[name] != nil)
         }
-        if let cached { return cached }
-        guard let entry else {
+        guard known else {
+            throw APIError(status: 404, message: "The model '\(name)' does not exist.", type: "not_found_error",
+                           param: "model", code: "model_not_found")
+        }
+        return cached
+    }
+
+    /// Reads `name` again after it was dropped from memory (blocking: call it off the
+    /// cooperative pool).
+    /// - Throws: 404 when it stopped being served meanwhile, 500 when its folder became unreadable.
+    func reload(named name: String) throws -> LoRAAdapter {
+        guard let entry = state.withLock({ $0.entries[name] }) else {
             throw APIError(status: 404, message: "The model '\(name)' does not exist.", type: "not_found_error",
                            param: "model", code: "model_not_found")
         }
         do {
-            return try load(name: name, path: entry.path, runtime: entry.runtime)
+            return try load(name: name, path: entry.path, runtime: entry.runtime, reloading: true)
         } catch let error as APIError {
             throw error
         } catch {

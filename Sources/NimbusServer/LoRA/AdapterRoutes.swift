@@ -35,7 +35,7 @@ extension NimbusServer {
                 throw APIError.invalidRequest("The LoRA adapter '\(name)' has already been loaded.", param: "lora_name")
             }
             do {
-                try await LoaderThread.run { try catalog.load(name: name, path: path, runtime: true) }
+                _ = try await LoaderThread.run { try catalog.load(name: name, path: path, runtime: true) }
             } catch let error as APIError {
                 throw error
             } catch {
