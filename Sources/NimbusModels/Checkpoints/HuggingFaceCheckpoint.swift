@@ -182,13 +182,7 @@ final class HuggingFaceTensors: DecoderTensorSource, @unchecked Sendable {
                                 bytes: UnsafeRawBufferPointer(values))
         }
         guard let stored = names[name], let (info, bytes) = checkpoint.data(named: stored) else { return nil }
-        let type: QuantType? = switch info.dtype {
-        case .f32: .f32
-        case .f16: .f16
-        case .bf16: .bf16
-        default: nil
-        }
-        return SourceTensor(name: stored, type: type, typeName: info.dtype.rawValue, dimensions: info.shape.reversed(),
+        return SourceTensor(name: stored, type: QuantType(safetensors: info.dtype), typeName: info.dtype.rawValue, dimensions: info.shape.reversed(),
                             bytes: bytes, vectorOffset: name.hasSuffix("norm.weight") ? normOffset : 0)
     }
 
@@ -237,5 +231,17 @@ final class HuggingFaceTensors: DecoderTensorSource, @unchecked Sendable {
         default: nil
         }
         return mapped.map { "blk.\(layer).\($0)" }
+    }
+}
+
+extension QuantType {
+    /// The kernel type of a safetensors element type: F32, F16 and BF16; nil for the others.
+    init?(safetensors dtype: SafetensorsDType) {
+        switch dtype {
+        case .f32: self = .f32
+        case .f16: self = .f16
+        case .bf16: self = .bf16
+        default: return nil
+        }
     }
 }

@@ -296,6 +296,11 @@ struct LoRARows {
     var any: Bool { !adapters.isEmpty }
 
     init(_ batch: ForwardBatch) {
+        // The usual step has no adapter: nothing to build.
+        guard batch.sequences.contains(where: { $0.adapter != nil }) else {
+            (adapters, adapterOfRow) = ([], [])
+            return
+        }
         var adapters: [LoRAAdapter] = []
         var rows: [Int?] = []
         for sequence in batch.sequences {
@@ -310,7 +315,7 @@ struct LoRARows {
             rows.append(contentsOf: repeatElement(index, count: sequence.tokens.count))
         }
         self.adapters = adapters
-        adapterOfRow = adapters.isEmpty ? [] : rows
+        adapterOfRow = rows
     }
 }
 

@@ -182,12 +182,8 @@ public enum LoRALoader {
 
     static func floats(_ bytes: UnsafeRawBufferPointer, _ dtype: SafetensorsDType, count: Int, name: String,
                        fail: (String) -> LoRAError) throws(LoRAError) -> [Float] {
-        let type: QuantType
-        switch dtype {
-        case .f32: type = .f32
-        case .f16: type = .f16
-        case .bf16: type = .bf16
-        default: throw fail("tensor \(name) has type \(dtype.rawValue) (supported: F32, F16, BF16)")
+        guard let type = QuantType(safetensors: dtype) else {
+            throw fail("tensor \(name) has type \(dtype.rawValue) (supported: F32, F16, BF16)")
         }
         return try dequantize(bytes, type: type, count: count, name: name, fail: fail)
     }
