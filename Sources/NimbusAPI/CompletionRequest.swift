@@ -102,7 +102,12 @@ public struct CompletionRequest: APIRequest, Hashable {
         self.speculative = speculative
     }
 
-    private enum CodingKeys: String, CodingKey {
+    /// The JSON fields the decoder reads: `CodingKeys` plus the structured output spellings.
+    public static var decodedFields: [String] {
+        CodingKeys.allCases.map(\.stringValue) + StructuredOutputFields.topLevelFields
+    }
+
+    private enum CodingKeys: String, CodingKey, CaseIterable {
         case model, prompt, suffix
         case maxTokens = "max_tokens"
         case temperature
