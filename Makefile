@@ -13,7 +13,7 @@ GEMMA_MODEL := $(NIM_CACHE_PATH)/models/gemma-3-270m-Q4_K_M.gguf
 QWEN_MODEL := $(NIM_CACHE_PATH)/models/qwen2.5-coder-1.5b-instruct-Q4_K_M.gguf
 export NIM_CACHE_PATH
 
-.PHONY: serve test build model family-models python-deps unit-test e2e-test e2e-run deploy-test bench bench-speculation bench-structured bench-lora bench-families bench-embeddings bench-serving test-models fixtures clean cold-start
+.PHONY: serve test build model family-models python-deps unit-test e2e-test e2e-run deploy-test bench bench-speculation bench-structured bench-lora bench-families bench-embeddings bench-serving test-models fixtures clean cold-start soak bench-overload fuzz
 
 serve: model build
 	$(BIN) serve --model $(MODEL)
@@ -47,7 +47,10 @@ unit-test: model family-models
 	@if $(PYTHON) -c "import llama_cpp" 2>/dev/null; then \
 		$(PYTHON) scripts/make_test_models.py --cache $(NIM_CACHE_PATH) >/dev/null 2>&1 || echo "could not make the test models"; \
 	fi
-	NIMBUS_MODEL_PATH=$(MODEL) NIMBUS_EMBEDDING_MODEL_PATH=$(EMBED_MODEL) NIMBUS_REQUIRE_MODELS=1 swift test $(SWIFT_BUILD_FLAGS)
+	NIMBUS_MODEL_PATH=$(MODEL) NIMBUS_EMBEDDING_MODEL_PATH=$(EMBED_MODEL) NIMBUS_REQUIRE_MODELS=1 swift test $(SWIFT_BUILD_FLAGS) --skip ReaderFuzzTests
+	# The damaged-file loads run alone: they check the process's resident memory, which the
+	# other suites (running in parallel in the same process) would move.
+	swift test $(SWIFT_BUILD_FLAGS) --filter ReaderFuzzTests
 
 e2e-test: model build python-deps e2e-run
 
@@ -120,6 +123,29 @@ fixtures: model family-models
 	$(PYTHON) scripts/fixtures/gen_family_fixtures.py gemma3 $(GEMMA_MODEL) --template scripts/fixtures/templates/gemma-3-it.jinja
 	$(PYTHON) scripts/fixtures/gen_family_fixtures.py qwen2 $(QWEN_MODEL)
 	$(PYTHON) scripts/fixtures/gen_embedding_fixtures.py $(EMBED_MODEL)
+
+# Soak: 30 minutes of mixed load (chat and completions, streaming and not, n > 1, embeddings,
+# ranking, rerank, clients hanging up, bad requests) on one server with the LLM, the embedder and
+# the ranker; per-minute requests, latencies, RSS, fds and threads; fails on any 5xx, dropped or
+# unfinished request, or RSS/fd/thread growth after the warm-up (scripts/soak.py).
+soak: model build
+	$(PYTHON) scripts/soak.py --bin $(BIN) --model $(MODEL) --embedder $(EMBED_MODEL) --minutes 30 \
+		--log .build/soak-server.log --report .build/soak-report.json
+
+# 10x overload for a minute: 80 clients against NIM_MAX_NUM_SEQS=4 + NIM_MAX_QUEUE_SIZE=4, each
+# retrying after Retry-After; admitted/refused, time to first token, throughput, peak RSS against
+# the KV budget; fails unless every admitted request completes (scripts/bench_overload.py).
+bench-overload: model build
+	$(PYTHON) scripts/bench_overload.py --bin $(BIN) --model $(MODEL) --seconds 60 \
+		--log .build/bench-overload-server.log --report .build/bench-overload.json
+
+# Long fuzzing: schemathesis over every operation of GET /openapi.json against a real server
+# (tests/e2e/test_fuzz_api.py) with 2000 cases per operation and a random seed (printed; rerun with
+# NIMBUS_FUZZ_SEED=<seed>), then the model readers on 5000 damaged files each (ReaderFuzzTests).
+fuzz: model build python-deps
+	NIMBUS_FUZZ_CASES=2000 NIMBUS_FUZZ_SEED=$${NIMBUS_FUZZ_SEED:-$$RANDOM} NIMBUS_BIN=$(BIN) NIMBUS_MODEL_PATH=$(MODEL) \
+		NIMBUS_EMBEDDING_MODEL_PATH=$(EMBED_MODEL) $(PYTHON) -m pytest -q -s tests/e2e/test_fuzz_api.py
+	NIMBUS_FUZZ_ITERATIONS=5000 swift test $(SWIFT_BUILD_FLAGS) --filter ReaderFuzzTests
 
 # Process start to /v1/health/ready == 200 with the default model in the cache (median of 5).
 cold-start: model build

@@ -33,8 +33,10 @@ let package = Package(
     ],
     targets: [
         // Layer 0: no internal dependencies.
-        .target(name: "NimbusGGUF"),
-        .target(name: "NimbusSafetensors"),
+        // A whole file read into owned memory: model bytes a truncation on disk cannot reach.
+        .target(name: "NimbusFileBytes"),
+        .target(name: "NimbusGGUF", dependencies: ["NimbusFileBytes"]),
+        .target(name: "NimbusSafetensors", dependencies: ["NimbusFileBytes"]),
         // SIMD kernels in C: each function carries its own `target(...)` attribute and runs only
         // after cpuid says the CPU has the feature, so no global -m flags are needed.
         .target(
@@ -123,7 +125,7 @@ let package = Package(
         .executableTarget(
             name: "nimbus",
             dependencies: [
-                "NimbusServer", "NimbusModels", "NimbusBench", "NimbusProfiles", "NimbusStore", "NimbusGrammar",
+                "NimbusServer", "NimbusAPI", "NimbusModels", "NimbusBench", "NimbusProfiles", "NimbusStore", "NimbusGrammar",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -109,7 +109,13 @@ public struct ChatCompletionRequest: APIRequest, Hashable {
         self.speculative = speculative
     }
 
-    private enum CodingKeys: String, CodingKey {
+    /// The JSON fields the decoder reads: `CodingKeys` plus the structured output spellings.
+    /// The OpenAPI document's request schema is checked against this list.
+    public static var decodedFields: [String] {
+        CodingKeys.allCases.map(\.stringValue) + StructuredOutputFields.topLevelFields
+    }
+
+    private enum CodingKeys: String, CodingKey, CaseIterable {
         case model, messages, temperature
         case topP = "top_p"
         case topK = "top_k"

@@ -28,7 +28,16 @@ public struct ChatMessage: Sendable, Hashable, Decodable {
         self.toolCalls = toolCalls
     }
 
-    private enum CodingKeys: String, CodingKey {
+    /// The JSON fields the decoder reads.
+    public static var decodedFields: [String] { CodingKeys.allCases.map(\.stringValue) }
+
+    /// The fields of a content part object (`{"type": "text", "text": ...}`): the one list
+    /// `partText` reads them by.
+    public static var contentPartFields: [String] { ContentPartKey.allCases.map(\.rawValue) }
+
+    private enum ContentPartKey: String, CaseIterable { case type, text }
+
+    private enum CodingKeys: String, CodingKey, CaseIterable {
         case role, content, name
         case toolCallID = "tool_call_id"
         case toolCalls = "tool_calls"
@@ -79,22 +88,22 @@ public struct ChatMessage: Sendable, Hashable, Decodable {
                 expected: #"a content part object such as {"type": "text", "text": "..."}, got "# + part.typeDescription
             )
         }
-        guard case .string(let type)? = fields["type"] else {
-            let param = CodingPath.appending(path, "type")
-            if fields["type"] == nil {
+        guard case .string(let type)? = fields[ContentPartKey.type.rawValue] else {
+            let param = CodingPath.appending(path, ContentPartKey.type.rawValue)
+            if fields[ContentPartKey.type.rawValue] == nil {
                 throw APIError.invalidRequest("Missing required parameter: '\(param)'.", param: param)
             }
             throw APIError.typeMismatch(param: param, expected: "a string")
         }
         guard type == "text" else {
-            let param = CodingPath.appending(path, "type")
+            let param = CodingPath.appending(path, ContentPartKey.type.rawValue)
             throw APIError.invalidRequest(
                 "Content part type '\(type)' at '\(path)' is not supported: this server accepts only 'text' parts.",
                 param: param
             )
         }
-        let param = CodingPath.appending(path, "text")
-        switch fields["text"] {
+        let param = CodingPath.appending(path, ContentPartKey.text.rawValue)
+        switch fields[ContentPartKey.text.rawValue] {
         case .string(let text)?: return text
         case nil: throw APIError.invalidRequest("Missing required parameter: '\(param)'.", param: param)
         case let other?: throw APIError.typeMismatch(param: param, expected: "a string, got \(other.typeDescription)")

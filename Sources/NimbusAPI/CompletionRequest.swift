@@ -14,8 +14,9 @@ public struct CompletionRequest: APIRequest, Hashable {
     public var prompt: Prompt
     /// Insertion suffix; not supported, so validation rejects anything but null or "".
     public var suffix: String?
-    /// Output token limit; 16 when absent or null, as OpenAI documents.
-    public var maxTokens: Int
+    /// Output token limit; nil when absent or null, which means OpenAI's 16
+    /// (`defaultMaxTokens`), lowered to the server's maximum output length and the context room.
+    public var maxTokens: Int?
     public var temperature: Double?
     public var topP: Double?
     public var topK: Int?
@@ -54,7 +55,7 @@ public struct CompletionRequest: APIRequest, Hashable {
         model: String,
         prompt: Prompt,
         suffix: String? = nil,
-        maxTokens: Int = CompletionRequest.defaultMaxTokens,
+        maxTokens: Int? = nil,
         temperature: Double? = nil,
         topP: Double? = nil,
         topK: Int? = nil,
@@ -102,7 +103,12 @@ public struct CompletionRequest: APIRequest, Hashable {
         self.speculative = speculative
     }
 
-    private enum CodingKeys: String, CodingKey {
+    /// The JSON fields the decoder reads: `CodingKeys` plus the structured output spellings.
+    public static var decodedFields: [String] {
+        CodingKeys.allCases.map(\.stringValue) + StructuredOutputFields.topLevelFields
+    }
+
+    private enum CodingKeys: String, CodingKey, CaseIterable {
         case model, prompt, suffix
         case maxTokens = "max_tokens"
         case temperature
@@ -129,7 +135,7 @@ public struct CompletionRequest: APIRequest, Hashable {
         model = try c.decode(String.self, forKey: .model)
         prompt = try c.decode(Prompt.self, forKey: .prompt)
         suffix = try c.decodeIfPresent(String.self, forKey: .suffix)
-        maxTokens = try c.decodeIntegerIfPresent(forKey: .maxTokens) ?? Self.defaultMaxTokens
+        maxTokens = try c.decodeIntegerIfPresent(forKey: .maxTokens)
         temperature = try c.decodeIfPresent(Double.self, forKey: .temperature)
         topP = try c.decodeIfPresent(Double.self, forKey: .topP)
         topK = try c.decodeIntegerIfPresent(forKey: .topK)

@@ -42,7 +42,10 @@ public struct EmbeddingRequest: APIRequest, Hashable {
         self.user = user
     }
 
-    private enum CodingKeys: String, CodingKey {
+    /// The JSON fields the decoder reads (the OpenAPI document is checked against them).
+    public static var decodedFields: [String] { CodingKeys.allCases.map(\.stringValue) }
+
+    private enum CodingKeys: String, CodingKey, CaseIterable {
         case model, input, dimensions, truncate, user
         case encodingFormat = "encoding_format"
         case inputType = "input_type"

@@ -4,6 +4,10 @@ public struct RankingRequest: APIRequest, Hashable {
     public struct Text: Sendable, Hashable, Decodable {
         public var text: String
         public init(text: String) { self.text = text }
+
+        /// The JSON fields the decoder reads.
+        public static var decodedFields: [String] { CodingKeys.allCases.map(\.stringValue) }
+        private enum CodingKeys: String, CodingKey, CaseIterable { case text }
     }
 
     public var model: String
@@ -21,7 +25,10 @@ public struct RankingRequest: APIRequest, Hashable {
         self.truncate = truncate
     }
 
-    private enum CodingKeys: String, CodingKey { case model, query, passages, truncate }
+    /// The JSON fields the decoder reads (the OpenAPI document is checked against them).
+    public static var decodedFields: [String] { CodingKeys.allCases.map(\.stringValue) }
+
+    private enum CodingKeys: String, CodingKey, CaseIterable { case model, query, passages, truncate }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)

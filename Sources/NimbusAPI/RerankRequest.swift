@@ -9,7 +9,9 @@ public struct RerankRequest: APIRequest, Hashable {
 
         public init(text: String) { self.text = text }
 
-        private enum CodingKeys: String, CodingKey { case text }
+        /// The fields of the object form (the decoder also takes a plain string).
+        public static var decodedFields: [String] { CodingKeys.allCases.map(\.stringValue) }
+        private enum CodingKeys: String, CodingKey, CaseIterable { case text }
 
         public init(from decoder: any Decoder) throws {
             if let text = try? decoder.singleValueContainer().decode(String.self) {
@@ -38,7 +40,10 @@ public struct RerankRequest: APIRequest, Hashable {
         self.returnDocuments = returnDocuments
     }
 
-    private enum CodingKeys: String, CodingKey {
+    /// The JSON fields the decoder reads (the OpenAPI document is checked against them).
+    public static var decodedFields: [String] { CodingKeys.allCases.map(\.stringValue) }
+
+    private enum CodingKeys: String, CodingKey, CaseIterable {
         case model, query, documents
         case topN = "top_n"
         case returnDocuments = "return_documents"

@@ -10,6 +10,10 @@ public struct ResponseFormat: Sendable, Hashable, Decodable {
         /// The schema; nil when absent (validation refuses that).
         public var schema: JSONValue?
         public var strict: Bool?
+
+        /// The JSON fields the decoder reads.
+        public static var decodedFields: [String] { CodingKeys.allCases.map(\.stringValue) }
+        private enum CodingKeys: String, CodingKey, CaseIterable { case name, description, schema, strict }
     }
 
     public init(type: String, jsonSchema: JSONSchemaFormat? = nil) {
@@ -17,7 +21,10 @@ public struct ResponseFormat: Sendable, Hashable, Decodable {
         self.jsonSchema = jsonSchema
     }
 
-    private enum CodingKeys: String, CodingKey {
+    /// The JSON fields the decoder reads.
+    public static var decodedFields: [String] { CodingKeys.allCases.map(\.stringValue) }
+
+    private enum CodingKeys: String, CodingKey, CaseIterable {
         case type
         case jsonSchema = "json_schema"
     }

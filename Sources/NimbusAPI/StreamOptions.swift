@@ -9,7 +9,10 @@ public struct StreamOptions: Sendable, Hashable, Decodable {
         self.includeUsage = includeUsage
     }
 
-    private enum CodingKeys: String, CodingKey {
+    /// The JSON fields the decoder reads.
+    public static var decodedFields: [String] { CodingKeys.allCases.map(\.stringValue) }
+
+    private enum CodingKeys: String, CodingKey, CaseIterable {
         case includeUsage = "include_usage"
     }
 }

@@ -37,22 +37,40 @@ public struct StructuredOutputFields: Sendable, Hashable, Decodable {
         case json, regex, choice, grammar
     }
 
+    /// Which key holds each constraint in one object: `guided_*` at the top level and in
+    /// `nvext`, the bare names in `structured_outputs`. The decoder reads through these, and the
+    /// field lists below come from them, so the two cannot disagree.
+    private struct Spelling {
+        let json, regex, choice, grammar: Keys
+        var all: [Keys] { [json, regex, choice, grammar] }
+    }
+
+    private static let prefixed = Spelling(json: .guidedJSON, regex: .guidedRegex, choice: .guidedChoice, grammar: .guidedGrammar)
+    private static let bare = Spelling(json: .json, regex: .regex, choice: .choice, grammar: .grammar)
+
+    /// The fields read at the top level of a chat or completions body.
+    public static var topLevelFields: [String] { (prefixed.all + [.nvext, .structuredOutputs]).map(\.stringValue) }
+    /// The fields read inside `nvext`.
+    public static var nvextFields: [String] { prefixed.all.map(\.stringValue) }
+    /// The fields read inside `structured_outputs`.
+    public static var structuredOutputsFields: [String] { bare.all.map(\.stringValue) }
+
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
-        topLevel = try Self.guided(c, prefixed: true)
+        topLevel = try Self.guided(c, Self.prefixed)
         if c.contains(.nvext), try !c.decodeNil(forKey: .nvext) {
-            nvext = try Self.guided(c.nestedContainer(keyedBy: Keys.self, forKey: .nvext), prefixed: true)
+            nvext = try Self.guided(c.nestedContainer(keyedBy: Keys.self, forKey: .nvext), Self.prefixed)
         }
         if c.contains(.structuredOutputs), try !c.decodeNil(forKey: .structuredOutputs) {
-            structuredOutputs = try Self.guided(c.nestedContainer(keyedBy: Keys.self, forKey: .structuredOutputs), prefixed: false)
+            structuredOutputs = try Self.guided(c.nestedContainer(keyedBy: Keys.self, forKey: .structuredOutputs), Self.bare)
         }
     }
 
-    private static func guided(_ c: KeyedDecodingContainer<Keys>, prefixed: Bool) throws -> Guided {
-        Guided(json: try c.decodeIfPresent(JSONValue.self, forKey: prefixed ? .guidedJSON : .json),
-               regex: try c.decodeIfPresent(String.self, forKey: prefixed ? .guidedRegex : .regex),
-               choice: try c.decodeIfPresent([String].self, forKey: prefixed ? .guidedChoice : .choice),
-               grammar: try c.decodeIfPresent(String.self, forKey: prefixed ? .guidedGrammar : .grammar))
+    private static func guided(_ c: KeyedDecodingContainer<Keys>, _ keys: Spelling) throws -> Guided {
+        Guided(json: try c.decodeIfPresent(JSONValue.self, forKey: keys.json),
+               regex: try c.decodeIfPresent(String.self, forKey: keys.regex),
+               choice: try c.decodeIfPresent([String].self, forKey: keys.choice),
+               grammar: try c.decodeIfPresent(String.self, forKey: keys.grammar))
     }
 
     /// The one constraint asked for (nil: none), with the parameter name errors should cite.

@@ -8,6 +8,10 @@ public struct ToolDefinition: Sendable, Hashable, Decodable {
         type = "function"
         self.function = function
     }
+
+    /// The JSON fields the decoder reads.
+    public static var decodedFields: [String] { CodingKeys.allCases.map(\.stringValue) }
+    private enum CodingKeys: String, CodingKey, CaseIterable { case type, function }
 }
 
 public struct FunctionDefinition: Sendable, Hashable, Decodable {
@@ -22,6 +26,10 @@ public struct FunctionDefinition: Sendable, Hashable, Decodable {
         self.description = description
         self.parameters = parameters
     }
+
+    /// The JSON fields the decoder reads.
+    public static var decodedFields: [String] { CodingKeys.allCases.map(\.stringValue) }
+    private enum CodingKeys: String, CodingKey, CaseIterable { case name, description, parameters, strict }
 }
 
 /// `tool_choice`: whether and which tool the model must call.
@@ -42,14 +50,26 @@ public enum ToolChoice: Sendable, Hashable, Decodable {
             }
             return
         }
-        struct Named: Decodable {
-            struct Function: Decodable { var name: String }
-            var type: String
-            var function: Function
-        }
         let named = try container.decode(Named.self)
         self = .function(named.function.name)
     }
+
+    /// The object form, `{"type": "function", "function": {"name": ...}}`. `type` is read but
+    /// not checked.
+    private struct Named: Decodable {
+        struct Function: Decodable {
+            var name: String
+            enum CodingKeys: String, CodingKey, CaseIterable { case name }
+        }
+        var type: String
+        var function: Function
+        enum CodingKeys: String, CodingKey, CaseIterable { case type, function }
+    }
+
+    /// The JSON fields the decoder reads from the object form.
+    public static var decodedFields: [String] { Named.CodingKeys.allCases.map(\.stringValue) }
+    /// The JSON fields the decoder reads from the object form's `function`.
+    public static var functionDecodedFields: [String] { Named.Function.CodingKeys.allCases.map(\.stringValue) }
 }
 
 /// A call the model made: in responses, and in assistant messages of the history.
@@ -67,6 +87,10 @@ public struct ToolCall: Sendable, Hashable, Codable {
             self.name = name
             self.arguments = arguments
         }
+
+        /// The JSON fields the decoder reads.
+        public static var decodedFields: [String] { CodingKeys.allCases.map(\.stringValue) }
+        private enum CodingKeys: String, CodingKey, CaseIterable { case name, arguments }
     }
 
     public init(id: String, name: String, arguments: String) {
@@ -74,6 +98,10 @@ public struct ToolCall: Sendable, Hashable, Codable {
         type = "function"
         function = FunctionCall(name: name, arguments: arguments)
     }
+
+    /// The JSON fields the decoder reads (assistant messages of the history).
+    public static var decodedFields: [String] { CodingKeys.allCases.map(\.stringValue) }
+    private enum CodingKeys: String, CodingKey, CaseIterable { case id, type, function }
 }
 
 /// One `tool_calls` entry of a streamed delta: the first fragment of a call carries its index,

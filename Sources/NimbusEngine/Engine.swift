@@ -52,7 +52,7 @@ public final class Engine: Service, Sendable {
         guard capacity >= self.contextLength else {
             throw .exceedsKVCache(tokens: self.contextLength, capacity: capacity)
         }
-        inbox = RequestInbox(limit: configuration.maxQueuedRequests)
+        inbox = RequestInbox(limit: configuration.maxSequences + configuration.maxQueuedRequests)
         var initial = EngineStatistics()
         initial.totalBlocks = kvBlocks
         initial.blockSize = configuration.blockSize
@@ -61,7 +61,7 @@ public final class Engine: Service, Sendable {
 
     /// Queues `request` and returns its event stream; cancelling (dropping) the stream cancels it.
     /// - Throws: `EngineError` when the request can never run (empty prompt, too long), when
-    ///   `configuration.maxQueuedRequests` requests already wait, or during shutdown.
+    ///   `maxSequences + maxQueuedRequests` requests are already unfinished, or during shutdown.
     public func submit(_ request: GenerationRequest) throws(EngineError) -> AsyncThrowingStream<GenerationEvent, any Error> {
         guard !request.prompt.isEmpty else { throw .emptyPrompt }
         guard request.prompt.count + request.maxTokens <= contextLength else {
@@ -74,10 +74,15 @@ public final class Engine: Service, Sendable {
         let capacity = kvBlocks * configuration.blockSize
         let needed = request.prompt.count + request.choices * request.maxTokens
         guard needed <= capacity else { throw .exceedsKVCache(tokens: needed, capacity: capacity) }
-        let (stream, continuation) = AsyncThrowingStream<GenerationEvent, any Error>.makeStream()
+        // Bounded: the engine thread never waits for a consumer; one that falls this far behind
+        // loses its request (`GenerationLoop` sees the dropped event).
+        let (stream, continuation) = AsyncThrowingStream<GenerationEvent, any Error>.makeStream(
+            bufferingPolicy: .bufferingOldest(max(1, configuration.streamBacklog)))
         let job = Job(request: request, continuation: continuation)
         continuation.onTermination = { [inbox] _ in
             job.cancel()
+            // A refused job's stream ends too (dropped by `submit`), but it was never counted.
+            if job.isAccepted { inbox.finished() }
             inbox.wake()
         }
         try inbox.push(job)
@@ -119,7 +124,8 @@ public final class Engine: Service, Sendable {
 
     private func threadMain() {
         let loop = GenerationLoop(model: model, scheduler: configuration.scheduler(blockCount: kvBlocks),
-                                  contextLength: contextLength, speculation: configuration.speculation, draft: draft)
+                                  contextLength: contextLength, speculation: configuration.speculation, draft: draft,
+                                  streamBacklog: max(1, configuration.streamBacklog))
         while let jobs = inbox.take(idle: loop.isIdle) {
             // A job refused at admission (its constraint did not compile) leaves the waiting count.
             let refused = jobs.reduce(0) { $0 + (loop.admit($1) ? 0 : 1) }
@@ -130,6 +136,10 @@ public final class Engine: Service, Sendable {
             if started > 0 { inbox.started(count: started) }
             loop.refreshStatistics(waitingRequests: inbox.waiting)
             let snapshot = loop.statistics
+            for id in loop.takeSlowConsumers() {
+                logger.warning("cancelled a request whose client left its stream unread", metadata: [
+                    "request_id": "\(id ?? "none")", "backlog_events": "\(configuration.streamBacklog)"])
+            }
             published.withLock { $0 = snapshot }
         }
         inbox.stopped.signal()

@@ -12,8 +12,13 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var policy: SchedulingPolicy = .fcfs
     /// Reuse the KV of full prompt blocks across requests (NIM_ENABLE_KV_CACHE_REUSE).
     public var prefixCaching = true
-    /// Most requests waiting to start; beyond it `submit` refuses (NIM_MAX_QUEUE_SIZE).
+    /// Most requests waiting to start while every sequence slot is taken (NIM_MAX_QUEUE_SIZE):
+    /// `submit` refuses once `maxSequences + maxQueuedRequests` requests are unfinished.
     public var maxQueuedRequests = 256
+    /// Most events of one request the consumer may leave unread (NIMBUS_STREAM_BACKLOG); past it
+    /// the request ends with `EngineError.slowConsumer`, so a client that stops reading cannot
+    /// hold KV blocks or grow memory while the others stream.
+    public var streamBacklog = 512
     /// Tokens per KV block.
     public var blockSize = 16
     /// KV pool size in bytes (NIM_KV_CACHE_SIZE); when nil, `kvCacheMemoryFraction` of the
@@ -54,6 +59,8 @@ public struct EngineStatistics: Sendable, Equatable {
     /// Tokens generated since start.
     public var generatedTokens = 0
     public var preemptions = 0
+    /// Requests cancelled since start because their consumer left `streamBacklog` events unread.
+    public var slowConsumerCancels = 0
     /// Steps run since start, and tokens in the last one.
     public var steps = 0
     public var lastStepTokens = 0

@@ -18,6 +18,9 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
     case model(ModelError)
     /// The request's output constraint could not be compiled against the vocabulary.
     case constraint(String)
+    /// The consumer left `backlog` events unread (a client reading a stream too slowly); the
+    /// request was cancelled and its KV blocks freed.
+    case slowConsumer(backlog: Int)
 
     public var description: String {
         switch self {
@@ -26,7 +29,9 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
         case .emptyPrompt: "the prompt is empty"
         case .constraint(let message): "the output constraint cannot be used: \(message)"
         case .shuttingDown: "the server is shutting down"
-        case .queueFull(let limit): "the server is busy: \(limit) requests are already waiting; retry later"
+        case .queueFull(let limit): "the server is busy: \(limit) requests are already unfinished; retry later"
+        case .slowConsumer(let backlog):
+            "the client read the stream too slowly: \(backlog) events were waiting unread, so the request was cancelled"
         case .promptExceedsStep(let p, let limit):
             "the prompt has \(p) tokens but chunked prefill is disabled and one step computes at most \(limit) (NIM_MAX_NUM_BATCHED_TOKENS)"
         case .exceedsKVCache(let t, let c):

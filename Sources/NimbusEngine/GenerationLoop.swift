@@ -17,14 +17,19 @@ final class GenerationLoop {
     private var owners: [Int: (request: ActiveRequest, choice: Int)] = [:]
     private var nextSequence = 0
     private(set) var statistics = EngineStatistics()
+    /// Request ids of the requests ended for a full backlog since the last `takeSlowConsumers`.
+    private var slowConsumers: [String?] = []
 
     private let speculation: SpeculativeConfiguration
+    /// Events a consumer may leave unread (the streams' buffer size), for the error it gets.
+    private let streamBacklog: Int
     private let draftModel: DraftModel?
     private let constraints: ConstraintIndexes
 
     init(model: LoadedModel, scheduler: SchedulerConfiguration, contextLength: Int,
-         speculation: SpeculativeConfiguration = .off, draft: LoadedModel? = nil) {
+         speculation: SpeculativeConfiguration = .off, draft: LoadedModel? = nil, streamBacklog: Int = 512) {
         self.model = model
+        self.streamBacklog = streamBacklog
         self.scheduler = Scheduler(configuration: scheduler)
         cache = model.model.makePagedCache(blockSize: scheduler.blockSize, blockCount: scheduler.blockCount)
         self.contextLength = contextLength
@@ -134,6 +139,7 @@ final class GenerationLoop {
             guard let owner = owners[chunk.sequence] else { continue }
             sample(chunk, rows: row, request: owner.request, choice: owner.choice)
         }
+        for request in requests.values.filter(\.backlogged) { end(request, error: nil) }
         statistics.steps += 1
         statistics.lastStepTokens = plan.tokenCount
         return started
@@ -157,7 +163,8 @@ final class GenerationLoop {
             let position = chunk.start + chunk.count - chunk.draftCount + index
             let outcome = request.choices[choice].accept(logits: buffer, atContextEnd: position + 1 >= contextLength,
                                                          tokenizer: model.tokenizer) {
-                request.job.continuation.yield($0)
+                // A full buffer means the consumer stopped reading: the request ends after this step.
+                if case .dropped = request.job.continuation.yield($0) { request.backlogged = true }
             }
             statistics.generatedTokens += 1
             let token = request.choices[choice].lastToken
@@ -209,6 +216,12 @@ final class GenerationLoop {
         for (id, draft) in draftModel.drafts(for: wanted.sorted { $0.id < $1.id }) { scheduler.propose(id: id, draft: draft) }
     }
 
+    /// The requests ended for a full backlog since the last call (their ids, for the log).
+    func takeSlowConsumers() -> [String?] {
+        defer { slowConsumers = [] }
+        return slowConsumers
+    }
+
     func refreshStatistics(waitingRequests: Int) {
         let s = scheduler.statistics
         statistics.waitingRequests = waitingRequests
@@ -226,7 +239,12 @@ final class GenerationLoop {
             owners[id] = nil
         }
         requests[ObjectIdentifier(request)] = nil
-        request.job.continuation.finish(throwing: error)
+        if request.backlogged {
+            statistics.slowConsumerCancels += 1
+            slowConsumers.append(request.job.request.requestID)
+        }
+        // An event was lost to a full buffer: even a finished answer is incomplete.
+        request.job.continuation.finish(throwing: request.backlogged ? .slowConsumer(backlog: streamBacklog) : error)
     }
 }
 
@@ -238,6 +256,8 @@ final class ActiveRequest {
     var unfinished: Int
     /// Some sequence of it has been scheduled.
     var started = false
+    /// Its consumer left the stream's whole buffer unread and an event was dropped.
+    var backlogged = false
 
     init(job: Job, tokenizer: any Tokenizer, vocabularySize: Int, speculation: SpeculativeConfiguration,
          matcher: GrammarMatcher?) {

@@ -24,6 +24,8 @@ public struct GenerationRequest: Sendable {
     /// The LoRA adapter to run with (nil: the base model). Requests for different adapters
     /// share steps; their KV is never shared.
     public var adapter: LoRAAdapter?
+    /// The API request's id, for the engine's own log lines about it (nil: none given).
+    public var requestID: String?
 
     public init(prompt: [Int], maxTokens: Int, sampling: SamplingParameters = .greedy, stop: [String] = [],
                 ignoreEOS: Bool = false, choices: Int = 1, priority: Int = 0) {

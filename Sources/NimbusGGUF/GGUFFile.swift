@@ -1,3 +1,5 @@
+import NimbusFileBytes
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -17,9 +19,9 @@ public struct GGUFTensorInfo: Sendable {
     public var elementCount: Int { dimensions.reduce(1, *) }
 }
 
-/// A parsed GGUF file: header, metadata and tensor infos, with the tensor data memory-mapped.
+/// A parsed GGUF file: header, metadata and tensor infos, with the tensor data in owned memory.
 ///
-/// Weights are never copied: `tensorData(_:)` points into the read-only mapping, which lives as
+/// Weights are read once and never copied again: `tensorData(_:)` points into the read-only bytes, which live as
 /// long as this object.
 public final class GGUFFile: @unchecked Sendable {
     public let path: String
@@ -30,28 +32,15 @@ public final class GGUFFile: @unchecked Sendable {
     public let alignment: Int
     private let tensorIndex: [String: Int]
     private let mapping: UnsafeRawBufferPointer
-    private let ownsMapping: Bool
+    private let owner: FileBytes?
 
-    /// Opens and memory-maps the file at `path`.
+    /// Reads the file at `path` into owned memory (see `FileBytes`: a file truncated on disk
+    /// while it is served cannot fault the process).
     /// - Throws: `GGUFError` when the file cannot be read or is not valid GGUF.
     public convenience init(path: String) throws(GGUFError) {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
-        let size = Int(info.st_size)
-        guard size > 0 else { throw .cannotOpen(path: path, reason: "file is empty") }
-        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
-            throw .cannotOpen(path: path, reason: String(cString: strerror(errno)))
-        }
-        let buffer = UnsafeRawBufferPointer(start: base, count: size)
-        do {
-            try self.init(path: path, mapping: buffer, ownsMapping: true)
-        } catch {
-            munmap(base, size)
-            throw error
-        }
+        let file: FileBytes
+        do { file = try FileBytes(path: path) } catch { throw .cannotOpen(path: path, reason: error.reason) }
+        try self.init(path: path, mapping: file.bytes, owner: file)
     }
 
     /// Parses GGUF bytes held in memory (copied), for tests and small generated files.
@@ -59,14 +48,15 @@ public final class GGUFFile: @unchecked Sendable {
         let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
         copy.copyBytes(from: bytes)
         do {
-            try self.init(path: "<memory>", mapping: UnsafeRawBufferPointer(rebasing: copy[0..<bytes.count]), ownsMapping: false)
+            try self.init(path: "<memory>", mapping: UnsafeRawBufferPointer(rebasing: copy[0..<bytes.count]), owner: nil)
         } catch {
             copy.deallocate()
             throw error
         }
     }
 
-    private init(path: String, mapping: UnsafeRawBufferPointer, ownsMapping: Bool) throws(GGUFError) {
+    /// `owner` holds `mapping` (nil: `mapping` was allocated here and is deallocated with self).
+    private init(path: String, mapping: UnsafeRawBufferPointer, owner: FileBytes?) throws(GGUFError) {
         var p = GGUFParser(bytes: mapping)
         guard try p.read(UInt32.self, "magic") == 0x4655_4747 else { throw .notGGUF }  // "GGUF"
         let version = try p.read(UInt32.self, "version")
@@ -135,15 +125,11 @@ public final class GGUFFile: @unchecked Sendable {
         self.alignment = alignment
         self.tensorIndex = index
         self.mapping = mapping
-        self.ownsMapping = ownsMapping
+        self.owner = owner
     }
 
     deinit {
-        if ownsMapping {
-            if let base = mapping.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), mapping.count) }
-        } else {
-            UnsafeMutableRawPointer(mutating: mapping.baseAddress)?.deallocate()
-        }
+        if owner == nil { UnsafeMutableRawPointer(mutating: mapping.baseAddress)?.deallocate() }
     }
 
     /// The info of the tensor called `name`, if the file has one.

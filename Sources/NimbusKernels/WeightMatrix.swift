@@ -3,7 +3,7 @@ import CNimbusKernels
 /// A non-owning view of a row-major weight matrix in its raw (possibly quantized) format.
 ///
 /// `rows` are output features and `columns` input features, so `y[r] = dot(W[r], x)`.
-/// Weights are immutable and normally memory-mapped; the view is `@unchecked Sendable`
+/// Weights are immutable and normally the model file's bytes read at load; the view is `@unchecked Sendable`
 /// because every thread only reads through it. The owner must keep the memory alive.
 public struct WeightMatrix: @unchecked Sendable {
     public let rows: Int

@@ -1,4 +1,5 @@
 import Foundation
+import NimbusFileBytes
 
 #if canImport(Glibc)
 import Glibc
@@ -19,7 +20,7 @@ public struct SafetensorsTensorInfo: Sendable, Equatable {
     public var elementCount: Int { shape.reduce(1, *) }
 }
 
-/// One memory-mapped safetensors file: an 8-byte little-endian header length, a JSON header
+/// One safetensors file, read into owned memory: an 8-byte little-endian header length, a JSON header
 /// naming each tensor's dtype, shape and `data_offsets` (relative to the end of the header), then
 /// the data.
 ///
@@ -36,27 +37,15 @@ public final class SafetensorsFile: @unchecked Sendable {
     public let metadata: [String: String]
     private let index: [String: Int]
     private let mapping: UnsafeRawBufferPointer
-    private let ownsMapping: Bool
+    private let owner: FileBytes?
 
-    /// Opens, maps and validates the file at `path`.
+    /// Reads the file at `path` into owned memory (see `FileBytes`: a file truncated on disk
+    /// while it is served cannot fault the process) and validates it.
     /// - Throws: `SafetensorsError` naming what is wrong.
     public convenience init(path: String) throws(SafetensorsError) {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
-        let size = Int(info.st_size)
-        guard size >= 8 else { throw .badHeader(path: path, reason: "the file has \(size) bytes, fewer than the 8-byte header length") }
-        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
-            throw .cannotOpen(path: path, reason: String(cString: strerror(errno)))
-        }
-        do {
-            try self.init(path: path, mapping: UnsafeRawBufferPointer(start: base, count: size), ownsMapping: true)
-        } catch {
-            munmap(base, size)
-            throw error
-        }
+        let file: FileBytes
+        do { file = try FileBytes(path: path) } catch { throw .cannotOpen(path: path, reason: error.reason) }
+        try self.init(path: path, mapping: file.bytes, owner: file)
     }
 
     /// Parses safetensors bytes held in memory (copied), for tests.
@@ -64,14 +53,15 @@ public final class SafetensorsFile: @unchecked Sendable {
         let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
         copy.copyBytes(from: bytes)
         do {
-            try self.init(path: path, mapping: UnsafeRawBufferPointer(rebasing: copy[0..<bytes.count]), ownsMapping: false)
+            try self.init(path: path, mapping: UnsafeRawBufferPointer(rebasing: copy[0..<bytes.count]), owner: nil)
         } catch {
             copy.deallocate()
             throw error
         }
     }
 
-    private init(path: String, mapping: UnsafeRawBufferPointer, ownsMapping: Bool) throws(SafetensorsError) {
+    /// `owner` holds `mapping` (nil: `mapping` was allocated here and is deallocated with self).
+    private init(path: String, mapping: UnsafeRawBufferPointer, owner: FileBytes?) throws(SafetensorsError) {
         guard mapping.count >= 8 else {
             throw .badHeader(path: path, reason: "the file has \(mapping.count) bytes, fewer than the 8-byte header length")
         }
@@ -93,15 +83,11 @@ public final class SafetensorsFile: @unchecked Sendable {
         for (i, t) in tensors.enumerated() { index[t.name] = i }
         self.index = index
         self.mapping = mapping
-        self.ownsMapping = ownsMapping
+        self.owner = owner
     }
 
     deinit {
-        if ownsMapping {
-            if let base = mapping.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), mapping.count) }
-        } else {
-            UnsafeMutableRawPointer(mutating: mapping.baseAddress)?.deallocate()
-        }
+        if owner == nil { UnsafeMutableRawPointer(mutating: mapping.baseAddress)?.deallocate() }
     }
 
     /// The info of the tensor called `name`, if the file has one.

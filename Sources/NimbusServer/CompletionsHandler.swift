@@ -36,6 +36,7 @@ struct CompletionsHandler {
             presencePenalty: completion.presencePenalty, frequencyPenalty: completion.frequencyPenalty,
             repetitionPenalty: completion.repetitionPenalty, logitBias: completion.logitBiasByTokenID,
             seed: completion.seed, logprobs: completion.logprobs, maxTokens: completion.maxTokens,
+            defaultMaxTokens: CompletionRequest.defaultMaxTokens,
             stop: completion.stop ?? [], ignoreEOS: completion.ignoreEOS, n: completion.n, priority: completion.priority,
             speculative: completion.speculative,
             constraint: try StructuredOutputCompiler.constraint(for: completion.outputConstraint(), body: body))
@@ -61,15 +62,26 @@ struct CompletionsHandler {
         }
         let promptTokens = prepared.reduce(0) { $0 + $1.prompt.count }
         let n = completion.n
+        // Every prompt is submitted before anything is answered: a refusal (429 at capacity) is
+        // the response's status, never an error inside a stream already begun. Dropping the
+        // streams already made cancels them. The prompts then run side by side.
+        let submitted = try prepared.map { try GenerationPlan.submit($0.request, to: engine, telemetry: telemetry) }
         if completion.stream {
-            return stream(prepared, engine: engine, model: completion.model, n: n, promptTokens: promptTokens,
-                          logprobs: completion.logprobs != nil, includeUsage: completion.includeUsage)
+            return stream(prepared, submitted, backlog: engine.configuration.streamBacklog, model: completion.model, n: n,
+                          promptTokens: promptTokens, logprobs: completion.logprobs != nil, includeUsage: completion.includeUsage)
+        }
+        // Collected side by side, so no prompt's events wait unread behind another's.
+        let results = try await withThrowingTaskGroup(of: (Int, GenerationResult).self) { group in
+            for (p, events) in submitted.enumerated() {
+                group.addTask { (p, try await GenerationResult.collect(events, connection: connection, choices: n)) }
+            }
+            var results = [GenerationResult?](repeating: nil, count: submitted.count)
+            for try await (p, result) in group { results[p] = result }
+            return results.compactMap { $0 }
         }
         var choices: [Completion.Choice] = []
         var completionTokens = 0
-        for (p, item) in prepared.enumerated() {
-            let events = try GenerationPlan.submit(item.request, to: engine, telemetry: telemetry)
-            let result = try await GenerationResult.collect(events, connection: connection, choices: n)
+        for (p, (item, result)) in zip(prepared, results).enumerated() {
             completionTokens += result.completionTokens
             for (i, choice) in result.choices.enumerated() {
                 choices.append(Completion.Choice(
@@ -82,35 +94,34 @@ struct CompletionsHandler {
                                            usage: Usage(promptTokens: promptTokens, completionTokens: completionTokens)))
     }
 
-    private func stream(_ prepared: [Prepared], engine: Engine, model: String, n: Int, promptTokens: Int, logprobs: Bool,
-                        includeUsage: Bool) -> Response {
+    private func stream(_ prepared: [Prepared], _ submitted: [ObservedGeneration], backlog: Int, model: String, n: Int,
+                        promptTokens: Int, logprobs: Bool, includeUsage: Bool) -> Response {
         let id = ResponseID.completion(), created = ResponseID.now()
         @Sendable func chunk(_ index: Int, _ text: String, logprobs: CompletionLogprobs? = nil, finish: FinishReason? = nil) -> CompletionChunk {
             CompletionChunk(id: id, created: created, model: model,
                             choices: [.init(text: text, index: index, logprobs: logprobs, finishReason: finish)],
                             usage: .forContentChunk(includeUsage: includeUsage))
         }
+        let echoes = prepared.map(\.echo)
         return SSEResponse.make { send in
             var completionTokens = 0
-            for (p, item) in prepared.enumerated() {
-                let events = try GenerationPlan.submit(item.request, to: engine, telemetry: telemetry)
-                var offsets = [Int](repeating: 0, count: n)
-                if !item.echo.isEmpty {
-                    for i in 0..<n { try await send(chunk(p * n + i, item.echo)) }
-                }
-                for try await event in events {
-                    switch event {
-                    case .token(let i, let text, let token):
-                        let lp = logprobs ? Self.logprobs([token], startOffset: offsets[i]) : nil
-                        offsets[i] += text.utf8.count
-                        if !text.isEmpty || lp != nil { try await send(chunk(p * n + i, text, logprobs: lp)) }
-                    case .text(let i, let text):
-                        offsets[i] += text.utf8.count
-                        try await send(chunk(p * n + i, text))
-                    case .finished(let i, let reason, let tokens):
-                        completionTokens += tokens
-                        try await send(chunk(p * n + i, "", finish: FinishReason(reason)))
-                    }
+            for (p, echo) in echoes.enumerated() where !echo.isEmpty {
+                for i in 0..<n { try await send(chunk(p * n + i, echo)) }
+            }
+            // Choice p * n + i is choice i of prompt p; its chunks interleave with the others'.
+            var offsets = [Int](repeating: 0, count: echoes.count * n)
+            for try await (p, event) in PromptStreams.merge(submitted, backlog: backlog) {
+                switch event {
+                case .token(let i, let text, let token):
+                    let lp = logprobs ? Self.logprobs([token], startOffset: offsets[p * n + i]) : nil
+                    offsets[p * n + i] += text.utf8.count
+                    if !text.isEmpty || lp != nil { try await send(chunk(p * n + i, text, logprobs: lp)) }
+                case .text(let i, let text):
+                    offsets[p * n + i] += text.utf8.count
+                    try await send(chunk(p * n + i, text))
+                case .finished(let i, let reason, let tokens):
+                    completionTokens += tokens
+                    try await send(chunk(p * n + i, "", finish: FinishReason(reason)))
                 }
             }
             if includeUsage {
@@ -136,5 +147,35 @@ struct CompletionsHandler {
                 Dictionary(token.topLogprobs.map { ($0.text, Double($0.logprob)) }, uniquingKeysWith: max)
             },
             textOffset: offsets)
+    }
+}
+
+/// The event streams of a request's prompts as one stream of (prompt, event), in arrival order.
+enum PromptStreams {
+    /// The streams are read side by side into a buffer as
+    /// large as their backlogs together, so a client that stops reading still loses the request
+    /// (`EngineError.slowConsumer`) rather than growing memory.
+    static func merge(_ streams: [ObservedGeneration], backlog: Int) -> AsyncThrowingStream<(Int, GenerationEvent), any Error> {
+        let (merged, continuation) = AsyncThrowingStream<(Int, GenerationEvent), any Error>.makeStream(
+            bufferingPolicy: .bufferingOldest(max(1, backlog * streams.count)))
+        let reader = Task {
+            do {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for (p, events) in streams.enumerated() {
+                        group.addTask {
+                            for try await event in events {
+                                if case .dropped = continuation.yield((p, event)) { throw EngineError.slowConsumer(backlog: backlog) }
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in reader.cancel() }
+        return merged
     }
 }

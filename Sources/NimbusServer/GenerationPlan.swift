@@ -19,6 +19,8 @@ struct GenerationPlan {
         /// Alternatives per token; nil = no logprobs.
         var logprobs: Int?
         var maxTokens: Int?
+        /// The limit when `maxTokens` is nil (16 on /v1/completions); nil = all the room left.
+        var defaultMaxTokens: Int? = nil
         var stop: [String]
         var ignoreEOS: Bool
         var n: Int
@@ -53,7 +55,7 @@ struct GenerationPlan {
             }
             maxTokens = requested
         } else {
-            maxTokens = min(room, limits.maxOutputLength ?? room)
+            maxTokens = min(room, limits.maxOutputLength ?? room, o.defaultMaxTokens ?? room)
         }
         let vocabulary = engine.model.model.vocabularySize
         var bias: [Int: Float] = [:]
@@ -89,6 +91,7 @@ struct GenerationPlan {
         var request = request
         let timeline = RequestTimeline()
         request.timeline = timeline
+        request.requestID = telemetry.record?.id
         let submitted = ContinuousClock.now
         let events = try enqueue(request, on: engine)
         return ObservedGeneration(events: events, watch: .init(telemetry: telemetry, submitted: submitted, timeline: timeline,
@@ -101,7 +104,7 @@ struct GenerationPlan {
         } catch .shuttingDown {
             throw .serviceUnavailable("the server is shutting down")
         } catch .queueFull(let limit) {
-            throw .rateLimitExceeded("The server is at capacity: \(limit) requests are already waiting (NIM_MAX_QUEUE_SIZE). Retry the request later.")
+            throw .rateLimitExceeded("The server is at capacity: \(limit) requests are already running or waiting (NIM_MAX_NUM_SEQS + NIM_MAX_QUEUE_SIZE). Retry the request later.")
         } catch .exceedsKVCache(let tokens, let capacity) {
             throw .invalidRequest("the request needs \(tokens) tokens of KV cache (prompt + n x max_tokens) but the server's whole KV cache holds \(capacity); reduce max_tokens or n",
                                   param: "max_tokens", code: "context_length_exceeded")

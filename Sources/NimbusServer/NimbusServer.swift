@@ -13,7 +13,9 @@ public enum NimbusServer {
     public static let maxBodyBytes = 8 << 20
 
     /// Serves `configuration` until SIGTERM/SIGINT.
+    /// - Throws: `ConfigurationError` (for NIM_SERVER_PORT) when the address cannot be listened on.
     public static func run(configuration: ServerConfiguration) async throws {
+        try ListenAddress.check(host: configuration.host, port: configuration.port)
         var logger = Logger(label: "nimbus")
         logger.logLevel = configuration.logLevel
         configuration.applyProfile(logger: logger)
@@ -32,7 +34,11 @@ public enum NimbusServer {
                                               gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // A safety net: whatever hangs, the process ends shortly after the grace period.
         group.maximumGracefulShutdownDuration = configuration.security.shutdownGrace + .seconds(15)
-        try await ServiceGroup(configuration: group).run()
+        do {
+            try await ServiceGroup(configuration: group).run()
+        } catch {
+            throw ListenAddress.bindFailure(error, host: configuration.host, port: configuration.port) ?? error
+        }
     }
 
     /// The application: routes plus one service per model that loads and runs it (a GGUF file or
@@ -97,9 +103,10 @@ public enum NimbusServer {
         router.add(middleware: ShutdownGateMiddleware(coordinator: shutdown, maxBodyBytes: c.security.maxRequestBytes))
         addRoutes(to: router, registry: models, observability: observability, shutdown: shutdown)
         addAdapterRoutes(to: router, catalog: catalogs.first)
+        addDocumentRoutes(to: router)
         var app = Application(
             router: router,
-            server: TLSSettings.serverBuilder(c.security.tls),
+            server: TLSSettings.serverBuilder(c.security.tls, readTimeout: c.security.readTimeout, logger: logger),
             configuration: .init(address: .hostname(c.host, port: c.port), serverName: "nimbus"),
             logger: logger
         )

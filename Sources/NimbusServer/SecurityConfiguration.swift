@@ -15,6 +15,10 @@ public struct SecurityConfiguration: Sendable {
     public var maxRequestBytes = NimbusServer.maxBodyBytes
     /// NIM_SHUTDOWN_GRACE_SECONDS: how long in-flight requests may finish after SIGTERM/SIGINT.
     public var shutdownGrace: Duration = .seconds(30)
+    /// NIM_HTTP_READ_TIMEOUT: how long a client may keep the server waiting, for the next part of
+    /// its request (head, body chunk, or the next request on a kept-alive connection) or to read
+    /// a streamed answer, before the connection is closed.
+    public var readTimeout: Duration = .seconds(60)
 
     public init() {}
 
@@ -30,6 +34,7 @@ public struct SecurityConfiguration: Sendable {
         ("NIM_SSL_CA_CERTS_PATH", "unset", "PEM CA certificates that client certificates must chain to (MTLS)"),
         ("NIM_MAX_REQUEST_SIZE", "8MiB", "largest request body (bytes, or 512KiB, 16MiB...); larger ones get 413"),
         ("NIM_SHUTDOWN_GRACE_SECONDS", "30", "after SIGTERM/SIGINT, how long in-flight requests may finish before they are cut"),
+        ("NIM_HTTP_READ_TIMEOUT", "60", "seconds a client may stall (sending its request, idling between requests, or not reading a stream) before its connection is closed"),
     ]
 
     /// - Throws: `ConfigurationError` naming the first invalid variable.
@@ -61,6 +66,12 @@ public struct SecurityConfiguration: Sendable {
                 throw ConfigurationError(variable: "NIM_SHUTDOWN_GRACE_SECONDS", message: "must be a number of seconds between 0 and 86400, got '\(raw)'")
             }
             s.shutdownGrace = .milliseconds(Int((seconds * 1000).rounded()))
+        }
+        if let raw = env["NIM_HTTP_READ_TIMEOUT"], !raw.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let seconds = Double(raw.trimmingCharacters(in: .whitespaces)), seconds >= 0.1, seconds <= 86_400 else {
+                throw ConfigurationError(variable: "NIM_HTTP_READ_TIMEOUT", message: "must be a number of seconds between 0.1 and 86400, got '\(raw)'")
+            }
+            s.readTimeout = .milliseconds(Int((seconds * 1000).rounded()))
         }
         return s
     }

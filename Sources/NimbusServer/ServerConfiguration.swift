@@ -90,7 +90,8 @@ public struct ServerConfiguration: Sendable {
         ("NIM_ENABLE_KV_CACHE_REUSE", "true", "share the KV cache of common prompt prefixes between requests"),
         ("NIM_KV_CACHE_FREE_MEM_FRACTION", "0.1", "fraction of available memory for the KV cache"),
         ("NIM_KV_CACHE_SIZE", "unset", "explicit KV cache size (e.g. 512MiB, 2GiB); wins over the fraction"),
-        ("NIM_MAX_QUEUE_SIZE", "256", "most requests waiting to start; beyond it requests get 429"),
+        ("NIM_MAX_QUEUE_SIZE", "256", "most requests waiting while every sequence slot is taken: up to NIM_MAX_NUM_SEQS + this many requests are in flight; beyond it 429 with Retry-After"),
+        ("NIMBUS_STREAM_BACKLOG", "512", "events of one request a client may leave unread; past it the request is cancelled (its KV freed) and logged"),
         ("NIM_QUANTIZATION", "none (weights as stored)", "q8_0 or q4_0: convert F32/F16/BF16 weight matrices at load"),
     ] + speculationVariables + loraVariables + toolVariables + ObservabilityConfiguration.variables + SecurityConfiguration.variables + platformVariables
 
@@ -153,6 +154,7 @@ public struct ServerConfiguration: Sendable {
         e.chunkedPrefill = try boolean(env, "NIM_ENABLE_CHUNKED_PREFILL") ?? e.chunkedPrefill
         e.prefixCaching = try boolean(env, "NIM_ENABLE_KV_CACHE_REUSE") ?? e.prefixCaching
         e.maxQueuedRequests = try integer(env, "NIM_MAX_QUEUE_SIZE", range: 1...1_000_000) ?? e.maxQueuedRequests
+        e.streamBacklog = try integer(env, "NIMBUS_STREAM_BACKLOG", range: 1...1_000_000) ?? e.streamBacklog
         if let raw = nonEmpty(env["NIM_SCHEDULING_POLICY"]) {
             guard let policy = SchedulingPolicy(rawValue: raw.lowercased().trimmingCharacters(in: .whitespaces)) else {
                 throw ConfigurationError(variable: "NIM_SCHEDULING_POLICY", message: "must be fcfs or priority, got '\(raw)'")

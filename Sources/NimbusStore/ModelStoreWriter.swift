@@ -21,6 +21,10 @@ public struct ModelStoreWriter {
         try checkTarget()
         try store.makeDirectory(store.modelsDirectory)
         var manifest = try store.manifest()
+        // Written first (empty for a new store) and again after each model: a run killed midway
+        // leaves a store whose manifest lists exactly the models that are complete, and a rerun
+        // adds to it. A model being copied is a dot-named `.partial` until it is whole.
+        try manifest.write(to: store.manifestPath)
         let cacheManifest = try cache.manifest()
         var written: [ModelEntry] = []
         for model in models {
@@ -46,9 +50,9 @@ public struct ModelStoreWriter {
             }
             let entry = ModelEntry(name: name, source: recorded?.source ?? path, sizeBytes: size, sha256: sha256)
             manifest.record(entry)
+            try manifest.write(to: store.manifestPath)
             written.append(entry)
         }
-        try manifest.write(to: store.manifestPath)
         return written
     }
 

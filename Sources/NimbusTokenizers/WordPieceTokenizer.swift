@@ -44,6 +44,14 @@ public struct WordPieceTokenizer: Sendable {
             throw .unsupportedTokenizerJSON("model type '\(file.model.type ?? "none")' (only WordPiece is supported for encoders)")
         }
         guard let vocab = file.model.vocab, !vocab.isEmpty else { throw .missingMetadata("model.vocab") }
+        // Ids size tables (`vocabularySize` is the largest plus one): a damaged id must not.
+        let idRange = 0..<max(vocab.count, 4_000_000)
+        if let (token, id) = vocab.first(where: { !idRange.contains($0.value) }) {
+            throw .inconsistentVocabulary("token \(token.debugDescription) has id \(id), outside 0..<\(idRange.upperBound)")
+        }
+        if let token = file.addedTokens?.first(where: { !idRange.contains($0.id) }) {
+            throw .inconsistentVocabulary("added token \(token.content.debugDescription) has id \(token.id), outside 0..<\(idRange.upperBound)")
+        }
         let unknown = file.model.unkToken ?? "[UNK]"
         guard let unknownID = vocab[unknown] else { throw .inconsistentVocabulary("unknown token \(unknown) is not in the vocabulary") }
         if let n = file.normalizer, n.type != "BertNormalizer" {

@@ -7,7 +7,7 @@ struct Nimbus: AsyncParsableCommand {
         commandName: "nimbus",
         abstract: "An OpenAI-compatible inference microservice.",
         subcommands: [Serve.self, ListProfiles.self, Bench.self, BenchEngine.self, BenchBatching.self, BenchEmbeddings.self, BenchGrammar.self,
-                      DownloadToCache.self, ListModels.self, CreateModelStore.self],
+                      DownloadToCache.self, ListModels.self, CreateModelStore.self, WriteOpenAPI.self],
         defaultSubcommand: Serve.self
     )
 }

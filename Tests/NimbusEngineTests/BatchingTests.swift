@@ -156,12 +156,16 @@ struct BatchingTests {
             $0.maxQueuedRequests = 2
         }
         try await run(e) { engine in
-            let long = GenerationRequest(prompt: try prompt("Count:"), maxTokens: 200, ignoreEOS: true)
+            // Without speculation, so it is surely still running when the queue is filled below
+            // (prompt lookup can accept most of a repetitive answer in a few steps).
+            var long = GenerationRequest(prompt: try prompt("Count:"), maxTokens: 200, ignoreEOS: true)
+            long.speculative = false
             let running = try engine.submit(long)
             for _ in 0..<500 where engine.statistics.runningSequences == 0 { try await Task.sleep(for: .milliseconds(10)) }
             let queued = try (0..<2).map { _ in try engine.submit(GenerationRequest(prompt: try prompt("Hi"), maxTokens: 2)) }
             #expect(engine.waitingRequests == 2)
-            #expect(throws: EngineError.queueFull(limit: 2)) {
+            // One running plus two waiting fill the sequence slot and the queue.
+            #expect(throws: EngineError.queueFull(limit: 3)) {
                 try engine.submit(GenerationRequest(prompt: [1, 2], maxTokens: 2))
             }
             let first = try await tokens(running)
@@ -170,6 +174,48 @@ struct BatchingTests {
                 let t = try await tokens(q)
                 #expect(t[0].count >= 1)
             }
+        }
+    }
+
+    /// A burst as large as the sequence slots plus the queue is taken whole, even though the
+    /// engine has started none of it yet; one more is refused.
+    @Test func burstUpToSlotsPlusQueueIsAdmitted() async throws {
+        let e = try engine {
+            $0.maxSequences = 3
+            $0.maxQueuedRequests = 2
+        }
+        try await run(e) { engine in
+            let burst = try (0..<5).map { _ in
+                try engine.submit(GenerationRequest(prompt: try prompt("Burst"), maxTokens: 40, ignoreEOS: true))
+            }
+            #expect(throws: EngineError.queueFull(limit: 5)) {
+                try engine.submit(GenerationRequest(prompt: [1, 2], maxTokens: 2))
+            }
+            for stream in burst { #expect(try await tokens(stream)[0].count == 40) }
+            // Every accepted request ended, so a new burst is taken whole again.
+            let again = try (0..<5).map { _ in try engine.submit(GenerationRequest(prompt: try prompt("Again"), maxTokens: 2)) }
+            for stream in again { #expect(try await tokens(stream)[0].count == 2) }
+        }
+    }
+
+    /// A consumer that stops reading loses its request once its backlog is full: the stream ends
+    /// with `slowConsumer` after the events it holds, and the KV blocks come back.
+    @Test func unreadStreamIsCancelledAtItsBacklog() async throws {
+        let e = try engine { $0.streamBacklog = 4 }
+        try await run(e) { engine in
+            var request = GenerationRequest(prompt: try prompt("Tell me a long story:"), maxTokens: 300, ignoreEOS: true)
+            request.speculative = false
+            let stream = try engine.submit(request)
+            // Unread while the engine produces more than the backlog holds.
+            for _ in 0..<3000 where engine.statistics.slowConsumerCancels == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(engine.statistics.slowConsumerCancels == 1)
+            var received = 0
+            await #expect(throws: EngineError.slowConsumer(backlog: 4)) {
+                for try await _ in stream { received += 1 }
+            }
+            #expect(received == 4)
+            for _ in 0..<500 where engine.statistics.usedBlocks > 0 { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(engine.statistics.usedBlocks == 0)
         }
     }
 

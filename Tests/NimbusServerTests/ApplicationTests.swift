@@ -10,9 +10,10 @@ import Testing
 /// through Hummingbird's router test client.
 @Suite(.enabled(if: TestModel.shouldRun))
 struct ApplicationTests {
-    func withApp(maxModelLength: Int? = 256, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    func withApp(maxModelLength: Int? = 256, maxOutputLength: Int? = nil, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         var config = ServerConfiguration(modelPath: TestModel.path, servedModelName: "smol", threads: 2)
         config.maxModelLength = maxModelLength
+        config.maxOutputLength = maxOutputLength
         let app = NimbusServer.buildApplication(configuration: config, logger: Logger(label: "test"))
         try await app.test(.router) { client in
             // The model loads in a service; wait for readiness like a Kubernetes probe would.
@@ -96,6 +97,27 @@ struct ApplicationTests {
             try await client.execute(uri: "/v1/completions", method: .post, body: huge) { response in
                 #expect(response.status == .contentTooLarge)
                 _ = try errorBody(response.body)
+            }
+        }
+    }
+
+    /// Without max_tokens a completion gets OpenAI's 16, lowered to the server's maximum
+    /// output length rather than refused for exceeding it.
+    @Test func completionDefaultLengthFitsTheServerCap() async throws {
+        try await withApp(maxOutputLength: 4) { client in
+            let body = ByteBuffer(string: #"{"model":"smol","prompt":"Count: one, two,","temperature":0,"ignore_eos":true}"#)
+            try await client.execute(uri: "/v1/completions", method: .post, body: body) { response in
+                #expect(response.status == .ok, "\(String(buffer: response.body))")
+                let usage = try #require(try json(response.body)["usage"] as? [String: Any])
+                #expect(usage["completion_tokens"] as? Int == 4)
+            }
+        }
+        try await withApp { client in
+            let body = ByteBuffer(string: #"{"model":"smol","prompt":"Count: one, two,","temperature":0,"ignore_eos":true}"#)
+            try await client.execute(uri: "/v1/completions", method: .post, body: body) { response in
+                #expect(response.status == .ok, "\(String(buffer: response.body))")
+                let usage = try #require(try json(response.body)["usage"] as? [String: Any])
+                #expect(usage["completion_tokens"] as? Int == 16)  // OpenAI's documented default
             }
         }
     }

@@ -144,6 +144,32 @@ import Tracing
         #expect(object["n"] as? [String] == ["1", "2"])
     }
 
+    /// A client's text in a plain-text log line cannot start another line or carry a terminal escape.
+    @Test func textLogLinesEscapeControlCharacters() {
+        #expect(LogText.escaped("m\n2026-01-01 error forged") == "m\\n2026-01-01 error forged")
+        #expect(LogText.escaped("a\r\tb\u{1B}[31mc\u{0}d\u{7F}e\u{85}f\u{2028}") == "a\\r\\tb\\u{1B}[31mc\\u{0}d\\u{7F}e\\u{85}f\\u{2028}")
+        #expect(LogText.escaped("plain ümlaut 字") == "plain ümlaut 字")
+        let nested = LogText.escaped(.dictionary(["k": .array([.string("x\ny")])]))
+        #expect(nested == .dictionary(["k": .array([.string("x\\ny")])]))
+
+        final class Capture: @unchecked Sendable { var events: [LogEvent] = [] }
+        struct Sink: LogHandler {
+            let capture: Capture
+            var logLevel: Logger.Level = .trace
+            var metadata: Logger.Metadata = [:]
+            subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+                get { metadata[key] }
+                set { metadata[key] = newValue }
+            }
+            func log(event: LogEvent) { capture.events.append(event) }
+        }
+        let capture = Capture()
+        let logger = Logger(label: "t") { _ in EscapingLogHandler(inner: Sink(capture: capture)) }
+        logger.info("unknown model 'a\nb'", metadata: ["model": "x\r\ny"])
+        #expect(capture.events.first?.message.description == "unknown model 'a\\nb'")
+        #expect(capture.events.first?.metadata?["model"] == .string("x\\r\\ny"))
+    }
+
     @Test func wallTimeIsISO8601() {
         let stamp = WallTime.now()
         let formatter = ISO8601DateFormatter()

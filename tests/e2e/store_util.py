@@ -2,24 +2,46 @@
 
 Python's http.server answers every GET with the whole file; this handler honours
 `Range: bytes=N-`, can cut the first answer for a path in the middle (announcing the full
-Content-Length, then closing the connection) and records each request's Range header.
+Content-Length, then closing the connection), can send bodies slowly (`rate`, for tests that
+interrupt a download) and records each request's Range header and the bytes it sent.
 """
 import base64
 import hashlib
 import http.server
 import os
+import sys
 import threading
+import time
 import zipfile
 
 
 class FileServer:
-    """Serves `files` (name -> bytes) on 127.0.0.1; `cut_first` names paths whose first GET stops halfway."""
+    """Serves `files` (name -> bytes) on 127.0.0.1; `cut_first` names paths whose first GET stops
+    halfway; `rate` (bytes per second, None for no limit) throttles bodies and may be changed
+    while serving."""
 
-    def __init__(self, files, cut_first=()):
+    CHUNK = 16 << 10
+
+    def __init__(self, files, cut_first=(), rate=None):
         self.files = dict(files)
         self.cut_first = set(cut_first)
+        self.rate = rate
         self.requests = []  # (path, Range header or None)
+        self.sent = {}  # path -> body bytes written to clients so far, over all its GETs
         server = self
+
+        def send(handler, name, data):
+            """Writes `data` (in chunks at `server.rate` when set); a client that hangs up ends it quietly."""
+            try:
+                for offset in range(0, len(data), server.CHUNK):
+                    chunk = data[offset:offset + server.CHUNK]
+                    handler.wfile.write(chunk)
+                    handler.wfile.flush()
+                    server.sent[name] = server.sent.get(name, 0) + len(chunk)
+                    if server.rate:
+                        time.sleep(len(chunk) / server.rate)
+            except (BrokenPipeError, ConnectionResetError):
+                handler.close_connection = True
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -55,13 +77,18 @@ class FileServer:
                 self.end_headers()
                 if name in server.cut_first:
                     server.cut_first.discard(name)
-                    self.wfile.write(body[start:start + (len(body) - start) // 2])
-                    self.wfile.flush()
+                    send(self, name, body[start:start + (len(body) - start) // 2])
                     self.close_connection = True
                     return
-                self.wfile.write(body[start:])
+                send(self, name, body[start:])
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(http.server.ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                # A client killed or hung up mid-transfer (the tests do that on purpose): no traceback.
+                if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+                    super().handle_error(request, client_address)
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 

@@ -25,7 +25,7 @@ struct HuggingFaceCheckpoint {
         return (config["model_type"] as? String).flatMap { ArchitectureRegistry.architecture(huggingFaceType: $0) } != nil
     }
 
-    /// Reads the folder's JSON files and opens its weights (memory-mapped, nothing copied).
+    /// Reads the folder's JSON files and opens its weights (read once into owned memory, nothing else copied).
     /// - Throws: `ModelError` naming the file and key that is missing or unsupported, or
     ///   `SafetensorsError` for unreadable weights.
     init(directory: String) throws {

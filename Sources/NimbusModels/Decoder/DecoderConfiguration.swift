@@ -103,8 +103,10 @@ extension DecoderConfiguration {
         architecture = arch
         embeddingLength = try keys.positive("embedding_length")
         feedForwardLength = try keys.positive("feed_forward_length")
-        blockCount = try keys.positive("block_count")
-        headCount = try keys.positive("attention.head_count")
+        // llama.cpp's LLAMA_MAX_LAYERS: per-layer plans are allocated before any tensor is
+        // read, so a damaged count must be refused here, not discovered as missing tensors.
+        blockCount = try keys.positive("block_count", atMost: 512)
+        headCount = try keys.positive("attention.head_count", atMost: 1 << 16)
         kvHeadCount = metadata.int("\(arch).attention.head_count_kv") ?? headCount
         contextLength = try keys.positive("context_length")
         guard kvHeadCount > 0, headCount % kvHeadCount == 0 else {
@@ -112,6 +114,9 @@ extension DecoderConfiguration {
                                      reason: "\(kvHeadCount) does not divide head_count \(headCount)")
         }
         let keyLength = metadata.int("\(arch).attention.key_length")
+        if let keyLength, !(1...(1 << 16)).contains(keyLength) {
+            throw .badHyperparameter(key: "\(arch).attention.key_length", reason: "\(keyLength) is out of range")
+        }
         if keyLength == nil, embeddingLength % headCount != 0 {
             throw .badHyperparameter(key: "\(arch).embedding_length",
                                      reason: "\(embeddingLength) is not a multiple of head_count \(headCount)")
@@ -175,11 +180,14 @@ struct MetadataKeys<Metadata: ModelMetadata> {
     let metadata: Metadata
     let prefix: String
 
-    func positive(_ key: String) throws(ModelError) -> Int {
+    /// A count or width above `atMost` (default 2^24, far past any real model) is damage, and
+    /// refused before anything is sized by it.
+    func positive(_ key: String, atMost limit: Int = 1 << 24) throws(ModelError) -> Int {
         guard let v = metadata.int("\(prefix).\(key)") else {
             throw .badHyperparameter(key: "\(prefix).\(key)", reason: "missing")
         }
         guard v > 0 else { throw .badHyperparameter(key: "\(prefix).\(key)", reason: "must be positive, got \(v)") }
+        guard v <= limit else { throw .badHyperparameter(key: "\(prefix).\(key)", reason: "\(v) is larger than \(limit)") }
         return v
     }
 
@@ -193,6 +201,7 @@ extension ExpertOptions {
     init?(metadata: some ModelMetadata, prefix: String, normalizeWeights: Bool) throws(ModelError) {
         let keys = MetadataKeys(metadata: metadata, prefix: prefix)
         guard let count = keys.int("expert_count"), count > 0 else { return nil }
+        guard count <= 1 << 12 else { throw .badHyperparameter(key: "\(prefix).expert_count", reason: "\(count) is larger than 4096") }
         let used = try keys.positive("expert_used_count")
         guard used <= count else {
             throw .badHyperparameter(key: "\(prefix).expert_used_count", reason: "\(used) exceeds expert_count \(count)")

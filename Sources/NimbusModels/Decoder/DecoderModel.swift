@@ -27,7 +27,7 @@ public final class DecoderModel: @unchecked Sendable {
     public var kernelPath: String { matmul.path.rawValue }
     /// How the quantized matmuls round (see `SummationOrder`).
     public var summationOrder: SummationOrder { matmul.order }
-    /// Keeps the memory-mapped weights alive.
+    /// Keeps the weight bytes alive.
     private let file: any DecoderTensorSource
     private let weights: DecoderWeights
     /// The compute threads; a draft model runs on its target's (`ModelLoader.loadDraft`).

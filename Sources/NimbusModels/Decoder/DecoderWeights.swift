@@ -23,7 +23,7 @@ enum FeedForwardWeights {
 }
 
 /// Every tensor of a decoder, found by llama.cpp's GGUF names (in any format, through a
-/// `DecoderTensorSource`), as views into the memory-mapped file (norms and biases are copied to Float arrays because they are tiny and read on every
+/// `DecoderTensorSource`), as views into the file's bytes (read once at load) (norms and biases are copied to Float arrays because they are tiny and read on every
 /// token). Fused projections (`attn_qkv`, a double-height `ffn_up`) are split into row views
 /// of the one matrix, so each output is computed exactly as from separate matrices.
 struct DecoderWeights {
