@@ -77,7 +77,7 @@ public final class Engine: Service, Sendable {
         // Bounded: the engine thread never waits for a consumer; one that falls this far behind
         // loses its request (`GenerationLoop` sees the dropped event).
         let (stream, continuation) = AsyncThrowingStream<GenerationEvent, any Error>.makeStream(
-            bufferingPolicy: .bufferingOldest(max(1, configuration.streamBacklog)))
+            bufferingPolicy: .bufferingOldest(request.streamBacklog(perChoice: configuration.streamBacklog)))
         let job = Job(request: request, continuation: continuation)
         continuation.onTermination = { [inbox] _ in
             job.cancel()
@@ -138,7 +138,7 @@ public final class Engine: Service, Sendable {
             let snapshot = loop.statistics
             for id in loop.takeSlowConsumers() {
                 logger.warning("cancelled a request whose client left its stream unread", metadata: [
-                    "request_id": "\(id ?? "none")", "backlog_events": "\(configuration.streamBacklog)"])
+                    "request_id": "\(id ?? "none")", "backlog_events_per_choice": "\(configuration.streamBacklog)"])
             }
             published.withLock { $0 = snapshot }
         }

@@ -15,7 +15,8 @@ public struct EngineConfiguration: Sendable, Equatable {
     /// Most requests waiting to start while every sequence slot is taken (NIM_MAX_QUEUE_SIZE):
     /// `submit` refuses once `maxSequences + maxQueuedRequests` requests are unfinished.
     public var maxQueuedRequests = 256
-    /// Most events of one request the consumer may leave unread (NIMBUS_STREAM_BACKLOG); past it
+    /// Most events per choice of a request the consumer may leave unread (NIMBUS_STREAM_BACKLOG;
+    /// the choices of an `n` > 1 request share one stream, so its buffer is `n` times this); past it
     /// the request ends with `EngineError.slowConsumer`, so a client that stops reading cannot
     /// hold KV blocks or grow memory while the others stream.
     public var streamBacklog = 512

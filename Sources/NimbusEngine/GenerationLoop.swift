@@ -244,7 +244,7 @@ final class GenerationLoop {
             slowConsumers.append(request.job.request.requestID)
         }
         // An event was lost to a full buffer: even a finished answer is incomplete.
-        request.job.continuation.finish(throwing: request.backlogged ? .slowConsumer(backlog: streamBacklog) : error)
+        request.job.continuation.finish(throwing: request.backlogged ? .slowConsumer(backlog: request.job.request.streamBacklog(perChoice: streamBacklog)) : error)
     }
 }
 

@@ -75,3 +75,11 @@ public enum GenerationEvent: Sendable, Equatable {
     /// Choice `choice` ended after generating `completionTokens` tokens.
     case finished(choice: Int, reason: StopReason, completionTokens: Int)
 }
+
+extension GenerationRequest {
+    /// The events this request's stream buffers: `perChoice` for each of its choices, which
+    /// share the stream (a step can send each choice a token, its text and its end).
+    func streamBacklog(perChoice: Int) -> Int {
+        max(1, perChoice) * max(1, choices)
+    }
+}

@@ -43,6 +43,15 @@ public final class GGUFFile: @unchecked Sendable {
         try self.init(path: path, mapping: file.bytes, owner: file)
     }
 
+    /// Maps the file at `path` and parses its header and tensor table without reading the
+    /// weights (`FileBytes(mappingHeadersOf:)`): for listing models, not for serving them.
+    /// - Throws: `GGUFError` when the file cannot be mapped or is not valid GGUF.
+    public convenience init(headersOf path: String) throws(GGUFError) {
+        let file: FileBytes
+        do { file = try FileBytes(mappingHeadersOf: path) } catch { throw .cannotOpen(path: path, reason: error.reason) }
+        try self.init(path: path, mapping: file.bytes, owner: file)
+    }
+
     /// Parses GGUF bytes held in memory (copied), for tests and small generated files.
     public convenience init(bytes: [UInt8]) throws(GGUFError) {
         let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)

@@ -36,7 +36,7 @@ public struct ModelSummary: Sendable, Equatable {
             return ModelSummary(source: checkpoint.tensors,
                                 configuration: try checkpoint.type.configuration(checkpoint.metadata, name: checkpoint.architecture))
         }
-        let gguf = try GGUFFile(path: path)
+        let gguf = try GGUFFile(headersOf: path)
         let name = gguf.string("general.architecture") ?? "unknown"
         guard let architecture = ArchitectureRegistry.architecture(named: name) else {
             throw ModelError.unsupportedArchitecture(name)

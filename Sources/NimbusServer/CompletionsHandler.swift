@@ -67,7 +67,7 @@ struct CompletionsHandler {
         // streams already made cancels them. The prompts then run side by side.
         let submitted = try prepared.map { try GenerationPlan.submit($0.request, to: engine, telemetry: telemetry) }
         if completion.stream {
-            return stream(prepared, submitted, backlog: engine.configuration.streamBacklog, model: completion.model, n: n,
+            return stream(prepared, submitted, backlog: engine.configuration.streamBacklog * n, model: completion.model, n: n,
                           promptTokens: promptTokens, logprobs: completion.logprobs != nil, includeUsage: completion.includeUsage)
         }
         // Collected side by side, so no prompt's events wait unread behind another's.
@@ -152,10 +152,16 @@ struct CompletionsHandler {
 
 /// The event streams of a request's prompts as one stream of (prompt, event), in arrival order.
 enum PromptStreams {
-    /// The streams are read side by side into a buffer as
-    /// large as their backlogs together, so a client that stops reading still loses the request
-    /// (`EngineError.slowConsumer`) rather than growing memory.
+    /// One stream is read only as the client takes its events, so a client that stops reading
+    /// fills the engine's own buffer and the engine cancels and logs the request. Several are
+    /// read side by side into a buffer as large as their backlogs together, so a client that
+    /// stops reading still loses the request (`EngineError.slowConsumer`, not logged by the
+    /// engine) rather than growing memory.
     static func merge(_ streams: [ObservedGeneration], backlog: Int) -> AsyncThrowingStream<(Int, GenerationEvent), any Error> {
+        if streams.count == 1 {
+            let source = IteratorBox(streams[0].makeAsyncIterator())
+            return AsyncThrowingStream { try await source.next().map { (0, $0) } }
+        }
         let (merged, continuation) = AsyncThrowingStream<(Int, GenerationEvent), any Error>.makeStream(
             bufferingPolicy: .bufferingOldest(max(1, backlog * streams.count)))
         let reader = Task {
@@ -178,4 +184,14 @@ enum PromptStreams {
         continuation.onTermination = { _ in reader.cancel() }
         return merged
     }
+}
+
+/// An async iterator pulled by `AsyncThrowingStream(unfolding:)`, which calls it from one
+/// consumer at a time; hence unchecked.
+private final class IteratorBox: @unchecked Sendable {
+    private var iterator: ObservedGeneration.AsyncIterator
+
+    init(_ iterator: ObservedGeneration.AsyncIterator) { self.iterator = iterator }
+
+    func next() async throws -> GenerationEvent? { try await iterator.next() }
 }

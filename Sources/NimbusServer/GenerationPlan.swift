@@ -87,11 +87,11 @@ struct GenerationPlan {
     /// Submits to the engine, mapping its refusals to API errors; `telemetry` watches the stream.
     static func submit(_ request: GenerationRequest, to engine: Engine,
                        telemetry: GenerationTelemetry = .off) throws(APIError) -> ObservedGeneration {
-        guard !telemetry.isOff else { return ObservedGeneration(events: try enqueue(request, on: engine), watch: nil) }
         var request = request
+        request.requestID = telemetry.record?.id
+        guard !telemetry.isOff else { return ObservedGeneration(events: try enqueue(request, on: engine), watch: nil) }
         let timeline = RequestTimeline()
         request.timeline = timeline
-        request.requestID = telemetry.record?.id
         let submitted = ContinuousClock.now
         let events = try enqueue(request, on: engine)
         return ObservedGeneration(events: events, watch: .init(telemetry: telemetry, submitted: submitted, timeline: timeline,

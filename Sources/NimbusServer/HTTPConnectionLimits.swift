@@ -9,8 +9,8 @@ import NIOCore
 /// so it cannot hold a task, a file descriptor or (through the engine's stream backlog) KV blocks.
 enum HTTPConnectionLimits {
     /// Most header fields, and most bytes in all of them (names and values), in one request head.
-    /// Far above what OpenAI clients send (a dozen fields, a bearer key); a larger head gets 431
-    /// or a closed connection from the decoder.
+    /// Far above what OpenAI clients send (a dozen fields, a bearer key); a larger head fails
+    /// the HTTP decoder, which Hummingbird answers with 400 and a closed connection.
     static let maxHeaderCount = 100
     static let maxHeaderBytes = 32 << 10
 

@@ -91,7 +91,7 @@ public struct ServerConfiguration: Sendable {
         ("NIM_KV_CACHE_FREE_MEM_FRACTION", "0.1", "fraction of available memory for the KV cache"),
         ("NIM_KV_CACHE_SIZE", "unset", "explicit KV cache size (e.g. 512MiB, 2GiB); wins over the fraction"),
         ("NIM_MAX_QUEUE_SIZE", "256", "most requests waiting while every sequence slot is taken: up to NIM_MAX_NUM_SEQS + this many requests are in flight; beyond it 429 with Retry-After"),
-        ("NIMBUS_STREAM_BACKLOG", "512", "events of one request a client may leave unread; past it the request is cancelled (its KV freed) and logged"),
+        ("NIMBUS_STREAM_BACKLOG", "512", "events per choice of a request a client may leave unread; past it the request is cancelled (its KV freed) and logged"),
         ("NIM_QUANTIZATION", "none (weights as stored)", "q8_0 or q4_0: convert F32/F16/BF16 weight matrices at load"),
     ] + speculationVariables + loraVariables + toolVariables + ObservabilityConfiguration.variables + SecurityConfiguration.variables + platformVariables
 

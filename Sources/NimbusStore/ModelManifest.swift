@@ -51,6 +51,11 @@ public struct ModelManifest: Codable, Equatable, Sendable {
         models.sort { $0.name < $1.name }
     }
 
+    /// Removes the entry named `name`, if any.
+    public mutating func remove(named name: String) {
+        models.removeAll { $0.name == name }
+    }
+
     public func entry(named name: String) -> ModelEntry? {
         models.first { $0.name == name }
     }

@@ -44,6 +44,12 @@ public struct ModelStoreWriter {
                 try? FileManager.default.removeItem(atPath: staged)
                 throw .checksumMismatch(source: path, expected: recorded.sha256, actual: sha256)
             }
+            // Replacing a model: the manifest first stops listing the old one, so a kill before
+            // the new entry is written never pairs the new bytes with the old checksum.
+            if manifest.entry(named: name) != nil {
+                manifest.remove(named: name)
+                try manifest.write(to: store.manifestPath)
+            }
             try? FileManager.default.removeItem(atPath: target)
             do { try FileManager.default.moveItem(atPath: staged, toPath: target) } catch {
                 throw .io("cannot write \(target): \(error.localizedDescription)")

@@ -113,5 +113,21 @@ func sampleFile(version: UInt32 = 3, alignment: Int = 32, corruptOffset: Bool = 
 
     @Test func missingFileIsAClearError() {
         #expect(throws: GGUFError.self) { try GGUFFile(path: "/nonexistent/model.gguf") }
+        #expect(throws: GGUFError.self) { try GGUFFile(headersOf: "/nonexistent/model.gguf") }
+    }
+
+    /// A file read into owned memory and the same file mapped for its headers give one table.
+    @Test func readAndMappedFilesAgree() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gguf-\(UUID().uuidString).gguf").path
+        try Data(sampleFile()).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let read = try GGUFFile(path: path), mapped = try GGUFFile(headersOf: path)
+        #expect(read.metadata == mapped.metadata)
+        #expect(read.tensors.map(\.name) == ["vec", "mat"] && mapped.tensors.map(\.name) == read.tensors.map(\.name))
+        #expect(mapped.tensors.map(\.fileOffset) == read.tensors.map(\.fileOffset))
+        // Empty files are refused by both, with the reason.
+        try Data().write(to: URL(fileURLWithPath: path))
+        #expect(throws: GGUFError.self) { try GGUFFile(headersOf: path) }
+        #expect(throws: GGUFError.self) { try GGUFFile(path: path) }
     }
 }

@@ -220,20 +220,30 @@ def pending_bytes(sock):
     return int.from_bytes(fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0"), "little")
 
 
-def test_a_stream_nobody_reads_is_cancelled_without_slowing_others(stream_server):
+# Both generation routes: chat reads its one engine stream; completions reads its prompts' streams
+# through PromptStreams.merge, which must leave a single stream's backlog to the engine.
+UNREAD_BODIES = {
+    "/v1/chat/completions": {"logprobs": True, "top_logprobs": 20,
+                             "messages": [{"role": "user", "content": "Count to three thousand."}]},
+    "/v1/completions": {"logprobs": 5, "prompt": "Count to three thousand: 1, 2, 3,"},
+}
+
+
+@pytest.mark.parametrize("route", sorted(UNREAD_BODIES))
+def test_a_stream_nobody_reads_is_cancelled_without_slowing_others(stream_server, route):
     proc, base, log_path = stream_server
     baseline = stream_rate(base)
 
     # A small receive buffer and small segments keep both ends' kernel buffers small, and top
-    # logprobs make each event about 2 KB, so undelivered events pile up in the server within
-    # a few dozen tokens. The client then reads nothing.
+    # logprobs make each event large (about 2 KB for chat's 20), so undelivered events pile up
+    # in the server within a few hundred tokens. The client then reads nothing.
     body = json.dumps({"model": SERVED_NAME, "max_tokens": 3000, "ignore_eos": True, "stream": True,
-                       "logprobs": True, "top_logprobs": 20,
-                       "messages": [{"role": "user", "content": "Count to three thousand."}]}).encode()
+                       **UNREAD_BODIES[route]}).encode()
+    request_id = "e2e-unread-" + route.strip("/").replace("/", "-")
     slow = connect(base, rcvbuf=4096, maxseg=536)
     try:
-        slow.sendall(post_head(len(body), b"/v1/chat/completions",
-                               b"X-Request-Id: e2e-unread-1\r\nConnection: close\r\n") + body)
+        slow.sendall(post_head(len(body), route.encode(),
+                               f"X-Request-Id: {request_id}\r\nConnection: close\r\n".encode()) + body)
         assert poll(lambda: pending_bytes(slow) > 0, timeout=60), "the slow stream never started"
         during = stream_rate(base)
         assert during >= 0.4 * baseline, \
@@ -242,7 +252,7 @@ def test_a_stream_nobody_reads_is_cancelled_without_slowing_others(stream_server
         def cancellation_logged():
             with open(log_path) as f:
                 records = [json.loads(line) for line in f if line.startswith("{")]
-            return [r for r in records if r.get("request_id") == "e2e-unread-1" and "status" not in r
+            return [r for r in records if r.get("request_id") == request_id and "status" not in r
                     and re.search(r"backlog|slow|cancel|unread", r["message"], re.IGNORECASE)]
         logged = poll(cancellation_logged, timeout=30, interval=0.2)
         assert logged, "no log line with the stream's request_id says it was cancelled for its backlog"

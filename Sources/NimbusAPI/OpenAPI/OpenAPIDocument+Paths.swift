@@ -138,8 +138,9 @@ extension OpenAPIDocument {
     /// of chunk objects (an error midway is one more event with an ErrorResponse), then `[DONE]`.
     private static func generated(_ whole: String, chunk: String, next: String) -> JSONValue {
         .object([
-            // A second request to the model that answered (a streamed answer has no body to read it from).
-            "links": .object(["askTheSameModel": link(to: next, body: ["model": "$response.body#/model"])]),
+            // A second request to the same model, named from the request: a streamed answer has no
+            // JSON body to read it from.
+            "links": .object(["askTheSameModel": link(to: next, body: ["model": "$request.body#/model"])]),
             "description": .string("The answer; with stream: true, server-sent events."),
             "content": .object([
                 "application/json": .object(["schema": S.ref(whole)]),
