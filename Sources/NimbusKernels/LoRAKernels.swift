@@ -24,6 +24,31 @@ public enum LoRAKernels {
         }
     }
 
+    /// `out[r] = dot(a, x[r])` for `rows` rows; on AVX-512 each load of `a` serves every row.
+    /// Each row's result is the bits `dot` gives it alone.
+    public static func dot(_ a: UnsafePointer<UInt16>, rows x: UnsafePointer<UnsafePointer<Float>?>, count rows: Int,
+                           length n: Int, into out: UnsafeMutablePointer<Float>, path: KernelPath) {
+        guard path == .avx512vnni else {
+            for r in 0..<rows { out[r] = x[r].map { dot(a, $0, count: n, path: path) } ?? 0 }
+            return
+        }
+        nk_lora_dot_rows_avx512(a, x, Int64(rows), Int64(n), out)
+    }
+
+    /// `expand` for `rows` rows (`t[r]` into `y[r]`); on AVX-512 each load of `bt` serves every
+    /// row. Each row's result is the bits `expand` gives it alone.
+    public static func expand(_ t: UnsafePointer<UnsafePointer<Float>?>, rows: Int, rank: Int, _ bt: UnsafePointer<UInt16>,
+                              outputs: Int, into y: UnsafePointer<UnsafeMutablePointer<Float>?>, path: KernelPath) {
+        guard path == .avx512vnni else {
+            for r in 0..<rows {
+                guard let tr = t[r], let yr = y[r] else { continue }
+                expand(tr, rank: rank, bt, outputs: outputs, into: yr, path: path)
+            }
+            return
+        }
+        nk_lora_expand_rows_avx512(t, Int64(rows), Int64(rank), bt, Int64(outputs), y)
+    }
+
     /// The scalar twin of `dot`, summed in Double.
     public static func dotScalar(_ a: UnsafePointer<UInt16>, _ x: UnsafePointer<Float>, count: Int) -> Double {
         var sum = 0.0

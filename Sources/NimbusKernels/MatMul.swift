@@ -31,11 +31,18 @@ public final class MatMul: @unchecked Sendable {
         self.order = order
     }
 
+    /// The activation type `weight`'s matmul reads: ggml's `vecDotType`, except that float
+    /// weights (F32, F16, BF16) in the blocked order multiply fp32 activations (`gemm_float.c`
+    /// says why).
+    public func activationType(for weight: QuantType) -> QuantType {
+        order == .blocked && weight.isFloat ? .f32 : weight.vecDotType
+    }
+
     /// Converts `batch` rows of `columns` floats (row `b` at `input + b * inputStride`) to
-    /// `weightType.vecDotType`, into `buffer`.
+    /// `activationType(for: weightType)`, into `buffer`.
     public func quantize(_ input: UnsafePointer<Float>, inputStride: Int, batch: Int, columns: Int,
                          for weightType: QuantType, into buffer: ActivationBuffer) throws(KernelError) {
-        let type = weightType.vecDotType
+        let type = activationType(for: weightType)
         _ = try type.rowBytes(count: columns)
         guard batch >= 0, inputStride >= columns else { throw .badShape("input stride \(inputStride) < \(columns)") }
         let base = buffer.reset(type: type, columns: columns, batch: batch, path: path)
@@ -89,7 +96,7 @@ public final class MatMul: @unchecked Sendable {
     /// Output row `b` (length `weight.rows`) is written at `output + b * outputStride`.
     public func multiply(_ weight: WeightMatrix, _ acts: ActivationBuffer,
                          output: UnsafeMutablePointer<Float>, outputStride: Int) throws(KernelError) {
-        guard acts.type == weight.type.vecDotType, acts.columns == weight.columns, acts.path == path else {
+        guard acts.type == activationType(for: weight.type), acts.columns == weight.columns, acts.path == path else {
             throw .badShape("activations (\(acts.type), \(acts.columns) columns, \(acts.path)) do not match weight (\(weight.type), \(weight.columns) columns) on path \(path)")
         }
         guard outputStride >= weight.rows || acts.batch <= 1 else {
@@ -126,6 +133,19 @@ public final class MatMul: @unchecked Sendable {
             runTiled(kernel, weight, acts: job.base, batch: batch, output: output, outputStride: outputStride)
         case .f16, .bf16, .f32:
             let type = weight.type, path = self.path
+            if order == .blocked {
+                if let kernel = kernel(for: weight) {
+                    runTiled(kernel, weight, acts: job.base, batch: batch, output: output, outputStride: outputStride)
+                    return
+                }
+                pool.parallelFor(weight.rows) { rows in
+                    for b in 0..<batch {
+                        let x = UnsafeRawPointer(job.base).assumingMemoryBound(to: Float.self) + b * n
+                        for r in rows { output[b * outputStride + r] = ScalarDot.floatBlocked(type, weight.row(r), x, count: n) }
+                    }
+                }
+                return
+            }
             pool.parallelFor(weight.rows) { rows in
                 for b in 0..<batch {
                     for r in rows {
@@ -152,7 +172,7 @@ public final class MatMul: @unchecked Sendable {
         kernels.reserveCapacity(targets.count)
         for t in targets {
             guard path != .scalar, t.weight.rows > 0, acts.batch > 0,
-                  acts.type == t.weight.type.vecDotType, acts.columns == t.weight.columns, acts.path == path,
+                  acts.type == activationType(for: t.weight.type), acts.columns == t.weight.columns, acts.path == path,
                   let kernel = kernel(for: t.weight) else { break }
             kernels.append(kernel)
         }
@@ -190,8 +210,14 @@ public final class MatMul: @unchecked Sendable {
     }
 
     /// The SIMD kernel for `weight` in this matmul's order and its tile height in rows: the
-    /// blocked-order kernel on the interleaved copy when there is one, else ggml's.
+    /// blocked-order kernel on the interleaved copy when there is one (on the plain rows for
+    /// float weights), else ggml's.
     func kernel(for weight: WeightMatrix) -> TiledKernel? {
+        if order == .blocked, path == .avx512vnni, weight.type.isFloat {
+            return nk_gemm_float_kernel(Int32(weight.type.rawValue)).map {
+                TiledKernel(function: $0, weights: weight.base.assumingMemoryBound(to: UInt8.self), tile: 4)
+            }
+        }
         if order == .blocked, let interleaved = weight.interleaved, path == .avx512vnni {
             let function = weight.type.simpleKernelKind.flatMap { nk_gemm_x16_kernel($0) }
                 ?? weight.type.blockedKQuantType.flatMap { nk_gemm_kx16_kernel($0) }

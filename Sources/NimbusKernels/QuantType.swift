@@ -24,6 +24,9 @@ public enum QuantType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     /// Creates the type for a raw ggml id, or nil for one the kernels do not support.
     public init?(ggmlID: UInt32) { self.init(rawValue: ggmlID) }
 
+    /// F32, F16 or BF16: plain float elements.
+    public var isFloat: Bool { self == .f32 || self == .f16 || self == .bf16 }
+
     /// Elements per block.
     public var blockSize: Int {
         switch self {

@@ -59,7 +59,8 @@ struct ProjectionGroup {
                   _ targets: [(Linear, UnsafeMutablePointer<Float>)], with matmul: MatMul) throws(ModelError) {
         guard let first = targets.first?.0.matrix.type else { return }
         // One quantization and one parallel region for all when the types agree (the usual case).
-        if targets.allSatisfy({ $0.0.matrix.type.vecDotType == first.vecDotType }) {
+        let activationType = { (linear: Linear) in matmul.activationType(for: linear.matrix.type) }
+        if targets.allSatisfy({ activationType($0.0) == matmul.activationType(for: first) }) {
             do {
                 try matmul.quantize(input, inputStride: columns, batch: batch, columns: columns,
                                     for: first, into: activations)
@@ -71,7 +72,7 @@ struct ProjectionGroup {
         }
         var preparedFor: QuantType?
         for (linear, output) in targets {
-            let type = linear.matrix.type.vecDotType
+            let type = activationType(linear)
             if preparedFor != type {
                 do {
                     try matmul.quantize(input, inputStride: columns, batch: batch, columns: columns,

@@ -5,8 +5,8 @@ import Tracing
 /// request's record (for its access-log line). Captured when the handler starts, inside the HTTP
 /// span, because a streamed body is written later, outside it.
 struct GenerationTelemetry: Sendable {
-    /// The series of the model the generations run on.
-    var metrics: GeneratorMetrics?
+    /// The per-request series of the name the request used (a model or one of its adapters).
+    var metrics: RequestMetrics?
     var spans: GenerationSpans?
     var record: RequestRecord?
 

@@ -28,6 +28,13 @@ public final class ModelHost: Sendable {
     /// Whether requests may name `model`: the served name or one of its adapters.
     func serves(_ model: String) -> Bool { model == servedName || adapters?.contains(model) == true }
 
+    /// The name a request for `model` is counted and traced under: the adapter it names, else
+    /// the served name (never a name the server does not serve, so labels stay bounded).
+    func metricsName(for model: String?) -> String {
+        if let model, model != servedName, adapters?.contains(model) == true { return model }
+        return servedName
+    }
+
     /// The adapter a request for `model` runs with (nil for the base model); one dropped from
     /// memory is read again on the loader thread.
     /// - Throws: 404 `model_not_found` for a name that is neither.

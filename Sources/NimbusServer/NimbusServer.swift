@@ -146,14 +146,15 @@ public enum NimbusServer {
             let body = try await RequestBody.read(request, context: context)
             let chat = try ChatCompletionRequest.parse(body)
             let host = try registry.generator(for: chat.model, endpoint: "/v1/chat/completions")
-            let telemetry = observability.telemetry(for: context, operation: "chat", model: host.servedName)
+            let telemetry = observability.telemetry(for: context, operation: "chat", model: host.metricsName(for: chat.model))
             return try await ChatCompletionsHandler(host: host, telemetry: telemetry).respond(to: chat, body: body, connection: context.channel)
         }
         router.post("/v1/completions") { request, context in
             let body = try await RequestBody.read(request, context: context)
             let completion = try CompletionRequest.parse(body)
             let host = try registry.generator(for: completion.model, endpoint: "/v1/completions")
-            let telemetry = observability.telemetry(for: context, operation: "text_completion", model: host.servedName)
+            let telemetry = observability.telemetry(for: context, operation: "text_completion",
+                                                    model: host.metricsName(for: completion.model))
             return try await CompletionsHandler(host: host, telemetry: telemetry).respond(to: completion, body: body, connection: context.channel)
         }
         addEncoderRoutes(to: router, registry: registry)

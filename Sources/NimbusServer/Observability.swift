@@ -20,24 +20,28 @@ struct Observability: Sendable {
         throughput = Dictionary(languageModels.map { ($0, ThroughputMeter()) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// Where a handler's generations on `model` report, captured inside the request's span.
+    /// Where a handler's generations report, captured inside the request's span.
+    /// - Parameter model: the name the request used and its series carry: the served model or,
+    ///   for a request naming one of its adapters, the adapter (`ModelHost.metricsName(for:)`).
     func telemetry(for context: NimbusRequestContext, operation: String, model: String) -> GenerationTelemetry {
         context.record?.attribute(to: model)
         return GenerationTelemetry(
-            metrics: metrics?.generators[model],
+            metrics: metrics?.requests(for: model),
             spans: tracer.map {
                 GenerationSpans(tracer: $0, parent: InstrumentationContext.current ?? .topLevel, operation: operation, model: model)
             },
             record: context.record)
     }
 
-    /// Brings the scrape-time gauges up to date: each loaded language model's engine, and memory.
+    /// Brings the scrape-time gauges up to date (each loaded language model's engine, and
+    /// memory) and drops the series of adapters no longer served.
     func refresh(_ metrics: ServerMetrics, models: ModelRegistry) {
         for (name, entry) in models.entries {
-            guard case .generator(let host) = entry, let engine = host.engine, let series = metrics.generators[name] else { continue }
+            guard case .generator(let host) = entry, let engine = host.engine, let series = metrics.engines[name] else { continue }
             let statistics = engine.statistics
             series.refresh(statistics, tokensPerSecond: tokensPerSecond(name, statistics))
         }
+        metrics.forgetAdapters(keeping: models.servesAdapter)
         metrics.refresh(memory: HostMemory.read())
     }
 
@@ -62,9 +66,15 @@ struct Observability: Sendable {
 /// One served model as /v1/status lists it.
 struct ServedModel: Encodable, Equatable {
     let name: String
-    /// `language`, `embedding` or `ranking` (`encoder` until an encoder has loaded).
+    /// `language`, `embedding`, `ranking` (`encoder` until an encoder has loaded) or `lora`.
     let kind: String
     let ready: Bool
+    /// A LoRA adapter's base model.
+    var parent: String?
+    /// Whether a LoRA adapter is in memory (else it is read again at its next request).
+    var loaded: Bool?
+    /// A LoRA adapter's rank, when it is in memory.
+    var rank: Int?
 }
 
 extension ModelRegistry {
@@ -72,11 +82,22 @@ extension ModelRegistry {
         entries.map { name, entry in
             switch entry {
             case .generator(let host):
-                return ServedModel(name: name, kind: "language", ready: host.isReady)
+                let adapters = (host.adapters?.summaries ?? []).map { adapter in
+                    ServedModel(name: adapter.name, kind: "lora", ready: host.isReady, parent: name, loaded: adapter.rank != nil,
+                                rank: adapter.rank)
+                }
+                return [ServedModel(name: name, kind: "language", ready: host.isReady)] + adapters
             case .encoder(let host):
                 let kind = host.engine.map { $0.encoder.kind == .crossEncoder ? "ranking" : "embedding" } ?? "encoder"
-                return ServedModel(name: name, kind: kind, ready: host.isReady)
+                return [ServedModel(name: name, kind: kind, ready: host.isReady)]
             }
+        }.flatMap { $0 }
+    }
+
+    /// Whether `name` is one of a language model's LoRA adapters.
+    func servesAdapter(_ name: String) -> Bool {
+        entries.contains { _, entry in
+            if case .generator(let host) = entry { host.adapters?.contains(name) == true } else { false }
         }
     }
 

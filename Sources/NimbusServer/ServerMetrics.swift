@@ -6,17 +6,30 @@ import Synchronization
 /// reference's (`nim_*`) and vLLM's (`num_requests_running`, `time_to_first_token_seconds`...).
 /// Every series carries `model_name`.
 ///
-/// HTTP requests are counted here, under the model they named (`RequestRecord.model`), or the
-/// first served model for requests that name none (probes, scrapes); so are the process's memory
-/// gauges. Each language model has its own `GeneratorMetrics` for the engine and per-request series.
-/// Nothing is recorded per token: see `GeneratorMetrics`.
+/// HTTP requests are counted here, under the name they used (`RequestRecord.model`: a served
+/// model or one of its LoRA adapters), or the first served model for requests that name none
+/// (probes, scrapes); so are the process's memory gauges. Each language model has its engine's
+/// series (`EngineMetrics`) and each name requests use its per-request series
+/// (`RequestMetrics`). An adapter's series exist from its first request until it is no longer
+/// served (`forgetAdapters`), so their number is bounded by the adapters served.
+/// Nothing is recorded per token: see `RequestMetrics`.
 public final class ServerMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     /// The first served model, the label of what belongs to no model in particular.
     let primaryModel: String
     /// Per language model, by served name.
-    let generators: [String: GeneratorMetrics]
+    let engines: [String: EngineMetrics]
+    private let languageModels: [String: RequestMetrics]
+    private let maxModelLength: Int
+    /// Per adapter that requests used: its request series and the HTTP series made for it.
+    private let adapters = Mutex<[String: AdapterSeries]>([:])
     private let memoryUsed: Gauge, memoryTotal: Gauge
+
+    private struct AdapterSeries {
+        let requests: RequestMetrics
+        var counters: [String: Counter] = [:]
+        var histograms: [String: ValueHistogram] = [:]
+    }
 
     /// - Parameters:
     ///   - primaryModel: the first served model's name.
@@ -26,8 +39,12 @@ public final class ServerMetrics: Sendable {
                 languageModels: [String], maxModelLength: Int) {
         self.registry = registry
         self.primaryModel = primaryModel
-        generators = Dictionary(languageModels.map { ($0, GeneratorMetrics(registry: registry, modelName: $0, maxModelLength: maxModelLength)) },
-                                uniquingKeysWith: { first, _ in first })
+        self.maxModelLength = maxModelLength
+        let names = Array(Set(languageModels))
+        engines = Dictionary(uniqueKeysWithValues: names.map { ($0, EngineMetrics(registry: registry, modelName: $0)) })
+        self.languageModels = Dictionary(uniqueKeysWithValues: names.map {
+            ($0, RequestMetrics(registry: registry, modelName: $0, maxModelLength: maxModelLength))
+        })
         let primary = [("model_name", primaryModel)]
         memoryUsed = registry.makeGauge(descriptor: .init("nim_memory_used_bytes", "Resident memory of the server process (CPU memory)."),
                                         labels: primary)
@@ -41,15 +58,47 @@ public final class ServerMetrics: Sendable {
     /// The exposition text of every metric in the registry.
     public func exposition() -> [UInt8] { registry.emitToBuffer() }
 
+    /// The per-request series of `name`: a language model's, or, for any other name, an
+    /// adapter's (made on first use). Callers pass only names the server serves.
+    func requests(for name: String) -> RequestMetrics {
+        if let series = languageModels[name] { return series }
+        return adapters.withLock { adapters in
+            if let series = adapters[name] { return series.requests }
+            let series = RequestMetrics(registry: registry, modelName: name, maxModelLength: maxModelLength)
+            adapters[name] = AdapterSeries(requests: series)
+            return series
+        }
+    }
+
+    /// Takes the series of adapters no longer served out of the exposition (called at scrapes).
+    func forgetAdapters(keeping isServed: (String) -> Bool) {
+        let gone = adapters.withLock { adapters in
+            let names = adapters.keys.filter { !isServed($0) }
+            return names.compactMap { adapters.removeValue(forKey: $0) }
+        }
+        for series in gone {
+            series.requests.unregister()
+            for counter in series.counters.values { registry.unregisterCounter(counter) }
+            for histogram in series.histograms.values { registry.unregisterValueHistogram(histogram) }
+        }
+    }
+
     /// One finished HTTP request: `nim_request_total` and `nim_request_duration_seconds`.
     /// - Parameters:
     ///   - endpoint: the matched route (never the raw path, whose values are unbounded).
-    ///   - model: the served model the request named, if any.
+    ///   - model: the served model or adapter the request named, if any.
     func recordHTTP(endpoint: String, status: Int, seconds: Double, model: String?) {
         let name = model ?? primaryModel
-        registry.makeCounter(descriptor: .init("nim_request_total", "HTTP requests by endpoint and status code."),
-                             labels: [("model_name", name), ("endpoint", endpoint), ("status", String(status))]).increment()
-        durationHistogram(endpoint: endpoint, model: name).record(seconds)
+        let counter = registry.makeCounter(descriptor: .init("nim_request_total", "HTTP requests by endpoint and status code."),
+                                           labels: [("model_name", name), ("endpoint", endpoint), ("status", String(status))])
+        let histogram = durationHistogram(endpoint: endpoint, model: name)
+        adapters.withLock { adapters in
+            guard adapters[name] != nil else { return }
+            adapters[name]?.counters["\(endpoint) \(status)"] = counter
+            adapters[name]?.histograms[endpoint] = histogram
+        }
+        counter.increment()
+        histogram.record(seconds)
     }
 
     private func durationHistogram(endpoint: String, model: String) -> ValueHistogram {

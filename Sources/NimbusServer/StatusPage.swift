@@ -48,6 +48,7 @@ enum StatusPage {
     </div>
     <table>
       <tr><td>Served models</td><td id="served">…</td></tr>
+      <tr><td>LoRA adapters</td><td id="adapters">…</td></tr>
       <tr><td>CPU</td><td id="cpu">…</td></tr>
       <tr><td>Cores / compute threads</td><td id="cores">…</td></tr>
       <tr><td>Profile</td><td id="profile">…</td></tr>
@@ -82,7 +83,10 @@ enum StatusPage {
         const s = await r.json();
         $("state").textContent = "serving"; $("state").className = "";
         $("model").textContent = s.model;
-        $("served").textContent = (s.models || []).map((m) => m.name + " (" + m.kind + (m.ready ? "" : ", loading") + ")").join(", ");
+        const models = s.models || [], loras = models.filter((m) => m.kind === "lora");
+        $("served").textContent = models.filter((m) => m.kind !== "lora").map((m) => m.name + " (" + m.kind + (m.ready ? "" : ", loading") + ")").join(", ");
+        $("adapters").textContent = loras.length === 0 ? "none" : loras.map((m) => m.name + " (on " + m.parent +
+          (m.loaded ? ", rank " + m.rank + ", in memory" : ", read at next use") + ")").join(", ");
         $("kernels").textContent = s.kernels;
         $("uptime").textContent = duration(s.uptime_seconds || 0);
         $("queue").textContent = s.waiting_requests;

@@ -112,14 +112,16 @@ extension QuantType {
     }
 }
 
-/// Runs one matmul on `path` and returns y as [batch][rows] flattened.
+/// Runs one matmul on `path` and returns y as [batch][rows] flattened. Quantized weights here
+/// carry no interleaved copy, so they run ggml's order whatever `order` says; float weights run
+/// `order` (ggml's by default, which every path has).
 func runMatMul(_ type: QuantType, weights: [UInt8], rows: Int, cols: Int, input: [Float], batch: Int,
-               path: KernelPath, pool: ComputePool) throws -> [Float] {
+               path: KernelPath, pool: ComputePool, order: SummationOrder = .ggml) throws -> [Float] {
     var y = [Float](repeating: .nan, count: rows * batch)
     try weights.withUnsafeBytes { wb in
         guard let base = wb.baseAddress else { return }
         let w = try WeightMatrix(rows: rows, columns: cols, type: type, base: base)
-        let mm = try MatMul(pool: pool, path: path)
+        let mm = try MatMul(pool: pool, path: path, order: order)
         try input.withUnsafeBufferPointer { x in
             try y.withUnsafeMutableBufferPointer { out in
                 guard let xp = x.baseAddress, let op = out.baseAddress else { return }

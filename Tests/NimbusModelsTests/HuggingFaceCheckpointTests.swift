@@ -146,17 +146,16 @@ import Testing
             #expect(model.tokenizer.encode(c.text, addSpecial: false, parseSpecial: true) == c.prompt_ids || c.name == "chat",
                     "\(name) \(c.name) prompt")
             let (tokens, logits) = try Self.greedy(model.model, prompt: c.prompt_ids, steps: c.transformers.tokens.count, adapter: adapter)
-            // BF16 weights multiply BF16-rounded activations, as llama.cpp computes them, where
-            // transformers upcast to float32: one step of 192 flips at a gap of 0.071.
-            Self.expectAgreement(tokens, c.transformers, nearTie: name == "llama" ? 0.1 : 0.05,
-                                 "\(name) \(c.name) adapter \(c.adapter ?? "none")")
+            // The issue's rule: a token may differ only where the reference's top-2 gap is below
+            // 0.05. (With BF16-rounded activations, ggml's order, one step of 192 flipped at 0.071.)
+            Self.expectAgreement(tokens, c.transformers, nearTie: 0.05, "\(name) \(c.name) adapter \(c.adapter ?? "none")")
             for pair in c.transformers.top_logits ?? [] where pair.count == 2 {
                 largest = max(largest, abs(logits[Int(pair[0])] - Float(pair[1])))
             }
         }
-        // Keys and values are kept in fp16 (as llama.cpp does) whatever the weights; BF16 weights
-        // also round activations to BF16.
-        #expect(largest < (name == "qwen2" ? 0.1 : 0.25), "\(name): largest logit difference after the prompt \(largest)")
+        // Keys and values are kept in fp16 (as llama.cpp does) whatever the weights; seen: 0.023
+        // (llama, BF16) and 0.052 (qwen2, F32).
+        #expect(largest < 0.1, "\(name): largest logit difference after the prompt \(largest)")
         print("\(name): largest logit difference after the prompt vs transformers: \(largest)")
     }
 
@@ -186,8 +185,8 @@ import Testing
             let ggufOnHF = try Self.adapter(root + "/llama-adapters/gguf/alpha", hf)
             let a = try Self.greedy(gguf.model, prompt: c.prompt_ids, steps: 32, adapter: peftOnGGUF).tokens
             let b = try Self.greedy(hf.model, prompt: c.prompt_ids, steps: 32, adapter: ggufOnHF).tokens
-            Self.expectAgreement(a, c.transformers, nearTie: 0.1, "PEFT alpha on the GGUF base, \(c.name)")
-            Self.expectAgreement(b, c.transformers, nearTie: 0.1, "GGUF alpha on the HF base, \(c.name)")
+            Self.expectAgreement(a, c.transformers, nearTie: 0.05, "PEFT alpha on the GGUF base, \(c.name)")
+            Self.expectAgreement(b, c.transformers, nearTie: 0.05, "GGUF alpha on the HF base, \(c.name)")
         }
     }
 
@@ -287,6 +286,43 @@ import Testing
         try Data(#"{"model_type": "mixtral", "architectures": ["MixtralForCausalLM"]}"#.utf8).write(to: URL(fileURLWithPath: scratch + "/config.json"))
         #expect(ModelLoader.isDecoderCheckpoint(scratch))
         #expect(throws: ModelError.unsupportedCheckpoint("mixtral")) { try ModelLoader.load(path: scratch, threads: 1) }
+    }
+
+    /// The gathered forms (several rows of one adapter per call) give every row the bits the
+    /// one-row kernels give it alone, in tiles of 4 rows and the rest.
+    @Test(arguments: KernelPath.allCases.filter { $0 <= .detected })
+    func loraRowKernelsGiveEachRowItsOneRowBits(_ path: KernelPath) {
+        var random = SystemRandomNumberGenerator()
+        func values(_ n: Int) -> [Float] { (0..<n).map { _ in Float.random(in: -1...1, using: &random) } }
+        for (rows, n, rank) in [(1, 64, 16), (3, 577, 8), (4, 576, 16), (7, 17, 4), (9, 1536, 16)] {
+            let a = values(n).map { Float16($0).bitPattern }, bt = values(rank * n).map { Float16($0).bitPattern }
+            let x = values(rows * n), t = values(rows * rank)
+            var alone = x, together = x, dots = [Float](repeating: 0, count: rows)
+            a.withUnsafeBufferPointer { a in
+                bt.withUnsafeBufferPointer { bt in
+                    x.withUnsafeBufferPointer { x in
+                        t.withUnsafeBufferPointer { t in
+                            alone.withUnsafeMutableBufferPointer { alone in
+                                together.withUnsafeMutableBufferPointer { together in
+                                    let (a, bt, x, t) = (a.baseAddress!, bt.baseAddress!, x.baseAddress!, t.baseAddress!)
+                                    let inputs: [UnsafePointer<Float>?] = (0..<rows).map { x + $0 * n }
+                                    let ts: [UnsafePointer<Float>?] = (0..<rows).map { t + $0 * rank }
+                                    let ys: [UnsafeMutablePointer<Float>?] = (0..<rows).map { together.baseAddress! + $0 * n }
+                                    LoRAKernels.dot(a, rows: inputs, count: rows, length: n, into: &dots, path: path)
+                                    LoRAKernels.expand(ts, rows: rows, rank: rank, bt, outputs: n, into: ys, path: path)
+                                    for r in 0..<rows {
+                                        let one = LoRAKernels.dot(a, x + r * n, count: n, path: path)
+                                        #expect(dots[r].bitPattern == one.bitPattern, "dot row \(r) of \(rows), n \(n), \(path)")
+                                        LoRAKernels.expand(t + r * rank, rank: rank, bt, outputs: n, into: alone.baseAddress! + r * n, path: path)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            #expect(together.map(\.bitPattern) == alone.map(\.bitPattern), "expand of \(rows) rows, n \(n), rank \(rank), \(path)")
+        }
     }
 
     @Test(arguments: KernelPath.allCases.filter { $0 <= .detected })

@@ -31,7 +31,7 @@ import Tracing
 
     @Test func summariesBecomeCountersAndHistograms() throws {
         let server = ServerMetrics(primaryModel: "m", languageModels: ["m", "n"], maxModelLength: 100)
-        let metrics = try #require(server.generators["m"])
+        let metrics = server.requests(for: "m")
         metrics.recordFirstToken(promptTokens: 7, timeToFirstToken: .milliseconds(130), queueTime: .milliseconds(30))
         metrics.record(summary(outcome: .finished([.length])))
         metrics.recordFirstToken(promptTokens: 7, timeToFirstToken: .milliseconds(130), queueTime: .milliseconds(30))
@@ -59,6 +59,32 @@ import Tracing
         // 800 ms of decode over 8 gaps (9 tokens), then over 3 gaps (longest choice 4).
         let tpot = s[#"time_per_output_token_seconds_sum{model_name="m"}"#] ?? 0
         #expect(abs(tpot - (0.1 + 0.8 / 3)) < 1e-9)
+    }
+
+    /// An adapter's requests get their own series from the first one, next to the base model's,
+    /// and lose them once the adapter is no longer served; the base model's stay.
+    @Test func adapterSeriesComeAndGoWithTheAdapter() {
+        let server = ServerMetrics(primaryModel: "m", languageModels: ["m"], maxModelLength: 100)
+        #expect(samples(server)[#"request_success_total{model_name="a",finish_reason="stop"}"#] == nil)
+        server.requests(for: "a").record(summary(outcome: .finished([.stop])))
+        server.recordHTTP(endpoint: "/v1/chat/completions", status: 200, seconds: 0.2, model: "a")
+        server.recordHTTP(endpoint: "/v1/chat/completions", status: 200, seconds: 0.2, model: "m")
+        var s = samples(server)
+        #expect(s[#"request_success_total{model_name="a",finish_reason="stop"}"#] == 1)
+        #expect(s[#"request_success_total{model_name="m",finish_reason="stop"}"#] == 0)
+        #expect(s[#"generation_tokens_total{model_name="a"}"#] == 9)
+        #expect(s[#"nim_request_total{model_name="a",endpoint="/v1/chat/completions",status="200"}"#] == 1)
+        #expect(s[#"nim_request_total{model_name="m",endpoint="/v1/chat/completions",status="200"}"#] == 1)
+        server.forgetAdapters(keeping: { $0 == "a" })
+        #expect(samples(server)[#"generation_tokens_total{model_name="a"}"#] == 9)
+        server.forgetAdapters(keeping: { _ in false })
+        s = samples(server)
+        #expect(!s.keys.contains { $0.contains(#"model_name="a""#) }, "\(s.keys.filter { $0.contains(#"model_name="a""#) })")
+        #expect(s[#"nim_request_total{model_name="m",endpoint="/v1/chat/completions",status="200"}"#] == 1)
+        #expect(s[#"generation_tokens_total{model_name="m"}"#] == 0)
+        // Served again later: it starts from zero.
+        server.requests(for: "a").record(summary(outcome: .finished([.length])))
+        #expect(samples(server)[#"request_success_total{model_name="a",finish_reason="length"}"#] == 1)
     }
 
     @Test func httpRequestsAreCountedByEndpointAndStatus() {

@@ -4,14 +4,16 @@ The adapters are random PEFT adapters written by this test (fixed seeds, r=8, al
 projections) into a NIM_PEFT_SOURCE folder, next to folders that must be skipped: a rank above
 NIM_MAX_LORA_RANK, an empty folder and a truncated weights file. One server (refreshing the
 folder every second, one adapter kept in memory so others are read again on demand, runtime
-loading on) serves them all. Also: a Hugging Face checkpoint folder
-(the tiny committed Llama) served as a language model.
+loading on, traces exported to a loopback OTLP receiver) serves them all. Metrics, traces and
+the status page name the adapter a request used. Also: a Hugging Face checkpoint folder (the tiny
+committed Llama) served as a language model.
 """
 import array
 import concurrent.futures
 import json
 import os
 import random
+import secrets
 import shutil
 import struct
 import time
@@ -21,6 +23,9 @@ import pytest
 import requests
 
 from conftest import SERVED_NAME, start_server, stop_server
+from metrics_util import poll, scrape, value
+from otlp_receiver import OTLPReceiver
+from test_status_page import render
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HF_LLAMA = os.path.join(HERE, "../../Tests/NimbusModelsTests/Fixtures/hf/llama")
@@ -66,11 +71,19 @@ def source(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def lora_server(source):
-    proc, base, log = start_server("e2e-lora.log", NIM_PEFT_SOURCE=str(source), NIM_PEFT_REFRESH_INTERVAL="1",
-                                   NIM_MAX_LORA_RANK="8", NIM_MAX_CPU_LORAS="1", NIMBUS_ALLOW_RUNTIME_LORA_UPDATING="true")
-    yield base
-    stop_server(proc, log)
+def traced_lora_server(source):
+    with OTLPReceiver() as receiver:
+        proc, base, log = start_server("e2e-lora.log", NIM_PEFT_SOURCE=str(source), NIM_PEFT_REFRESH_INTERVAL="1",
+                                       NIM_MAX_LORA_RANK="8", NIM_MAX_CPU_LORAS="1", NIMBUS_ALLOW_RUNTIME_LORA_UPDATING="true",
+                                       NIM_ENABLE_TRACING="true", OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
+                                       OTEL_BSP_SCHEDULE_DELAY="100")
+        yield base, receiver
+        stop_server(proc, log)
+
+
+@pytest.fixture(scope="module")
+def lora_server(traced_lora_server):
+    return traced_lora_server[0]
 
 
 @pytest.fixture(scope="module")
@@ -168,6 +181,59 @@ def test_runtime_load_and_unload(lora_server, lora_client, source):
         chat(lora_client, "runtime")
     missing = requests.post(lora_server + "/v1/unload_lora_adapter", json={"lora_name": "runtime"})
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "model_not_found"
+
+
+def test_metrics_traces_and_status_name_the_adapter(traced_lora_server, lora_client):
+    base, receiver = traced_lora_server
+    before = scrape(base)
+    requests_before = value(before, "request_success_total", model_name="violet", finish_reason="length")
+    http_before = value(before, "nim_request_total", model_name="violet", endpoint="/v1/chat/completions", status="200")
+    base_before = value(before, "request_success_total", model_name=SERVED_NAME, finish_reason="length")
+    trace_id = secrets.token_hex(16)
+    response = requests.post(base + "/v1/chat/completions", timeout=120,
+                             headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"},
+                             json={"model": "violet", "messages": PROMPT, "max_tokens": 6, "ignore_eos": True, "temperature": 0})
+    assert response.status_code == 200 and response.json()["model"] == "violet"
+
+    # Per-request series carry the adapter's id; the engine's gauges stay the base model's.
+    after = poll(lambda: (lambda s: s if value(s, "nim_request_total", model_name="violet", endpoint="/v1/chat/completions",
+                                               status="200") > http_before else None)(scrape(base)))
+    assert after, "nim_request_total never counted the adapter request"
+    assert value(after, "request_success_total", model_name="violet", finish_reason="length") == requests_before + 1
+    assert value(after, "request_success_total", model_name=SERVED_NAME, finish_reason="length") == base_before
+    assert value(after, "time_to_first_token_seconds_count", model_name="violet") >= 1
+    assert value(after, "generation_tokens_total", model_name="violet") >= 6
+    running = [l["model_name"] for n, l, _ in after if n == "num_requests_running"]
+    assert running == [SERVED_NAME], running
+    # Labels never name what the server does not serve, and a removed adapter's series go.
+    assert not [l for _, l, _ in after if l.get("model_name") in ("no-such-adapter", "too-big")]
+
+    spans = poll(lambda: (lambda t: t if len(t) >= 5 else None)(receiver.trace(trace_id)), timeout=30)
+    assert spans, "the adapter request's spans never arrived"
+    generation = {s.name: s for s in spans}["chat violet"]
+    assert generation.attributes["gen_ai.request.model"] == "violet"
+    assert generation.attributes["gen_ai.response.model"] == "violet"
+
+    status = requests.get(base + "/v1/status", timeout=10).json()
+    adapters = {m["name"]: m for m in status["models"] if m["kind"] == "lora"}
+    assert {"green", "violet"} <= set(adapters)
+    assert all(m["parent"] == SERVED_NAME for m in adapters.values())
+    # NIM_MAX_CPU_LORAS=1: only the adapter used last is in memory.
+    assert adapters["violet"]["loaded"] is True and adapters["violet"]["rank"] == 8
+    assert adapters["green"]["loaded"] is False and "rank" not in adapters["green"]
+    page = render(base + "/")
+    assert "violet (on " + SERVED_NAME + ", rank 8, in memory)" in page.texts["adapters"]
+    assert "green (on " + SERVED_NAME + ", read at next use)" in page.texts["adapters"]
+
+
+def test_a_removed_adapters_series_leave_the_metrics(lora_server, lora_client, source):
+    shutil.copytree(source / "green", source / "brief")
+    assert poll(lambda: "brief" in listed(lora_client), timeout=15)
+    chat(lora_client, "brief", max_tokens=4)
+    assert value(scrape(lora_server), "request_success_total", model_name="brief", finish_reason="length") == 1
+    shutil.rmtree(source / "brief")
+    assert poll(lambda: "brief" not in listed(lora_client), timeout=15)
+    assert not [n for n, l, _ in scrape(lora_server) if l.get("model_name") == "brief"]
 
 
 def test_runtime_updates_are_off_by_default(server):

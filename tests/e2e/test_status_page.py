@@ -83,6 +83,7 @@ def test_page_renders_the_server(base):
     t = page.texts
     assert t["model"] == SERVED_NAME
     assert t["served"] == f"{SERVED_NAME} (language), {EMBEDDER_NAME} (embedding), {RANKER_NAME} (ranking)"
+    assert t["adapters"] == "none"
     assert t["kernels"] == status["kernels"] and t["kernels"] in ("scalar", "avx2", "avx512vnni")
     assert t["state"] == "serving"
     assert t["queue"] == "0" and t["running"] == "0"

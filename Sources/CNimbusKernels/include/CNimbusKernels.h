@@ -73,6 +73,11 @@ size_t nk_kx16_record_bytes(int ggml_type);
 /// (rows / 16 * nb * nk_kx16_record_bytes(ggml_type) bytes).
 void nk_repack_kx16(int ggml_type, const uint8_t *src, size_t wstride, int64_t rows, int64_t nb, uint8_t *dst);
 
+/// Blocked-order kernels for float weights against fp32 activations (gemm_float.c), by ggml type
+/// id: F32 (0), F16 (1), BF16 (30); plain ggml rows, `nb` = columns, `act` = ncols fp32 rows.
+/// AVX-512 only (NULL elsewhere). The scalar twin is ScalarDot.floatBlocked.
+nk_gemm_fn nk_gemm_float_kernel(int ggml_type);
+
 /// Memory for weight copies made at load, 64-byte aligned: a 2 MiB-aligned anonymous mapping
 /// advised for transparent huge pages where the OS has them (`*mapped` = 1;
 /// NIMBUS_HUGEPAGES=0 turns this off), else the C heap (`*mapped` = 0). NULL when
@@ -98,6 +103,12 @@ float nk_lora_dot_avx512(const uint16_t *a, const float *x, int64_t n);
 float nk_lora_dot_avx2(const uint16_t *a, const float *x, int64_t n);
 void nk_lora_expand_avx512(const float *t, int64_t rank, const uint16_t *bt, int64_t outputs, float *y);
 void nk_lora_expand_avx2(const float *t, int64_t rank, const uint16_t *bt, int64_t outputs, float *y);
+/// The same for `rows` rows sharing each load of A / B: out[r] = dot(a, x[r]) and
+/// y[r][o] += sum_j t[r][j] * fp32(bt[j * outputs + o]); each row's bits equal the one-row
+/// AVX-512 kernels'.
+void nk_lora_dot_rows_avx512(const uint16_t *a, const float *const *x, int64_t rows, int64_t n, float *out);
+void nk_lora_expand_rows_avx512(const float *const *t, int64_t rows, int64_t rank, const uint16_t *bt, int64_t outputs,
+                                float *const *y);
 /// fp32 -> fp16 (round to nearest even) and back, F16C.
 void nk_f32_to_f16_avx2(const float *x, uint16_t *y, int64_t n);
 void nk_f16_to_f32_avx2(const uint16_t *x, float *y, int64_t n);

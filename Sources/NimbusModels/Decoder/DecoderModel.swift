@@ -217,19 +217,20 @@ public final class DecoderModel: @unchecked Sendable {
                                    output: UnsafeMutablePointer<Float>, outputStride: Int)
 
     /// Adds each adapted row's low-rank updates of `projections` (those that share an input,
-    /// like Q, K and V) to their matmul outputs, in one parallel region: the base matmul ran
-    /// once for every row, and each (row, projection) is one piece of work, computed alone so a
-    /// row's numbers never depend on the batch. The adapters' A and B stay in cache while the
-    /// rows that use them go through (Punica/S-LoRA's gathered form).
+    /// like Q, K and V) to their matmul outputs, in one parallel region. The base matmul ran
+    /// once for every row; here the rows are gathered per adapter (Punica/S-LoRA's form), and
+    /// each (adapter, projection, group of up to `loraGroupRows` of its rows) is one piece of
+    /// work that reads the adapter's A and B once for the group. Every row is computed by the
+    /// same kernels in the same order as alone, so its numbers never depend on the batch.
     private func adapt(_ rows: LoRARows, layer: Int, _ projections: [AdaptedProjection]) {
-        var work: [(row: Int, update: LoRAAdapter.Update, target: Int)] = []
-        for (row, a) in rows.adapterOfRow.enumerated() {
-            guard let a else { continue }
+        var work: [(rows: ArraySlice<Int>, update: LoRAAdapter.Update, target: Int)] = []
+        for (a, adapterRows) in rows.rowsByAdapter.enumerated() where !adapterRows.isEmpty {
             for (target, p) in projections.enumerated() {
                 // An adapter fitted to another model must not read or write past these rows.
-                if let update = rows.adapters[a].update(layer: layer, p.projection),
-                   update.inputs == p.inputStride, update.outputs == p.outputStride {
-                    work.append((row, update, target))
+                guard let update = rows.adapters[a].update(layer: layer, p.projection),
+                      update.inputs == p.inputStride, update.outputs == p.outputStride else { continue }
+                for start in stride(from: 0, to: adapterRows.count, by: Self.loraGroupRows) {
+                    work.append((adapterRows[start..<min(start + Self.loraGroupRows, adapterRows.count)], update, target))
                 }
             }
         }
@@ -238,17 +239,21 @@ public final class DecoderModel: @unchecked Sendable {
         func run(_ range: Range<Int>) {
             for item in work[range] {
                 let p = projections[item.target]
-                item.update.apply(p.input + item.row * p.inputStride, p.output + item.row * p.outputStride, path: path)
+                item.update.apply(rows: item.rows, p.input, xStride: p.inputStride, p.output, yStride: p.outputStride, path: path)
             }
         }
         // A few rows' updates take microseconds: waking the pool would cost more than the work.
-        let multiplies = work.reduce(0) { $0 + $1.update.rank * ($1.update.inputs + $1.update.outputs) }
+        let multiplies = work.reduce(0) { $0 + $1.rows.count * $1.update.rank * ($1.update.inputs + $1.update.outputs) }
         if multiplies < Self.inlineLoRAMultiplies {
             run(0..<work.count)
         } else {
             pool.parallelFor(work.count, chunk: 1) { run($0) }
         }
     }
+
+    /// Rows of one adapter that share one read of its A and B: enough to take most of the
+    /// re-reading away, few enough that two workers still get balanced pieces.
+    static let loraGroupRows = 4
 
     /// Below this many multiply-adds, a step's LoRA updates run on the step's thread.
     static let inlineLoRAMultiplies = 200_000
@@ -289,33 +294,34 @@ extension DecoderModel {
     }
 }
 
-/// Which adapter (an index into `adapters`) each row of a batch uses.
+/// The adapters of a batch's rows, and which rows use each.
 struct LoRARows {
     let adapters: [LoRAAdapter]
-    let adapterOfRow: [Int?]
+    /// `rowsByAdapter[i]`: the rows (in order) that use `adapters[i]`.
+    let rowsByAdapter: [[Int]]
     var any: Bool { !adapters.isEmpty }
 
     init(_ batch: ForwardBatch) {
         // The usual step has no adapter: nothing to build.
         guard batch.sequences.contains(where: { $0.adapter != nil }) else {
-            (adapters, adapterOfRow) = ([], [])
+            (adapters, rowsByAdapter) = ([], [])
             return
         }
         var adapters: [LoRAAdapter] = []
-        var rows: [Int?] = []
+        var byAdapter: [[Int]] = []
+        var row = 0
         for sequence in batch.sequences {
-            var index: Int?
-            if let adapter = sequence.adapter {
-                index = adapters.firstIndex { $0 === adapter }
-                if index == nil {
-                    index = adapters.count
-                    adapters.append(adapter)
-                }
+            defer { row += sequence.tokens.count }
+            guard let adapter = sequence.adapter else { continue }
+            let index = adapters.firstIndex { $0 === adapter } ?? adapters.count
+            if index == adapters.count {
+                adapters.append(adapter)
+                byAdapter.append([])
             }
-            rows.append(contentsOf: repeatElement(index, count: sequence.tokens.count))
+            byAdapter[index].append(contentsOf: row..<row + sequence.tokens.count)
         }
         self.adapters = adapters
-        adapterOfRow = rows
+        rowsByAdapter = byAdapter
     }
 }
 

@@ -82,18 +82,37 @@ private final class SaltCounter: @unchecked Sendable {
 }
 
 extension LoRAAdapter.Update {
-    /// Adds `scale * B (A x)` for one row: `x` has `inputs` floats, `y` `outputs`. Each row is
-    /// computed alone in a fixed order, so a row's result never depends on the batch.
-    func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, path: KernelPath) {
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: rank) { t in
-            guard let t = t.baseAddress else { return }
-            a.withUnsafeBufferPointer { a in
-                guard let a = a.baseAddress else { return }
-                for j in 0..<rank { t[j] = scale * LoRAKernels.dot(a + j * inputs, x, count: inputs, path: path) }
-            }
-            bTransposed.withUnsafeBufferPointer { b in
-                guard let b = b.baseAddress else { return }
-                LoRAKernels.expand(t, rank: rank, b, outputs: outputs, into: y, path: path)
+    /// Adds `scale * B (A x)` to each row of `rows` (row `r` reads `x + r * xStride` and adds
+    /// to `y + r * yStride`). The rows share the loads of A and B (each vector is widened once
+    /// for all of them, `LoRAKernels`' row forms). Each row's numbers are those of the one-row
+    /// kernels, so they never depend on which rows are grouped with it.
+    func apply(rows: ArraySlice<Int>, _ x: UnsafePointer<Float>, xStride: Int, _ y: UnsafeMutablePointer<Float>, yStride: Int,
+               path: KernelPath) {
+        let count = rows.count
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: (rank + 1) * count) { buffer in
+            guard let t = buffer.baseAddress else { return }
+            let dots = t + rank * count  // one A row dotted with every row's input
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: count) { inputs in
+                withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>?.self, capacity: count) { outputs in
+                    guard let inputs = inputs.baseAddress, let outputs = outputs.baseAddress else { return }
+                    for (i, row) in rows.enumerated() {
+                        inputs[i] = x + row * xStride
+                        outputs[i] = y + row * yStride
+                    }
+                    a.withUnsafeBufferPointer { a in
+                        guard let a = a.baseAddress else { return }
+                        for j in 0..<rank {
+                            LoRAKernels.dot(a + j * self.inputs, rows: inputs, count: count, length: self.inputs, into: dots, path: path)
+                            for i in 0..<count { t[i * rank + j] = scale * dots[i] }
+                        }
+                    }
+                    // The rows' t vectors, reusing `inputs` for their addresses.
+                    for i in 0..<count { inputs[i] = UnsafePointer(t + i * rank) }
+                    bTransposed.withUnsafeBufferPointer { b in
+                        guard let b = b.baseAddress else { return }
+                        LoRAKernels.expand(inputs, rows: count, rank: rank, b, outputs: self.outputs, into: outputs, path: path)
+                    }
+                }
             }
         }
     }

@@ -52,6 +52,11 @@ final class AdapterCatalog: Sendable {
 
     func contains(_ name: String) -> Bool { state.withLock { $0.entries[name] != nil } }
 
+    /// The served adapters, sorted by name, with the rank of those in memory.
+    var summaries: [(name: String, rank: Int?)] {
+        state.withLock { s in s.entries.keys.sorted().map { ($0, s.loaded[$0]?.rank) } }
+    }
+
     /// Reads NIM_PEFT_SOURCE again: new folders are loaded and checked, vanished ones stop
     /// being served (requests already running with them finish).
     func scan() {
