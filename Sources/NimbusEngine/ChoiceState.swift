@@ -27,6 +27,8 @@ struct ChoiceState {
     let promptCount: Int
     /// Where the output stands in the request's grammar; nil for free text.
     private var grammar: GrammarMatcher?
+    /// How many tokens of the latest draft the grammar forced (`draft(limit:tokenizer:)`).
+    private var forcedDraftCount = 0
 
     init(index: Int, request: GenerationRequest, tokenizer: any Tokenizer, vocabularySize: Int,
          speculation: SpeculativeConfiguration, matcher: GrammarMatcher? = nil) {
@@ -55,9 +57,42 @@ struct ChoiceState {
 
     /// Draft tokens to verify after the choice's next token, at most `limit` (what is left of
     /// `max_tokens` and the context); empty when it does not speculate or nothing matches.
-    mutating func draft(limit: Int) -> [Int] {
+    ///
+    /// A constrained choice whose grammar forces the next bytes (the rest of a JSON key, a
+    /// literal) drafts those, tokenized, whatever its record of lookup drafts: they are what the
+    /// choice must write, so they are nearly always accepted. Prompt lookup continues the draft
+    /// from there (as long as its record says), cut at the first token the grammar refuses.
+    mutating func draft(limit: Int, tokenizer: any Tokenizer) -> [Int] {
+        forcedDraftCount = 0
         guard draftsByLookup, let lookup else { return [] }
-        return lookup.draft(count: draftLength(limit: limit))
+        guard let grammar else { return lookup.draft(count: draftLength(limit: limit)) }
+        let room = min(limit, maxTokens - generated - 1, draftLength.maximum)
+        guard room > 0 else { return [] }
+        let forced = Self.forcedTokens(grammar, tokenizer: tokenizer, count: room)
+        forcedDraftCount = forced.count
+        let more = min(draftLength(limit: limit), room - forced.count)
+        return Self.allowedPrefix(forced + lookup.draft(count: more, after: forced), grammar)
+    }
+
+    /// The grammar's forced bytes as tokens (the longest run of whole UTF-8 characters,
+    /// encoded as plain text), cut where the grammar would refuse them and to `count`.
+    static func forcedTokens(_ grammar: GrammarMatcher, tokenizer: any Tokenizer, count: Int) -> [Int] {
+        var bytes = grammar.forcedBytes(limit: 64)
+        var text = String(validating: bytes, as: UTF8.self)
+        while text == nil, !bytes.isEmpty {
+            bytes.removeLast()
+            text = String(validating: bytes, as: UTF8.self)
+        }
+        guard let text, !text.isEmpty else { return [] }
+        return Array(allowedPrefix(tokenizer.encode(text, addSpecial: false, parseSpecial: false), grammar).prefix(count))
+    }
+
+    /// The longest prefix of `tokens` the grammar accepts from where the choice stands.
+    static func allowedPrefix(_ tokens: [Int], _ grammar: GrammarMatcher) -> [Int] {
+        var matcher = grammar
+        var length = 0
+        while length < tokens.count, matcher.accept(tokens[length]) { length += 1 }
+        return Array(tokens.prefix(length))
     }
 
     /// How many draft tokens to ask a draft model for (0: none), and the tokens it continues.
@@ -74,8 +109,9 @@ struct ChoiceState {
     }
 
     /// A draft of `proposed` tokens was verified; its first `accepted` tokens were sampled.
+    /// Only the lookup part counts: forced tokens say nothing about how well lookup drafts do.
     mutating func recordDraft(proposed: Int, accepted: Int) {
-        draftLength.record(proposed: proposed, accepted: accepted)
+        draftLength.record(proposed: max(0, proposed - forcedDraftCount), accepted: max(0, accepted - forcedDraftCount))
     }
 
     enum Outcome {

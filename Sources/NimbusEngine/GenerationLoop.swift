@@ -208,7 +208,7 @@ final class GenerationLoop {
                 let prompt = owner.request.choices[choice].promptCount
                 wanted.append(.init(id: id, tokens: tokens, promptCount: prompt > 1 ? prompt : 0, length: length))
             } else {
-                let draft = owner.request.choices[choice].draft(limit: limit)
+                let draft = owner.request.choices[choice].draft(limit: limit, tokenizer: model.tokenizer)
                 if !draft.isEmpty { scheduler.propose(id: id, draft: draft) }
             }
         }

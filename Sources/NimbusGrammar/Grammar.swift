@@ -65,6 +65,14 @@ public struct ByteSet: Sendable, Hashable {
 
     public var isEmpty: Bool { words.0 | words.1 | words.2 | words.3 == 0 }
 
+    /// The set's one byte, when it holds exactly one.
+    public var onlyElement: UInt8? {
+        let counts = [words.0, words.1, words.2, words.3].map(\.nonzeroBitCount)
+        guard counts.reduce(0, +) == 1, let word = counts.firstIndex(of: 1) else { return nil }
+        let bits = [words.0, words.1, words.2, words.3][word]
+        return UInt8(word * 64 + bits.trailingZeroBitCount)
+    }
+
     /// The set without `byte`.
     public func removing(_ byte: UInt8) -> ByteSet {
         var copy = ByteSet()

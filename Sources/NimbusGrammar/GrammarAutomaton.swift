@@ -55,6 +55,31 @@ public final class GrammarAutomaton {
     /// No byte can follow in `state` (the input is complete, or cannot be).
     public func isFinal(_ state: Int32) -> Bool { stateKeys[Int(state)].stacks.isEmpty }
 
+    /// The bytes the grammar forces after `state`: while exactly one byte may follow and the
+    /// input may not end there, that byte (a JSON object's next key and its quotes, a literal's
+    /// rest). At most `limit`; empty when the next byte is a choice. Constrained choices draft
+    /// these for speculative decoding ("jump-forward").
+    public func forcedBytes(after state: Int32, limit: Int) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var s = state
+        while bytes.count < limit, s != Self.dead, !accepts(s), let byte = onlyByte(s) {
+            bytes.append(byte)
+            s = next(s, byte)
+        }
+        return bytes
+    }
+
+    /// The one byte every parse of `state` waits on, if they all wait on the same single byte.
+    private func onlyByte(_ state: Int32) -> UInt8? {
+        var only: UInt8?
+        for stack in stateKeys[Int(state)].stacks {
+            guard case .bytes(let set) = grammar.elements[Int(nodePosition[Int(stack)])], let byte = set.onlyElement,
+                  only == nil || only == byte else { return nil }
+            only = byte
+        }
+        return only
+    }
+
     /// The state after `byte`, or `dead`.
     @inline(__always)
     public func next(_ state: Int32, _ byte: UInt8) -> Int32 {

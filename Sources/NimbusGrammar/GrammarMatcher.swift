@@ -74,6 +74,9 @@ public struct GrammarMatcher {
         return true
     }
 
+    /// Up to `limit` bytes the grammar forces next (`GrammarAutomaton.forcedBytes`).
+    public func forcedBytes(limit: Int) -> [UInt8] { index.automaton.forcedBytes(after: state, limit: limit) }
+
     /// Whether `text` could be the whole output from the start (tests and validation).
     public static func matches(_ text: String, automaton: GrammarAutomaton) -> Bool {
         let end = automaton.next(automaton.initial, bytes: text.utf8)

@@ -1,6 +1,7 @@
 import CNimbusKernels
 
-/// Activations converted to a weight type's `vecDotType`, ready for `MatMul.multiply`.
+/// Activations converted to what a weight type's matmul reads (`MatMul.activationType(for:)`:
+/// ggml's `vecDotType`, or fp32 for float weights in the blocked order), ready for `MatMul.multiply`.
 ///
 /// Quantize once, multiply by every weight that shares the input (Q/K/V, gate/up): the result
 /// is the same as quantizing per matmul, as llama.cpp does. The layout depends on the kernel

@@ -3,7 +3,8 @@ import CNimbusKernels
 /// `y[b][r] = dot(W[r], x[b])` for a batch of activation rows, computed as ggml-cpu does:
 /// activations are first converted to the weight type's `vecDotType` (Q8_0 for Q4_0/Q8_0,
 /// Q8_1 for Q4_1, fp16 for F16, ...), then each output is an integer block dot product with
-/// float scaling in ggml's x86 order. Weight rows are split across the compute pool; inside a
+/// float scaling in ggml's x86 order. (In the blocked order float weights take fp32
+/// activations instead: `activationType(for:)`.) Weight rows are split across the compute pool; inside a
 /// thread the SIMD kernels tile 4 weight rows x 8 activation rows so each weight block is
 /// loaded once per 8 activation rows.
 ///

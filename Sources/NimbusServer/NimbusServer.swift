@@ -86,7 +86,7 @@ public enum NimbusServer {
         // they name; the status page's live figures follow the first language model.
         let metrics = c.observability.metrics
             ? ServerMetrics(registry: registry, primaryModel: c.servedModelName, languageModels: models.languageModels,
-                            maxModelLength: c.maxModelLength ?? 131_072) : nil
+                            otherModels: models.entries.map(\.name), maxModelLength: c.maxModelLength ?? 131_072) : nil
         let observability = Observability(metrics: metrics, tracer: tracing?.tracer,
                                           hardware: HardwareInfo.current(computeThreads: c.threads, profile: c.profile?.selection.profile.name),
                                           languageModels: models.languageModels)

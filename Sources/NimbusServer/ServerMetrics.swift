@@ -10,8 +10,9 @@ import Synchronization
 /// model or one of its LoRA adapters), or the first served model for requests that name none
 /// (probes, scrapes); so are the process's memory gauges. Each language model has its engine's
 /// series (`EngineMetrics`) and each name requests use its per-request series
-/// (`RequestMetrics`). An adapter's series exist from its first request until it is no longer
-/// served (`forgetAdapters`), so their number is bounded by the adapters served.
+/// (`RequestMetrics`). Any name that is not a served model is an adapter's: its series exist from
+/// its first request until the first scrape after it is no longer served (`forgetAdapters`), so
+/// their number is bounded by the adapters served.
 /// Nothing is recorded per token: see `RequestMetrics`.
 public final class ServerMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
@@ -20,13 +21,15 @@ public final class ServerMetrics: Sendable {
     /// Per language model, by served name.
     let engines: [String: EngineMetrics]
     private let languageModels: [String: RequestMetrics]
+    /// Every served model's name (language models and encoders): never an adapter's.
+    private let servedModels: Set<String>
     private let maxModelLength: Int
     /// Per adapter that requests used: its request series and the HTTP series made for it.
     private let adapters = Mutex<[String: AdapterSeries]>([:])
     private let memoryUsed: Gauge, memoryTotal: Gauge
 
     private struct AdapterSeries {
-        let requests: RequestMetrics
+        var requests: RequestMetrics?
         var counters: [String: Counter] = [:]
         var histograms: [String: ValueHistogram] = [:]
     }
@@ -34,12 +37,14 @@ public final class ServerMetrics: Sendable {
     /// - Parameters:
     ///   - primaryModel: the first served model's name.
     ///   - languageModels: the served names of the language models (the ones with an engine).
+    ///   - otherModels: the other served models' names (encoders).
     ///   - maxModelLength: the context length, which bounds the token-count buckets.
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), primaryModel: String,
-                languageModels: [String], maxModelLength: Int) {
+                languageModels: [String], otherModels: [String] = [], maxModelLength: Int) {
         self.registry = registry
         self.primaryModel = primaryModel
         self.maxModelLength = maxModelLength
+        servedModels = Set(languageModels + otherModels + [primaryModel])
         let names = Array(Set(languageModels))
         engines = Dictionary(uniqueKeysWithValues: names.map { ($0, EngineMetrics(registry: registry, modelName: $0)) })
         self.languageModels = Dictionary(uniqueKeysWithValues: names.map {
@@ -63,23 +68,24 @@ public final class ServerMetrics: Sendable {
     func requests(for name: String) -> RequestMetrics {
         if let series = languageModels[name] { return series }
         return adapters.withLock { adapters in
-            if let series = adapters[name] { return series.requests }
+            if let series = adapters[name]?.requests { return series }
             let series = RequestMetrics(registry: registry, modelName: name, maxModelLength: maxModelLength)
-            adapters[name] = AdapterSeries(requests: series)
+            adapters[name, default: AdapterSeries()].requests = series
             return series
         }
     }
 
     /// Takes the series of adapters no longer served out of the exposition (called at scrapes).
+    /// Under the same lock as their making, so a name served again meanwhile gets new series
+    /// rather than ones being unregistered.
     func forgetAdapters(keeping isServed: (String) -> Bool) {
-        let gone = adapters.withLock { adapters in
-            let names = adapters.keys.filter { !isServed($0) }
-            return names.compactMap { adapters.removeValue(forKey: $0) }
-        }
-        for series in gone {
-            series.requests.unregister()
-            for counter in series.counters.values { registry.unregisterCounter(counter) }
-            for histogram in series.histograms.values { registry.unregisterValueHistogram(histogram) }
+        adapters.withLock { adapters in
+            for name in adapters.keys where !isServed(name) {
+                guard let series = adapters.removeValue(forKey: name) else { continue }
+                series.requests?.unregister()
+                for counter in series.counters.values { registry.unregisterCounter(counter) }
+                for histogram in series.histograms.values { registry.unregisterValueHistogram(histogram) }
+            }
         }
     }
 
@@ -89,13 +95,18 @@ public final class ServerMetrics: Sendable {
     ///   - model: the served model or adapter the request named, if any.
     func recordHTTP(endpoint: String, status: Int, seconds: Double, model: String?) {
         let name = model ?? primaryModel
-        let counter = registry.makeCounter(descriptor: .init("nim_request_total", "HTTP requests by endpoint and status code."),
-                                           labels: [("model_name", name), ("endpoint", endpoint), ("status", String(status))])
-        let histogram = durationHistogram(endpoint: endpoint, model: name)
-        adapters.withLock { adapters in
-            guard adapters[name] != nil else { return }
-            adapters[name]?.counters["\(endpoint) \(status)"] = counter
-            adapters[name]?.histograms[endpoint] = histogram
+        func series() -> (Counter, ValueHistogram) {
+            (registry.makeCounter(descriptor: .init("nim_request_total", "HTTP requests by endpoint and status code."),
+                                  labels: [("model_name", name), ("endpoint", endpoint), ("status", String(status))]),
+             durationHistogram(endpoint: endpoint, model: name))
+        }
+        // An adapter's series are noted for `forgetAdapters`, even when a request outlived its
+        // adapter's removal and brings the name back: the next scrape takes it out again.
+        let (counter, histogram) = servedModels.contains(name) ? series() : adapters.withLock { adapters in
+            let (counter, histogram) = series()
+            adapters[name, default: AdapterSeries()].counters["\(endpoint) \(status)"] = counter
+            adapters[name, default: AdapterSeries()].histograms[endpoint] = histogram
+            return (counter, histogram)
         }
         counter.increment()
         histogram.record(seconds)

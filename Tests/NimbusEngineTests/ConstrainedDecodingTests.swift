@@ -128,6 +128,25 @@ struct ConstrainedDecodingTests {
         #expect(try await run(try engine(lookup), requests, together: true) == alone)
     }
 
+    /// Keys no earlier token holds can only be drafted from the grammar's forced bytes: with
+    /// speculation the output is the same, and those drafts are accepted.
+    @Test func forcedBytesAreDraftedAndAccepted() async throws {
+        let schema = #"{"type": "object", "properties": {"zephyr_quantum_identifier": {"type": "integer"},"#
+            + #" "marmalade_velocity_rating": {"type": "integer"}}, "required": ["zephyr_quantum_identifier","#
+            + #" "marmalade_velocity_rating"], "additionalProperties": false}"#
+        var request = GenerationRequest(prompt: try prompt("Reply with a JSON object."), maxTokens: 80)
+        request.constraint = try constraint(schema: schema)
+        let plain = try await run(try engine(), [request], together: false)
+        let speculating = try engine(SpeculativeConfiguration(method: .ngram, maxDraftTokens: 8, maxStepRows: 16))
+        #expect(try await run(speculating, [request], together: false) == plain)
+        let text = try #require(plain[0][0]?.text)
+        #expect(text.contains("zephyr_quantum_identifier") && text.contains("marmalade_velocity_rating"), "\(text)")
+        // Each key is several tokens; its first byte comes after a choice (whitespace or the
+        // quote), the rest is forced.
+        let statistics = speculating.statistics
+        #expect(statistics.acceptedDraftTokens >= 6, "\(statistics.acceptedDraftTokens) of \(statistics.draftTokens) accepted")
+    }
+
     /// A choice list is followed to the letter, even a long sentence the model would not write.
     @Test func aChoiceIsWrittenExactly() async throws {
         var b = GrammarBuilder()

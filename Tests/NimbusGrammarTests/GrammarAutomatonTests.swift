@@ -25,6 +25,25 @@ struct GrammarAutomatonTests {
         #expect(automaton.isFinal(done))
     }
 
+    /// Forced bytes: while one byte alone may follow and the input may not end.
+    @Test func forcedBytesFollowTheOnlyPath() throws {
+        let automaton = try GrammarAutomaton(smallGrammar())  // a ( b | cd )* e
+        #expect(automaton.forcedBytes(after: automaton.initial, limit: 10) == Array("a".utf8))
+        #expect(automaton.forcedBytes(after: automaton.next(automaton.initial, bytes: "ac".utf8), limit: 10) == Array("d".utf8))
+        #expect(automaton.forcedBytes(after: automaton.next(automaton.initial, bytes: "ab".utf8), limit: 10).isEmpty)
+        #expect(automaton.forcedBytes(after: automaton.next(automaton.initial, bytes: "abe".utf8), limit: 10).isEmpty)
+        // A JSON object's only key, after its opening quote, up to the quote that closes it
+        // (whitespace may come before the colon).
+        let schema = #"{"type": "object", "properties": {"customer_identifier": {"type": "integer"}},"#
+            + #" "required": ["customer_identifier"], "additionalProperties": false}"#
+        let json = try GrammarAutomaton(try JSONSchemaCompiler.grammar(schema: schema))
+        let quote = json.next(json.initial, bytes: #"{""#.utf8)
+        #expect(String(decoding: json.forcedBytes(after: quote, limit: 64), as: UTF8.self) == #"customer_identifier""#)
+        #expect(json.forcedBytes(after: quote, limit: 4) == Array("cust".utf8))
+        // The object opens with "{"; whitespace or the key's quote may follow.
+        #expect(json.forcedBytes(after: json.initial, limit: 64) == Array("{".utf8))
+    }
+
     @Test func leftRecursionIsRefused() {
         var b = GrammarBuilder()
         let root = b.declare("expr")

@@ -64,7 +64,7 @@ import Tracing
     /// An adapter's requests get their own series from the first one, next to the base model's,
     /// and lose them once the adapter is no longer served; the base model's stay.
     @Test func adapterSeriesComeAndGoWithTheAdapter() {
-        let server = ServerMetrics(primaryModel: "m", languageModels: ["m"], maxModelLength: 100)
+        let server = ServerMetrics(primaryModel: "m", languageModels: ["m"], otherModels: ["e"], maxModelLength: 100)
         #expect(samples(server)[#"request_success_total{model_name="a",finish_reason="stop"}"#] == nil)
         server.requests(for: "a").record(summary(outcome: .finished([.stop])))
         server.recordHTTP(endpoint: "/v1/chat/completions", status: 200, seconds: 0.2, model: "a")
@@ -85,6 +85,16 @@ import Tracing
         // Served again later: it starts from zero.
         server.requests(for: "a").record(summary(outcome: .finished([.length])))
         #expect(samples(server)[#"request_success_total{model_name="a",finish_reason="length"}"#] == 1)
+        // A request that outlived its adapter's removal brings the name back; the next scrape
+        // takes it out again. Served models' names are never forgotten.
+        server.forgetAdapters(keeping: { _ in false })
+        server.recordHTTP(endpoint: "/v1/chat/completions", status: 200, seconds: 0.2, model: "a")
+        server.recordHTTP(endpoint: "/v1/embeddings", status: 200, seconds: 0.2, model: "e")
+        #expect(samples(server)[#"nim_request_total{model_name="a",endpoint="/v1/chat/completions",status="200"}"#] == 1)
+        server.forgetAdapters(keeping: { _ in false })
+        s = samples(server)
+        #expect(!s.keys.contains { $0.contains(#"model_name="a""#) })
+        #expect(s[#"nim_request_total{model_name="e",endpoint="/v1/embeddings",status="200"}"#] == 1)
     }
 
     @Test func httpRequestsAreCountedByEndpointAndStatus() {

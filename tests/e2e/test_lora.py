@@ -229,8 +229,10 @@ def test_metrics_traces_and_status_name_the_adapter(traced_lora_server, lora_cli
 def test_a_removed_adapters_series_leave_the_metrics(lora_server, lora_client, source):
     shutil.copytree(source / "green", source / "brief")
     assert poll(lambda: "brief" in listed(lora_client), timeout=15)
-    chat(lora_client, "brief", max_tokens=4)
-    assert value(scrape(lora_server), "request_success_total", model_name="brief", finish_reason="length") == 1
+    response = requests.post(lora_server + "/v1/chat/completions", timeout=120,
+                             json={"model": "brief", "messages": PROMPT, "max_tokens": 4, "ignore_eos": True, "temperature": 0})
+    assert response.status_code == 200
+    assert poll(lambda: value(scrape(lora_server), "request_success_total", model_name="brief", finish_reason="length") == 1)
     shutil.rmtree(source / "brief")
     assert poll(lambda: "brief" not in listed(lora_client), timeout=15)
     assert not [n for n, l, _ in scrape(lora_server) if l.get("model_name") == "brief"]

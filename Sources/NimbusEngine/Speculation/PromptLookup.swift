@@ -41,6 +41,14 @@ struct PromptLookup {
         }
     }
 
+    /// `draft(count:)` as if `extra` had been appended (the draft continues a forced one).
+    func draft(count: Int, after extra: [Int]) -> [Int] {
+        guard !extra.isEmpty else { return draft(count: count) }
+        var continued = self
+        continued.tokens += extra
+        return continued.draft(count: count)
+    }
+
     private func matches(_ t: UnsafeBufferPointer<Int>, at start: Int, suffix n: Int) -> Bool {
         let offset = t.count - n
         var i = n - 1
