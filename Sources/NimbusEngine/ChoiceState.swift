@@ -74,10 +74,11 @@ struct ChoiceState {
         return Self.allowedPrefix(forced + lookup.draft(count: more, after: forced), grammar)
     }
 
-    /// The grammar's forced bytes as tokens (the longest run of whole UTF-8 characters,
-    /// encoded as plain text), cut where the grammar would refuse them and to `count`.
+    /// The grammar's forced bytes, with the byte likely to follow them, as tokens (the longest
+    /// run of whole UTF-8 characters, encoded as plain text, so a key's closing quote and colon
+    /// become the one token a model writes), cut where the grammar would refuse them and to `count`.
     static func forcedTokens(_ grammar: GrammarMatcher, tokenizer: any Tokenizer, count: Int) -> [Int] {
-        var bytes = grammar.forcedBytes(limit: 64)
+        var bytes = grammar.forcedBytes(limit: 64, guessing: true)
         var text = String(validating: bytes, as: UTF8.self)
         while text == nil, !bytes.isEmpty {
             bytes.removeLast()

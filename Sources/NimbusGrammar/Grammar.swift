@@ -65,6 +65,11 @@ public struct ByteSet: Sendable, Hashable {
 
     public var isEmpty: Bool { words.0 | words.1 | words.2 | words.3 == 0 }
 
+    /// Every byte of the set is JSON whitespace (space, tab, newline, carriage return).
+    public var isWhitespaceOnly: Bool {
+        !isEmpty && (0...255).allSatisfy { byte in !contains(UInt8(byte)) || [9, 10, 13, 32].contains(byte) }
+    }
+
     /// The set's one byte, when it holds exactly one.
     public var onlyElement: UInt8? {
         let counts = [words.0, words.1, words.2, words.3].map(\.nonzeroBitCount)

@@ -69,12 +69,22 @@ public final class GrammarAutomaton {
         return bytes
     }
 
-    /// The one byte every parse of `state` waits on, if they all wait on the same single byte.
-    private func onlyByte(_ state: Int32) -> UInt8? {
+    /// The byte that follows `state` unless whitespace comes first: every parse that does not
+    /// wait on whitespace alone waits on this one byte (after a JSON key, the colon). A draft's
+    /// guess, not a certainty: nil when the parses disagree or the input may end.
+    public func likelyByte(after state: Int32) -> UInt8? {
+        guard state != Self.dead, !accepts(state) else { return nil }
+        return onlyByte(state, ignoringWhitespace: true)
+    }
+
+    /// The one byte every parse of `state` waits on, if they all wait on the same single byte
+    /// (parses that wait on whitespace only left out when `ignoringWhitespace`).
+    private func onlyByte(_ state: Int32, ignoringWhitespace: Bool = false) -> UInt8? {
         var only: UInt8?
         for stack in stateKeys[Int(state)].stacks {
-            guard case .bytes(let set) = grammar.elements[Int(nodePosition[Int(stack)])], let byte = set.onlyElement,
-                  only == nil || only == byte else { return nil }
+            guard case .bytes(let set) = grammar.elements[Int(nodePosition[Int(stack)])] else { return nil }
+            if ignoringWhitespace, set.isWhitespaceOnly { continue }
+            guard let byte = set.onlyElement, only == nil || only == byte else { return nil }
             only = byte
         }
         return only

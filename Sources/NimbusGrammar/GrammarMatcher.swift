@@ -74,8 +74,18 @@ public struct GrammarMatcher {
         return true
     }
 
-    /// Up to `limit` bytes the grammar forces next (`GrammarAutomaton.forcedBytes`).
-    public func forcedBytes(limit: Int) -> [UInt8] { index.automaton.forcedBytes(after: state, limit: limit) }
+    /// Up to `limit` bytes the grammar forces next (`GrammarAutomaton.forcedBytes`), and, when
+    /// `guessing` and there are some, the byte likely to follow them unless whitespace comes
+    /// first (`likelyByte`: a key's colon, which a tokenizer merges with the key's closing quote).
+    public func forcedBytes(limit: Int, guessing: Bool = false) -> [UInt8] {
+        let automaton = index.automaton
+        var bytes = automaton.forcedBytes(after: state, limit: limit)
+        if guessing, !bytes.isEmpty, bytes.count < limit,
+           let likely = automaton.likelyByte(after: automaton.next(state, bytes: bytes)) {
+            bytes.append(likely)
+        }
+        return bytes
+    }
 
     /// Whether `text` could be the whole output from the start (tests and validation).
     public static func matches(_ text: String, automaton: GrammarAutomaton) -> Bool {

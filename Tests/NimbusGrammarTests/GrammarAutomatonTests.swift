@@ -42,6 +42,13 @@ struct GrammarAutomatonTests {
         #expect(json.forcedBytes(after: quote, limit: 4) == Array("cust".utf8))
         // The object opens with "{"; whitespace or the key's quote may follow.
         #expect(json.forcedBytes(after: json.initial, limit: 64) == Array("{".utf8))
+        // Past the key, whitespace may come before the colon: the colon is only likely.
+        let key = json.next(quote, bytes: #"customer_identifier""#.utf8)
+        #expect(json.forcedBytes(after: key, limit: 64).isEmpty)
+        #expect(json.likelyByte(after: key) == UInt8(ascii: ":"))
+        // After the colon the value may start with several bytes: no guess.
+        #expect(json.likelyByte(after: json.next(key, bytes: ":".utf8)) == nil)
+        #expect(automaton.likelyByte(after: automaton.next(automaton.initial, bytes: "ab".utf8)) == nil)
     }
 
     @Test func leftRecursionIsRefused() {
