@@ -1,7 +1,7 @@
 /// JSON Schema to grammar: the output is a JSON text that validates against the schema.
 ///
-/// Where a keyword's exact language cannot be a grammar (fractional number bounds), it is
-/// narrowed, never widened, so output always validates. Keywords it cannot honour are refused by
+/// Where a keyword's exact language cannot be a grammar, it is narrowed, never widened (bounded
+/// numbers are written without an exponent), so output always validates. Keywords it cannot honour are refused by
 /// name rather than ignored. Properties are written in the schema's order; optional ones may be
 /// left out; `additionalProperties` admits extra members only when given explicitly.
 public struct JSONSchemaCompiler {
@@ -103,7 +103,7 @@ public struct JSONSchemaCompiler {
             }
             // With `type` beside it, only the values of that type are valid.
             if schema["type"] != nil {
-                let types = try declaredTypes(schema, at: path)
+                let types = try Self.declaredTypes(schema, at: path)
                 values = values.filter { Self.value($0, hasOneOf: types) }
                 guard !values.isEmpty else { throw GrammarError("no '\(keyword)' value at \(path) has the declared type") }
             }
@@ -117,11 +117,15 @@ public struct JSONSchemaCompiler {
                 guard list.count == 1 else { throw GrammarError("'allOf' with more than one schema is not supported (at \(path))") }
                 return try compile(list[0], at: path + "/allOf/0")
             }
+            var members = list
+            if keyword == "oneOf", let discriminator = try exclusiveAlternatives(list, beside: schema, at: path) {
+                members = list.map { requiring(discriminator, in: $0) }
+            }
             var alternatives: [[Symbol]] = []
-            for (i, member) in list.enumerated() { alternatives.append([try compile(member, at: "\(path)/\(keyword)/\(i)")]) }
+            for (i, member) in members.enumerated() { alternatives.append([try compile(member, at: "\(path)/\(keyword)/\(i)")]) }
             return parts.builder.rule(keyword, alternatives)
         }
-        let types = try declaredTypes(schema, at: path)
+        let types = try Self.declaredTypes(schema, at: path)
         var alternatives: [[Symbol]] = []
         for type in types { alternatives.append([try compile(type: type, schema, at: path)]) }
         return alternatives.count == 1 ? alternatives[0][0] : parts.builder.rule("types", alternatives)
@@ -149,7 +153,7 @@ public struct JSONSchemaCompiler {
     }
 
     /// The `type` keyword as a list; without it, the type the other keywords imply (or any).
-    private func declaredTypes(_ schema: SchemaJSON, at path: String) throws -> [String] {
+    static func declaredTypes(_ schema: SchemaJSON, at path: String) throws -> [String] {
         switch schema["type"] {
         case .string(let t)?:
             guard Self.types.contains(t) else { throw GrammarError("unknown type '\(t)' at \(path)") }
@@ -256,24 +260,50 @@ public struct JSONSchemaCompiler {
     }
 
     private mutating func number(_ schema: SchemaJSON, integer: Bool, at path: String) throws -> Symbol {
-        // Integral bounds, rounded inward; exclusive bounds step past the bound.
-        var low: Double? = try bound(schema, "minimum", at: path).map { $0.rounded(.up) }
-        var high: Double? = try bound(schema, "maximum", at: path).map { $0.rounded(.down) }
-        if let e = try bound(schema, "exclusiveMinimum", at: path) {
-            let value = e.rounded(.down) + 1
-            low = max(low ?? value, value)
-        }
-        if let e = try bound(schema, "exclusiveMaximum", at: path) {
-            let value = e.rounded(.up) - 1
-            high = min(high ?? value, value)
-        }
         let limit = Double(JSONGrammarParts.digitLimit)
-        if let l = low, l > limit { throw GrammarError("'minimum' at \(path) is beyond the supported range (±\(Int64(limit)))") }
-        if let h = high, h < -limit { throw GrammarError("'maximum' at \(path) is beyond the supported range (±\(Int64(limit)))") }
-        if let l = low, let h = high, l > h { throw GrammarError("no \(integer ? "integer" : "number") lies between the bounds at \(path)") }
-        let lowBound = low.map { Int64(max($0, -limit)) }, highBound = high.map { Int64(min($0, limit)) }
-        if lowBound == nil && highBound == nil { return integer ? parts.integer() : parts.number() }
-        return integer ? parts.integer(minimum: lowBound, maximum: highBound) : parts.decimal(minimum: lowBound, maximum: highBound)
+        let minimum = try bound(schema, "minimum", at: path), maximum = try bound(schema, "maximum", at: path)
+        let exclusiveMinimum = try bound(schema, "exclusiveMinimum", at: path), exclusiveMaximum = try bound(schema, "exclusiveMaximum", at: path)
+        let (low, high) = Self.tighterBounds(minimum: minimum, exclusiveMinimum: exclusiveMinimum, maximum: maximum, exclusiveMaximum: exclusiveMaximum)
+        if let l = low, l.value > limit { throw GrammarError("'minimum' at \(path) is beyond the supported range (±\(Int64(limit)))") }
+        if let h = high, h.value < -limit { throw GrammarError("'maximum' at \(path) is beyond the supported range (±\(Int64(limit)))") }
+        let empty = GrammarError("no \(integer ? "integer" : "number") lies between the bounds at \(path)")
+        guard integer else {
+            if low == nil && high == nil { return parts.number() }
+            // A bound beyond the digits a number may have is clamped to them (a narrowing).
+            let lowBound = low.map { DecimalBound($0.value, strict: $0.strict, limit: JSONGrammarParts.digitLimit) }
+            let highBound = high.map { DecimalBound($0.value, strict: $0.strict, limit: JSONGrammarParts.digitLimit) }
+            guard let symbol = parts.decimal(low: lowBound, high: highBound) else { throw empty }
+            return symbol
+        }
+        // Integers: rounding a bound inward is exact; an exclusive one steps past it.
+        let lowest = low.map { $0.strict ? $0.value.rounded(.down) + 1 : $0.value.rounded(.up) }
+        let highest = high.map { $0.strict ? $0.value.rounded(.up) - 1 : $0.value.rounded(.down) }
+        if let l = lowest, let h = highest, l > h { throw empty }
+        if let l = lowest, l > limit { throw GrammarError("'minimum' at \(path) is beyond the supported range (±\(Int64(limit)))") }
+        if let h = highest, h < -limit { throw GrammarError("'maximum' at \(path) is beyond the supported range (±\(Int64(limit)))") }
+        let lowBound = lowest.map { Int64(max($0, -limit)) }, highBound = highest.map { Int64(min($0, limit)) }
+        if lowBound == nil && highBound == nil { return parts.integer() }
+        return parts.integer(minimum: lowBound, maximum: highBound)
+    }
+
+    /// A number bound: its value, and whether the value itself is excluded.
+    typealias NumberBound = (value: Double, strict: Bool)
+
+    /// The tighter bound on each side; at a tie the exclusive one.
+    static func tighterBounds(minimum: Double?, exclusiveMinimum: Double?, maximum: Double?, exclusiveMaximum: Double?) -> (low: NumberBound?, high: NumberBound?) {
+        let low: NumberBound? = switch (minimum, exclusiveMinimum) {
+        case let (m?, e?): e >= m ? (e, true) : (m, false)
+        case let (m?, nil): (m, false)
+        case let (nil, e?): (e, true)
+        case (nil, nil): nil
+        }
+        let high: NumberBound? = switch (maximum, exclusiveMaximum) {
+        case let (m?, e?): e <= m ? (e, true) : (m, false)
+        case let (m?, nil): (m, false)
+        case let (nil, e?): (e, true)
+        case (nil, nil): nil
+        }
+        return (low, high)
     }
 
     private mutating func array(_ schema: SchemaJSON, at path: String) throws -> Symbol {
@@ -322,17 +352,21 @@ public struct JSONSchemaCompiler {
             guard case .object(let members) = value else { throw GrammarError("'properties' at \(path) must be an object") }
             properties = members
         }
-        var required: Set<String> = []
+        var required: Set<String> = [], requiredInOrder: [String] = []
         if let value = schema["required"] {
             guard case .array(let list) = value else { throw GrammarError("'required' at \(path) must be an array of strings") }
             for case let item in list {
                 guard case .string(let name) = item else { throw GrammarError("'required' at \(path) must be an array of strings") }
-                required.insert(name)
+                if required.insert(name).inserted { requiredInOrder.append(name) }
             }
         }
-        for name in required where !properties.contains(where: { $0.key == name }) {
-            // A required member the schema does not describe: any value will do.
-            properties.append((name, .bool(true)))
+        for name in requiredInOrder where !properties.contains(where: { $0.key == name }) {
+            // A required member the schema does not declare: `additionalProperties` describes it.
+            switch schema["additionalProperties"] {
+            case .bool(false)?: throw GrammarError("required member '\(name)' at \(path) is not declared in 'properties', and 'additionalProperties' is false: no object can satisfy the schema")
+            case nil: properties.append((name, .bool(true)))
+            case let extra?: properties.append((name, extra))
+            }
         }
         // Extra members: only when asked for (or when nothing else describes the object).
         var extra: Symbol?
@@ -426,20 +460,7 @@ public struct JSONSchemaCompiler {
         let key = pointer + "|" + unfolding.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         if let known = references[key] { return .rule(known) }
         guard parts.builder.rules.count < Self.maxRules else { throw GrammarError("the schema is too large to compile (at \(path))") }
-        var target = root
-        for raw in pointer.dropFirst(2).split(separator: "/", omittingEmptySubsequences: false) where pointer != "#" {
-            let key = pointerToken(raw)
-            switch target {
-            case .object:
-                guard let next = target[key] else { throw GrammarError("unresolvable $ref '\(pointer)' at \(path)") }
-                target = next
-            case .array(let items):
-                guard let i = Int(key), items.indices.contains(i) else { throw GrammarError("unresolvable $ref '\(pointer)' at \(path)") }
-                target = items[i]
-            default:
-                throw GrammarError("unresolvable $ref '\(pointer)' at \(path)")
-            }
-        }
+        guard let target = Self.lookup(pointer, in: root) else { throw GrammarError("unresolvable $ref '\(pointer)' at \(path)") }
         let rule = parts.builder.declare("ref")
         references[key] = rule
         unfolding[pointer] = depth + 1
@@ -447,6 +468,28 @@ public struct JSONSchemaCompiler {
         let body = try compile(target, at: pointer)
         parts.builder.define(rule, [[body]])
         return .rule(rule)
+    }
+}
+
+extension JSONSchemaCompiler {
+    /// The schema a `#/...` pointer names within `root`, if any.
+    static func lookup(_ pointer: String, in root: SchemaJSON) -> SchemaJSON? {
+        guard pointer == "#" || pointer.hasPrefix("#/") else { return nil }
+        var target = root
+        for raw in pointer.dropFirst(2).split(separator: "/", omittingEmptySubsequences: false) where pointer != "#" {
+            let key = pointerToken(raw)
+            switch target {
+            case .object:
+                guard let next = target[key] else { return nil }
+                target = next
+            case .array(let items):
+                guard let i = Int(key), items.indices.contains(i) else { return nil }
+                target = items[i]
+            default:
+                return nil
+            }
+        }
+        return target
     }
 }
 

@@ -74,6 +74,61 @@ struct JSONSchemaCompilerTests {
             #expect(GrammarMatcher.matches(String(value), automaton: automaton) == (bounds.0...bounds.1).contains(value), "\(value)")
         }
     }
+
+    /// Fractional bounds against a validator's reading: a JSON parser reads a number as the
+    /// nearest double and compares doubles. Every plain spelling near the bounds with at most 15
+    /// significant digits is accepted exactly when it is inside (and `Decimal` agrees, so the
+    /// bound is the decimal the schema wrote); longer spellings, which a parser may round onto
+    /// a bound (`10.199999999999999` is 10.2), are never written.
+    @Test(arguments: [
+        (low: "0.25", lowStrict: false, high: "0.75", highStrict: false),
+        (low: "0", lowStrict: true, high: "1", highStrict: false),
+        (low: "-1.5", lowStrict: false, high: "-0.25", highStrict: true),
+        (low: "-0.75", lowStrict: true, high: "2.5", highStrict: true),
+        (low: "1.25", lowStrict: false, high: nil, highStrict: false),
+        (low: nil, lowStrict: false, high: "-0.5", highStrict: true),
+        (low: "0.1", lowStrict: false, high: "0.1", highStrict: false),
+        (low: "-2.05", lowStrict: true, high: "-2", highStrict: false),
+        (low: "0.999", lowStrict: true, high: "1.001", highStrict: true),
+        (low: nil, lowStrict: false, high: "10.2", highStrict: true),
+        (low: "99.25", lowStrict: true, high: "100", highStrict: true),
+        (low: "0.30000000000000004", lowStrict: true, high: "3", highStrict: false),
+    ] as [(low: String?, lowStrict: Bool, high: String?, highStrict: Bool)])
+    func decimalRangesAreExact(_ bounds: (low: String?, lowStrict: Bool, high: String?, highStrict: Bool)) throws {
+        var keywords: [String] = [#""type": "number""#]
+        if let low = bounds.low { keywords.append("\"\(bounds.lowStrict ? "exclusiveMinimum" : "minimum")\": \(low)") }
+        if let high = bounds.high { keywords.append("\"\(bounds.highStrict ? "exclusiveMaximum" : "maximum")\": \(high)") }
+        let automaton = try GrammarAutomaton(JSONSchemaCompiler.grammar(schema: "{" + keywords.joined(separator: ", ") + "}"))
+        let fractions = ["", ".0", ".00", ".001", ".05", ".1", ".2", ".25", ".2500", ".249", ".251", ".3", ".5", ".50", ".75",
+                         ".749", ".7501", ".9", ".99", ".999", ".9991", ".000000000000001", ".199999999999999",
+                         ".1999999999999999", ".30000000000000004", ".3000000000000001", ".99999999999999", ".999999999999999"]
+        func inside<T: Comparable>(_ value: T, _ low: T?, _ high: T?) -> Bool {
+            if let low, bounds.lowStrict ? value <= low : value < low { return false }
+            if let high, bounds.highStrict ? value >= high : value > high { return false }
+            return true
+        }
+        var accepted = 0
+        for sign in ["", "-"] {
+            for integer in [0, 1, 2, 3, 9, 10, 99, 100] {
+                for fraction in fractions {
+                    let text = "\(sign)\(integer)\(fraction)"
+                    let matches = GrammarMatcher.matches(text, automaton: automaton)
+                    let parsed = try #require(Double(text))
+                    let validated = inside(parsed, bounds.low.flatMap(Double.init), bounds.high.flatMap(Double.init))
+                    let digits = text.filter(\.isNumber).drop { $0 == "0" }.count
+                    if digits <= 15 {
+                        #expect(matches == validated, "\(text) in \(bounds)")
+                        let exact = inside(try #require(Decimal(string: text)), bounds.low.flatMap { Decimal(string: $0) }, bounds.high.flatMap { Decimal(string: $0) })
+                        #expect(exact == validated, "\(text): the decimal and its double disagree on \(bounds)")
+                    } else {
+                        #expect(!matches, "\(text) has \(digits) significant digits")
+                    }
+                    if matches { accepted += 1 }
+                }
+            }
+        }
+        #expect(accepted > 0)
+    }
 }
 
 /// Narrowings that keep a small model's output finite and valid.
@@ -185,6 +240,20 @@ struct SchemaLimitTests {
         defs.append(#""d300": {"type": "string"}"#)
         let schema = "{\"$defs\": {" + defs.joined(separator: ", ") + "}, \"$ref\": \"#/$defs/d0\"}"
         #expect(throws: GrammarError.self) { try JSONSchemaCompiler.grammar(schema: schema) }
+    }
+
+    /// Proving a `oneOf`'s alternatives exclusive is bounded in depth and work: a union that
+    /// refers to itself cannot overflow the stack, nor 16-way unions nested six deep run for
+    /// seconds. Past the bounds the proof gives up, so both are refused (conservatively).
+    @Test func oneOfProofsAreBounded() {
+        let recursive = ##"{"$defs": {"T": {"anyOf": [{"const": 1}, {"$ref": "#/$defs/T"}]}}, "oneOf": [{"const": {"a": 5}}, {"properties": {"a": {"$ref": "#/$defs/T"}}}]}"##
+        #expect(throws: GrammarError.self) { try JSONSchemaCompiler.grammar(schema: recursive) }
+        var defs = [#""D0": {"const": 1}"#]
+        for level in 1...6 {
+            defs.append("\"D\(level)\": {\"anyOf\": [" + (0..<16).map { _ in "{\"$ref\": \"#/$defs/D\(level - 1)\"}" }.joined(separator: ", ") + "]}")
+        }
+        let wide = "{\"$defs\": {" + defs.joined(separator: ", ") + ##"}, "oneOf": [{"$ref": "#/$defs/D6"}, {"const": 2}]}"##
+        #expect(throws: GrammarError.self) { try JSONSchemaCompiler.grammar(schema: wide) }
     }
 
     @Test func hugeSchemasAreRefused() {

@@ -459,6 +459,8 @@ BAD = {
     "json_schema without json_schema": ({"response_format": {"type": "json_schema"}}, ["json_schema"]),
     "unknown response_format type": ({"response_format": {"type": "bogus"}}, ["bogus"]),
     "structured_outputs bad regex": ({"structured_outputs": {"regex": "(("}}, ["regex", "(("]),
+    # 3 matches both alternatives, which oneOf forbids: refused rather than compiled as anyOf.
+    "overlapping oneOf": (schema_format({"oneOf": [{"type": "number"}, {"type": "integer", "minimum": 0}]}), ["oneOf"]),
 }
 
 
