@@ -52,7 +52,7 @@ struct ChoiceState {
         promptCount = request.prompt.count
         lookup = speculates ? PromptLookup(prompt: request.prompt, shortest: speculation.lookupMin,
                                            longest: speculation.lookupMax) : nil
-        draftLength = DraftLength(maximum: speculation.maxDraftTokens, rowCost: speculation.rowCost)
+        draftLength = DraftLength(maximum: speculation.maxDraftTokens, rowCost: speculation.rowCost ?? SpeculativeConfiguration.initialRowCost)
     }
 
     /// Draft tokens to verify after the choice's next token, at most `limit` (what is left of
@@ -62,8 +62,9 @@ struct ChoiceState {
     /// literal) drafts those, tokenized, whatever its record of lookup drafts: they are what the
     /// choice must write, so they are nearly always accepted. Prompt lookup continues the draft
     /// from there (as long as its record says), cut at the first token the grammar refuses.
-    mutating func draft(limit: Int, tokenizer: any Tokenizer) -> [Int] {
+    mutating func draft(limit: Int, tokenizer: any Tokenizer, rowCost: Double) -> [Int] {
         forcedDraftCount = 0
+        draftLength.rowCost = rowCost
         guard draftsByLookup, let lookup else { return [] }
         guard let grammar else { return lookup.draft(count: draftLength(limit: limit)) }
         let room = min(limit, maxTokens - generated - 1, draftLength.maximum)
@@ -97,8 +98,9 @@ struct ChoiceState {
     }
 
     /// How many draft tokens to ask a draft model for (0: none), and the tokens it continues.
-    mutating func modelDraftRequest(limit: Int) -> (tokens: [Int], length: Int)? {
+    mutating func modelDraftRequest(limit: Int, rowCost: Double) -> (tokens: [Int], length: Int)? {
         guard !draftsByLookup, let lookup else { return nil }
+        draftLength.rowCost = rowCost
         let length = draftLength(limit: limit)
         return length > 0 ? (lookup.tokens, length) : nil
     }

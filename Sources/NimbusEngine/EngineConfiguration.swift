@@ -69,6 +69,9 @@ public struct EngineStatistics: Sendable, Equatable {
     public var drafts = 0
     public var draftTokens = 0
     public var acceptedDraftTokens = 0
+    /// One more row's cost in a decoding step, as a fraction of a one-row step, as the draft
+    /// length currently weighs it (measured, or configured); nil before the first timed step.
+    public var rowCost: Double?
 
     /// Fraction of draft tokens accepted (0 before any draft).
     public var draftAcceptanceRate: Double { draftTokens == 0 ? 0 : Double(acceptedDraftTokens) / Double(draftTokens) }

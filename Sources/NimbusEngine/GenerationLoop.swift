@@ -21,6 +21,8 @@ final class GenerationLoop {
     private var slowConsumers: [String?] = []
 
     private let speculation: SpeculativeConfiguration
+    /// One more row's cost in a step, measured from the steps that prefill nothing.
+    private var stepCost: StepCost
     /// Events a consumer may leave unread (the streams' buffer size), for the error it gets.
     private let streamBacklog: Int
     private let draftModel: DraftModel?
@@ -34,6 +36,7 @@ final class GenerationLoop {
         cache = model.model.makePagedCache(blockSize: scheduler.blockSize, blockCount: scheduler.blockCount)
         self.contextLength = contextLength
         self.speculation = speculation
+        stepCost = StepCost(configured: speculation.rowCost)
         vocabularySize = model.model.vocabularySize
         constraints = ConstraintIndexes(tokenizer: model.tokenizer, vocabularySize: vocabularySize)
         // One logit row per sampling sequence, plus one per draft token (within the row limit
@@ -124,6 +127,9 @@ final class GenerationLoop {
                 statistics.promptTokensComputed += min(chunk.promptCount, chunk.start + chunk.count) - chunk.start
             }
         }
+        // A step that prefills nothing is timed (forward pass and sampling) for `stepCost`.
+        let decodesOnly = plan.chunks.allSatisfy { $0.start >= $0.promptCount }
+        let forwardStart = ContinuousClock.now
         do {
             try model.model.forward(batch, cache: cache, logits: logits)
         } catch {
@@ -138,6 +144,11 @@ final class GenerationLoop {
             defer { row += chunk.logitRows }
             guard let owner = owners[chunk.sequence] else { continue }
             sample(chunk, rows: row, request: owner.request, choice: owner.choice)
+        }
+        if decodesOnly {
+            let elapsed = ContinuousClock.now - forwardStart
+            stepCost.record(rows: plan.tokenCount, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+            statistics.rowCost = stepCost.rowCost
         }
         for request in requests.values.filter(\.backlogged) { end(request, error: nil) }
         statistics.steps += 1
@@ -204,11 +215,11 @@ final class GenerationLoop {
             let limit = contextLength - known - 1
             let choice = owner.choice
             if draftModel != nil {
-                guard let (tokens, length) = owner.request.choices[choice].modelDraftRequest(limit: limit) else { continue }
+                guard let (tokens, length) = owner.request.choices[choice].modelDraftRequest(limit: limit, rowCost: stepCost.rowCost) else { continue }
                 let prompt = owner.request.choices[choice].promptCount
                 wanted.append(.init(id: id, tokens: tokens, promptCount: prompt > 1 ? prompt : 0, length: length))
             } else {
-                let draft = owner.request.choices[choice].draft(limit: limit, tokenizer: model.tokenizer)
+                let draft = owner.request.choices[choice].draft(limit: limit, tokenizer: model.tokenizer, rowCost: stepCost.rowCost)
                 if !draft.isEmpty { scheduler.propose(id: id, draft: draft) }
             }
         }

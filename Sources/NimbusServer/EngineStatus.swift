@@ -11,10 +11,13 @@ struct EngineStatus: Encodable {
         let draftTokens: Int
         let acceptedTokens: Int
         let acceptanceRate: Double
+        /// One more row's cost in a step, as a fraction of a one-row step (measured unless
+        /// `row_cost` is configured); absent before the first timed step.
+        let rowCost: Double?
 
         enum CodingKeys: String, CodingKey {
             case method, drafts, draftTokens = "draft_tokens", acceptedTokens = "accepted_tokens"
-            case acceptanceRate = "acceptance_rate"
+            case acceptanceRate = "acceptance_rate", rowCost = "row_cost"
         }
     }
 
@@ -80,7 +83,7 @@ struct EngineStatus: Encodable {
         let drafting = engine.configuration.speculation
         speculation = Speculation(method: drafting.isOn ? drafting.method.rawValue : "off", drafts: s.drafts,
                                   draftTokens: s.draftTokens, acceptedTokens: s.acceptedDraftTokens,
-                                  acceptanceRate: s.draftAcceptanceRate)
+                                  acceptanceRate: s.draftAcceptanceRate, rowCost: drafting.isOn ? s.rowCost : nil)
         maxSequences = engine.configuration.maxSequences
         maxBatchedTokens = engine.configuration.maxBatchedTokens
     }

@@ -7,7 +7,7 @@ extension ServerConfiguration {
         ("NIM_SPECDEC_ARGS", #"{"method": "ngram"}"#,
          #"speculative decoding as a JSON object: "method" (ngram: prompt lookup, draft_model, or off), "num_speculative_tokens" (0-16, 8), "#
             + #""prompt_lookup_min" (1-8, 2), "prompt_lookup_max" (1-16, 4), "max_step_rows" (drafts only while a step holds at most this "#
-            + #"many rows, 2-512, 16), "row_cost" (a row's cost relative to a one-row step, 0-4, 0.05); a request's "speculative": false opts out"#),
+            + #"many rows, 2-512, 16), "row_cost" (a row's cost relative to a one-row step, 0-4; measured from step times when unset); a request's "speculative": false opts out"#),
         ("NIM_DRAFT_MODEL_PATH", "unset",
          "a smaller GGUF with the same vocabulary that drafts for the (first) language model; sets NIM_SPECDEC_ARGS's method to draft_model"),
     ]

@@ -106,7 +106,8 @@ enum StatusPage {
         $("steps").textContent = s.steps + " / " + s.preemptions + " / " + s.prefix_cache_hit_tokens;
         const sd = s.speculation;
         $("speculation").textContent = sd.method === "off" ? "off" : sd.method + ": " + sd.drafts + " / " + sd.accepted_tokens
-          + " of " + sd.draft_tokens + " (" + (sd.acceptance_rate * 100).toFixed(1) + " %)";
+          + " of " + sd.draft_tokens + " (" + (sd.acceptance_rate * 100).toFixed(1) + " %)"
+          + (sd.row_cost == null ? "" : ", row cost " + sd.row_cost.toFixed(2));
         history.push(s.tokens_per_second || 0);
         if (history.length > 60) history.shift();
         spark();

@@ -79,3 +79,35 @@ import Testing
         #expect(length.best > 0)
     }
 }
+
+@Suite struct StepCostTests {
+    /// Synthetic step times from a known linear cost: a one-row step takes 4 ms, each further
+    /// row 0.3 of that. The measured row cost moves from its start to 0.3.
+    @Test func theRowCostFollowsMeasuredStepTimes() {
+        var cost = StepCost(configured: nil, initial: 0.15)
+        for _ in 0..<StepCost.baselineSteps { cost.record(rows: 1, seconds: 0.004) }
+        for _ in 0..<80 { cost.record(rows: 8, seconds: 0.004 * (1 + 0.3 * 7)) }
+        #expect(abs(cost.rowCost - 0.3) < 0.01)
+    }
+
+    @Test func rowsAreNotPricedBeforeTheOneRowBaseline() {
+        var cost = StepCost(configured: nil, initial: 0.15)
+        for _ in 0..<20 { cost.record(rows: 8, seconds: 0.1) }
+        #expect(cost.rowCost == 0.15)
+    }
+
+    @Test func aConfiguredRowCostIsKept() {
+        var cost = StepCost(configured: 0.05)
+        for _ in 0..<10 { cost.record(rows: 1, seconds: 0.004) }
+        for _ in 0..<10 { cost.record(rows: 8, seconds: 0.02) }
+        #expect(cost.rowCost == 0.05)
+    }
+
+    /// A step the OS stalled counts as at most the range's top, once, weighted like any other.
+    @Test func anOutlierMovesTheEstimateABoundedStep() {
+        var cost = StepCost(configured: nil, initial: 0.15)
+        for _ in 0..<StepCost.baselineSteps { cost.record(rows: 1, seconds: 0.004) }
+        cost.record(rows: 2, seconds: 10)
+        #expect(abs(cost.rowCost - (0.15 + StepCost.weight * (StepCost.range.upperBound - 0.15))) < 1e-9)
+    }
+}

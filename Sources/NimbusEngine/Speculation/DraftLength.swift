@@ -9,8 +9,11 @@ import Foundation
 /// now and then, so a stream whose drafts keep failing decodes as fast as without speculation.
 struct DraftLength {
     let maximum: Int
-    /// Extra cost of one more row in a step, as a fraction of a one-row step.
-    let rowCost: Double
+    /// Extra cost of one more row in a step, as a fraction of a one-row step (the engine's
+    /// measured `StepCost`, set before each draft).
+    var rowCost: Double {
+        didSet { rowCost = max(0, rowCost) }
+    }
     /// Accepted draft tokens and tokens tried, decayed so that recent drafts weigh most.
     private var accepted = 1.0
     private var tried = 2.0

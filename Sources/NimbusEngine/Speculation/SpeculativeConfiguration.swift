@@ -23,13 +23,16 @@ public struct SpeculativeConfiguration: Sendable, Equatable {
     /// work first (vLLM's `disable_by_batch_size` in spirit).
     public var maxStepRows: Int
     /// Extra cost of one more row in a decoding step, as a fraction of a one-row step; the
-    /// adaptive draft length weighs it against each sequence's acceptance rate.
-    public var rowCost: Double
+    /// adaptive draft length weighs it against each sequence's acceptance rate. nil: measured
+    /// from the engine's own step times (`StepCost`), starting from `initialRowCost`.
+    public var rowCost: Double?
+    /// Where the measured row cost starts: SmolLM2 on 2 cores of an AMD EPYC, where steps of
+    /// 2, 4, 8 and 16 rows cost 1.15x, 1.45x, 2.1x and 3.1x a one-row step.
+    public static let initialRowCost = 0.15
 
-    /// The defaults come from `scripts/bench_speculation.py` on SmolLM2 (2 cores): a step of up
-    /// to 8 rows costs 1.0-1.4x a one-row step, 16 rows about 2.4x.
+    /// The defaults come from `scripts/bench_speculation.py` on SmolLM2 (2 cores).
     public init(method: Method = .ngram, maxDraftTokens: Int = 8, lookupMin: Int = 2, lookupMax: Int = 4,
-                maxStepRows: Int = 16, rowCost: Double = 0.05) {
+                maxStepRows: Int = 16, rowCost: Double? = nil) {
         self.method = method
         self.maxDraftTokens = maxDraftTokens
         self.lookupMin = lookupMin
