@@ -137,7 +137,7 @@ let package = Package(
         .testTarget(name: "NimbusSafetensorsTests", dependencies: ["NimbusSafetensors"]),
         .testTarget(name: "NimbusAPITests", dependencies: ["NimbusAPI"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusProfilesTests", dependencies: ["NimbusProfiles", "NimbusKernels"]),
-        .testTarget(name: "NimbusKernelsTests", dependencies: ["NimbusKernels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NimbusKernelsTests", dependencies: ["NimbusKernels", "NimbusTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusTokenizersTests", dependencies: ["NimbusTestSupport", "NimbusTokenizers", "NimbusGGUF"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusTemplatesTests", dependencies: ["NimbusTemplates"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NimbusModelsTests", dependencies: ["NimbusTestSupport", "NimbusModels", "NimbusKernels"], resources: [.copy("Fixtures")]),

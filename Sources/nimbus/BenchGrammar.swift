@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NimbusEngine
 import NimbusGrammar
 import NimbusModels
 
@@ -58,7 +59,7 @@ struct BenchGrammar: ParsableCommand {
     /// Microseconds per token to get masks along a random valid output of `tokens` tokens (fixed
     /// seed, so a second walk revisits the same states from the cache).
     private func walk(_ index: GrammarIndex, bytes: [[UInt8]]) -> Double {
-        var rng = SplitMix64(seed: 7)
+        var rng = SplitMix64(state: 7)  // the sampler's seeding generator, for a reproducible walk
         var matcher = GrammarMatcher(index: index) { bytes[$0] }
         var steps = 0
         let start = ContinuousClock.now
@@ -81,17 +82,4 @@ struct BenchGrammar: ParsableCommand {
     }
 
     private func f(_ x: Double) -> String { String(format: "%.2f", x) }
-}
-
-/// SplitMix64, for a reproducible walk.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
-    }
 }

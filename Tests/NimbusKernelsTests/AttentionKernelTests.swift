@@ -1,6 +1,7 @@
 import Foundation
 import NimbusKernels
 import Testing
+import NimbusTestSupport
 
 /// Attention and SwiGLU steps against llama.cpp's own layer-0 tensors of SmolLM2
 /// (scripts/fixtures/gen_attention_fixtures.py), and every SIMD path against the scalar twin.

@@ -1,5 +1,6 @@
 import Testing
 import NimbusKernels
+import NimbusTestSupport
 
 /// The blocked summation order for Q4_K, Q5_K and Q6_K: the AVX-512 VNNI kernel on interleaved weights
 /// against its scalar twin (`ScalarDot.blockedK`, which reads plain ggml rows, so the

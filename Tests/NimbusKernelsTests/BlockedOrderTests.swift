@@ -1,5 +1,6 @@
 import Testing
 import NimbusKernels
+import NimbusTestSupport
 
 /// The blocked summation order: the AVX-512 VNNI kernels on interleaved weights against their
 /// scalar twin (`ScalarDot.blocked`, which reads plain ggml rows, so the interleaving is checked

@@ -1,5 +1,6 @@
 import NimbusKernels
 import Testing
+import NimbusTestSupport
 
 /// The fp32 panel GEMM: every SIMD path gives the scalar twin's bits (same fma chain per
 /// output), and the twin agrees with a double-precision sum within float rounding.

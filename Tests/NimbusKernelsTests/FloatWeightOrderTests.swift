@@ -1,5 +1,6 @@
 import NimbusKernels
 import Testing
+import NimbusTestSupport
 
 /// Float weights (F32, F16, BF16) in the blocked order: fp32 activations (ggml's order rounds
 /// them to the weight's type), the AVX-512 kernel gives its scalar twin's bits, each column is

@@ -1,5 +1,6 @@
 import NimbusKernels
 import Testing
+import NimbusTestSupport
 
 /// The Q5_0/Q5_1 and K-quant SIMD kernels against their scalar twins on random blocks (every
 /// bit pattern of quants and scales), odd row counts, batches 1...17 and weights at odd

@@ -1,6 +1,7 @@
 import Testing
 import NimbusKernels
 import CNimbusKernels
+import NimbusTestSupport
 
 /// Every SIMD path against its scalar twin on random data and awkward shapes. The quantized
 /// kernels reproduce the twin's operation order exactly (integer lane sums are exact, fp16

@@ -1,5 +1,6 @@
 import NimbusKernels
 import Testing
+import NimbusTestSupport
 
 /// Reading keys and values through a block table (the paged KV cache) gives exactly the bits of
 /// reading them contiguously, for every block size, head offset and kernel path.

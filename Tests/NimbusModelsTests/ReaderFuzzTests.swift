@@ -3,6 +3,7 @@ import NimbusGGUF
 @testable import NimbusModels
 import Synchronization
 import Testing
+import NimbusTestSupport
 
 /// Damaged model files must fail with a thrown error: never a crash, a hang or a huge
 /// allocation. Each case takes a real fixture (GGUF files with SentencePiece and BPE
@@ -245,18 +246,3 @@ enum Mutation {
     }
 }
 
-/// A small seeded generator, so a failing case can be reproduced from the seed.
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func next(below n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
-}
