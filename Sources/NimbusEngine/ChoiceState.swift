@@ -52,7 +52,7 @@ struct ChoiceState {
         promptCount = request.prompt.count
         lookup = speculates ? PromptLookup(prompt: request.prompt, shortest: speculation.lookupMin,
                                            longest: speculation.lookupMax) : nil
-        draftLength = DraftLength(maximum: speculation.maxDraftTokens, rowCost: speculation.rowCost ?? SpeculativeConfiguration.initialRowCost)
+        draftLength = DraftLength(maximum: speculation.maxDraftTokens)
     }
 
     /// Draft tokens to verify after the choice's next token, at most `limit` (what is left of
@@ -64,14 +64,13 @@ struct ChoiceState {
     /// from there (as long as its record says), cut at the first token the grammar refuses.
     mutating func draft(limit: Int, tokenizer: any Tokenizer, rowCost: Double) -> [Int] {
         forcedDraftCount = 0
-        draftLength.rowCost = rowCost
         guard draftsByLookup, let lookup else { return [] }
-        guard let grammar else { return lookup.draft(count: draftLength(limit: limit)) }
+        guard let grammar else { return lookup.draft(count: draftLength(limit: limit, rowCost: rowCost)) }
         let room = min(limit, maxTokens - generated - 1, draftLength.maximum)
         guard room > 0 else { return [] }
         let forced = Self.forcedTokens(grammar, tokenizer: tokenizer, count: room)
         forcedDraftCount = forced.count
-        let more = min(draftLength(limit: limit), room - forced.count)
+        let more = min(draftLength(limit: limit, rowCost: rowCost), room - forced.count)
         return Self.allowedPrefix(forced + lookup.draft(count: more, after: forced), grammar)
     }
 
@@ -100,15 +99,14 @@ struct ChoiceState {
     /// How many draft tokens to ask a draft model for (0: none), and the tokens it continues.
     mutating func modelDraftRequest(limit: Int, rowCost: Double) -> (tokens: [Int], length: Int)? {
         guard !draftsByLookup, let lookup else { return nil }
-        draftLength.rowCost = rowCost
-        let length = draftLength(limit: limit)
+        let length = draftLength(limit: limit, rowCost: rowCost)
         return length > 0 ? (lookup.tokens, length) : nil
     }
 
-    private mutating func draftLength(limit: Int) -> Int {
+    private mutating func draftLength(limit: Int, rowCost: Double) -> Int {
         // The token sampled after the draft counts against max_tokens too.
         let limit = min(limit, maxTokens - generated - 1)
-        return limit > 0 ? min(draftLength.next(), limit) : 0
+        return limit > 0 ? min(draftLength.next(rowCost: rowCost), limit) : 0
     }
 
     /// A draft of `proposed` tokens was verified; its first `accepted` tokens were sampled.

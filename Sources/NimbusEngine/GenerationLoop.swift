@@ -146,8 +146,7 @@ final class GenerationLoop {
             sample(chunk, rows: row, request: owner.request, choice: owner.choice)
         }
         if decodesOnly {
-            let elapsed = ContinuousClock.now - forwardStart
-            stepCost.record(rows: plan.tokenCount, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+            stepCost.record(rows: plan.tokenCount, seconds: (ContinuousClock.now - forwardStart).seconds)
             statistics.rowCost = stepCost.rowCost
         }
         for request in requests.values.filter(\.backlogged) { end(request, error: nil) }

@@ -264,8 +264,9 @@ public struct JSONSchemaCompiler {
         let minimum = try bound(schema, "minimum", at: path), maximum = try bound(schema, "maximum", at: path)
         let exclusiveMinimum = try bound(schema, "exclusiveMinimum", at: path), exclusiveMaximum = try bound(schema, "exclusiveMaximum", at: path)
         let (low, high) = Self.tighterBounds(minimum: minimum, exclusiveMinimum: exclusiveMinimum, maximum: maximum, exclusiveMaximum: exclusiveMaximum)
-        if let l = low, l.value > limit { throw GrammarError("'minimum' at \(path) is beyond the supported range (±\(Int64(limit)))") }
-        if let h = high, h.value < -limit { throw GrammarError("'maximum' at \(path) is beyond the supported range (±\(Int64(limit)))") }
+        func beyond(_ key: String) -> GrammarError { GrammarError("'\(key)' at \(path) is beyond the supported range (±\(Int64(limit)))") }
+        if let l = low, l.value > limit { throw beyond("minimum") }
+        if let h = high, h.value < -limit { throw beyond("maximum") }
         let empty = GrammarError("no \(integer ? "integer" : "number") lies between the bounds at \(path)")
         guard integer else {
             if low == nil && high == nil { return parts.number() }
@@ -279,8 +280,8 @@ public struct JSONSchemaCompiler {
         let lowest = low.map { $0.strict ? $0.value.rounded(.down) + 1 : $0.value.rounded(.up) }
         let highest = high.map { $0.strict ? $0.value.rounded(.up) - 1 : $0.value.rounded(.down) }
         if let l = lowest, let h = highest, l > h { throw empty }
-        if let l = lowest, l > limit { throw GrammarError("'minimum' at \(path) is beyond the supported range (±\(Int64(limit)))") }
-        if let h = highest, h < -limit { throw GrammarError("'maximum' at \(path) is beyond the supported range (±\(Int64(limit)))") }
+        if let l = lowest, l > limit { throw beyond("minimum") }
+        if let h = highest, h < -limit { throw beyond("maximum") }
         let lowBound = lowest.map { Int64(max($0, -limit)) }, highBound = highest.map { Int64(min($0, limit)) }
         if lowBound == nil && highBound == nil { return parts.integer() }
         return parts.integer(minimum: lowBound, maximum: highBound)

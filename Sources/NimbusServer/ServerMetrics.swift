@@ -157,11 +157,3 @@ extension MetricNameDescriptor {
         self.init(metricName: name, unitName: "", helpText: help)
     }
 }
-
-extension Duration {
-    /// The duration in seconds, as a double.
-    var seconds: Double {
-        let (s, attoseconds) = components
-        return Double(s) + Double(attoseconds) / 1e18
-    }
-}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NimbusEngine
 import NimbusModels
 
 /// `nimbus bench-embeddings`: sentences per second of an encoder folder for batches of short

@@ -1,3 +1,4 @@
+import NimbusEngine
 import NimbusModels
 
 extension BenchEngine {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NimbusEngine
 import NimbusModels
 
 /// `nimbus bench-engine`: single-stream prefill and decode speed of the engine on one model,
@@ -101,8 +102,4 @@ struct Stats {
         max = s.last ?? 0
         median = s.isEmpty ? 0 : s[s.count / 2]
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

@@ -38,45 +38,45 @@ import Testing
 
 @Suite struct DraftLengthTests {
     @Test func aFreshSequenceDraftsAFewTokens() {
-        var length = DraftLength(maximum: 8, rowCost: 0.05)
+        var length = DraftLength(maximum: 8)
         // Prior acceptance 1/2: three tokens maximise (1 - a^(k+1)) / (1 - a) / (1 + 0.05 k).
-        #expect(length.next() == 3)
+        #expect(length.next(rowCost: 0.05) == 3)
     }
 
     @Test func acceptedDraftsGrowTheLengthToTheMaximum() {
-        var length = DraftLength(maximum: 8, rowCost: 0.05)
+        var length = DraftLength(maximum: 8)
         for _ in 0..<6 { length.record(proposed: 8, accepted: 8) }
         #expect(length.acceptanceRate > 0.95)
-        #expect(length.next() == 8)
+        #expect(length.next(rowCost: 0.05) == 8)
     }
 
     @Test func failingDraftsStopDraftingAndOnlyProbeNowAndThen() {
-        var length = DraftLength(maximum: 8, rowCost: 0.05)
+        var length = DraftLength(maximum: 8)
         for _ in 0..<10 { length.record(proposed: 3, accepted: 0) }
         #expect(length.acceptanceRate < 0.1)
-        let lengths = (0..<(2 * DraftLength.probeInterval)).map { _ in length.next() }
+        let lengths = (0..<(2 * DraftLength.probeInterval)).map { _ in length.next(rowCost: 0.05) }
         #expect(lengths.filter { $0 > 0 } == [1, 1])
         #expect(lengths[DraftLength.probeInterval - 1] == 1)
     }
 
     @Test func aCostlierRowMeansShorterDrafts() {
-        var cheap = DraftLength(maximum: 16, rowCost: 0.02)
-        var dear = DraftLength(maximum: 16, rowCost: 0.3)
+        var cheap = DraftLength(maximum: 16)
+        var dear = DraftLength(maximum: 16)
         for _ in 0..<4 {
             cheap.record(proposed: 4, accepted: 3)
             dear.record(proposed: 4, accepted: 3)
         }
         #expect(cheap.acceptanceRate == dear.acceptanceRate)
-        #expect(cheap.next() > dear.next())
-        #expect(dear.next() >= 1)
+        #expect(cheap.next(rowCost: 0.02) > dear.next(rowCost: 0.3))
+        #expect(dear.next(rowCost: 0.3) >= 1)
     }
 
     @Test func recoveredAcceptanceResumesDrafting() {
-        var length = DraftLength(maximum: 8, rowCost: 0.05)
+        var length = DraftLength(maximum: 8)
         for _ in 0..<10 { length.record(proposed: 3, accepted: 0) }
-        #expect(length.best == 0)
+        #expect(length.best(rowCost: 0.05) == 0)
         for _ in 0..<3 { length.record(proposed: 1, accepted: 1) }
-        #expect(length.best > 0)
+        #expect(length.best(rowCost: 0.05) > 0)
     }
 }
 

@@ -9,11 +9,6 @@ import Foundation
 /// now and then, so a stream whose drafts keep failing decodes as fast as without speculation.
 struct DraftLength {
     let maximum: Int
-    /// Extra cost of one more row in a step, as a fraction of a one-row step (the engine's
-    /// measured `StepCost`, set before each draft).
-    var rowCost: Double {
-        didSet { rowCost = max(0, rowCost) }
-    }
     /// Accepted draft tokens and tokens tried, decayed so that recent drafts weigh most.
     private var accepted = 1.0
     private var tried = 2.0
@@ -22,16 +17,16 @@ struct DraftLength {
     static let probeInterval = 16
     static let decay = 0.8
 
-    init(maximum: Int, rowCost: Double) {
+    init(maximum: Int) {
         self.maximum = max(0, maximum)
-        self.rowCost = max(0, rowCost)
     }
 
     /// The per-token acceptance rate, estimated.
     var acceptanceRate: Double { accepted / tried }
 
-    /// The length whose expected tokens per unit of cost is highest (0: plain decoding wins).
-    var best: Int {
+    /// The length whose expected tokens per unit of cost is highest (0: plain decoding wins),
+    /// when one more row costs `rowCost` of a one-row step (the engine's `StepCost`).
+    func best(rowCost: Double) -> Int {
         let a = min(acceptanceRate, 0.999)
         var bestLength = 0
         var bestValue = 1.0
@@ -39,7 +34,7 @@ struct DraftLength {
         for k in stride(from: 1, through: maximum, by: 1) {
             power *= a
             expected += power
-            let value = expected / (1 + rowCost * Double(k))
+            let value = expected / (1 + max(0, rowCost) * Double(k))
             if value > bestValue {
                 bestValue = value
                 bestLength = k
@@ -49,8 +44,8 @@ struct DraftLength {
     }
 
     /// The length to propose in the coming step; counts the steps that propose nothing.
-    mutating func next() -> Int {
-        let length = best
+    mutating func next(rowCost: Double) -> Int {
+        let length = best(rowCost: rowCost)
         if length > 0 { return length }
         stepsWithoutDraft += 1
         guard stepsWithoutDraft >= Self.probeInterval, maximum > 0 else { return 0 }
