@@ -20,8 +20,12 @@ public final class Engine: Service, Sendable {
     /// Longest sequence (prompt plus completion) a request may use.
     public let contextLength: Int
     public let configuration: EngineConfiguration
-    /// KV blocks in the pool (each `configuration.blockSize` tokens).
+    /// KV blocks in the pool (each `configuration.blockSize` positions of one KV group).
     public let kvBlocks: Int
+    /// The scheduler's limits, the pool and the model's KV groups.
+    public let scheduling: SchedulerConfiguration
+    /// The longest sequence the pool holds (sliding-window layers hold only their window).
+    public let capacityTokens: Int
     private let logger: Logger
     private let inbox: RequestInbox
     private let published: Mutex<EngineStatistics>
@@ -46,9 +50,11 @@ public final class Engine: Service, Sendable {
         self.logger = logger
         let bytes = configuration.kvCacheBytes
             ?? Int(Double(SystemMemory.availableBytes()) * configuration.kvCacheMemoryFraction)
-        let blockBytes = model.model.kvBytesPerToken * configuration.blockSize
-        kvBlocks = max(0, bytes / max(1, blockBytes))
-        let capacity = kvBlocks * configuration.blockSize
+        let layout = model.model.kvLayout(blockSize: configuration.blockSize)
+        kvBlocks = max(0, bytes / max(1, layout.bytesPerPosition * configuration.blockSize))
+        scheduling = configuration.scheduler(blockCount: kvBlocks, groupReaches: layout.reaches)
+        capacityTokens = scheduling.capacityTokens
+        let capacity = capacityTokens
         guard capacity >= self.contextLength else {
             throw .exceedsKVCache(tokens: self.contextLength, capacity: capacity)
         }
@@ -71,9 +77,10 @@ public final class Engine: Service, Sendable {
         if !configuration.chunkedPrefill, request.prompt.count > configuration.maxBatchedTokens {
             throw .promptExceedsStep(promptTokens: request.prompt.count, limit: configuration.maxBatchedTokens)
         }
-        let capacity = kvBlocks * configuration.blockSize
         let needed = request.prompt.count + request.choices * request.maxTokens
-        guard needed <= capacity else { throw .exceedsKVCache(tokens: needed, capacity: capacity) }
+        guard scheduling.blocks(prompt: request.prompt.count, output: request.maxTokens, choices: request.choices) <= kvBlocks else {
+            throw .exceedsKVCache(tokens: needed, capacity: capacityTokens)
+        }
         // Bounded: the engine thread never waits for a consumer; one that falls this far behind
         // loses its request (`GenerationLoop` sees the dropped event).
         let (stream, continuation) = AsyncThrowingStream<GenerationEvent, any Error>.makeStream(
@@ -107,7 +114,7 @@ public final class Engine: Service, Sendable {
         thread.start()
         logger.info("engine started", metadata: [
             "model": "\(model.path)", "context": "\(contextLength)",
-            "kv_cache_tokens": "\(kvBlocks * configuration.blockSize)",
+            "kv_cache_tokens": "\(capacityTokens)", "kv_groups": "\(scheduling.groupReaches.count)",
             "max_sequences": "\(configuration.maxSequences)", "max_batched_tokens": "\(configuration.maxBatchedTokens)",
             "policy": "\(configuration.policy.rawValue)", "prefix_caching": "\(configuration.prefixCaching)",
         ])
@@ -123,7 +130,7 @@ public final class Engine: Service, Sendable {
     }
 
     private func threadMain() {
-        let loop = GenerationLoop(model: model, scheduler: configuration.scheduler(blockCount: kvBlocks),
+        let loop = GenerationLoop(model: model, scheduler: scheduling,
                                   contextLength: contextLength, speculation: configuration.speculation, draft: draft,
                                   streamBacklog: max(1, configuration.streamBacklog))
         while let jobs = inbox.take(idle: loop.isIdle) {

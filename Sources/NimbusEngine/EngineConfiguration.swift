@@ -35,12 +35,13 @@ public struct EngineConfiguration: Sendable, Equatable {
 
     public init() {}
 
-    /// The scheduler's view, for a pool of `blockCount` blocks.
-    func scheduler(blockCount: Int) -> SchedulerConfiguration {
+    /// The scheduler's view, for a pool of `blockCount` blocks and the model's KV groups.
+    func scheduler(blockCount: Int, groupReaches: [Int?] = [nil]) -> SchedulerConfiguration {
         SchedulerConfiguration(maxRunningSequences: maxSequences, maxBatchedTokens: maxBatchedTokens,
                                chunkedPrefill: chunkedPrefill, policy: policy, blockSize: blockSize,
                                blockCount: blockCount, prefixCaching: prefixCaching,
-                               speculativeRowLimit: speculation.rowLimit, maxAdapters: maxAdapters)
+                               speculativeRowLimit: speculation.rowLimit, maxAdapters: maxAdapters,
+                               groupReaches: groupReaches)
     }
 }
 

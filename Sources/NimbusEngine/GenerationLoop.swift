@@ -45,7 +45,9 @@ final class GenerationLoop {
         let logitRows = max(1, scheduler.maxRunningSequences) + draftRows
         logits = .allocate(capacity: logitRows * vocabularySize)
         draftModel = speculation.method == .draftModel && speculation.isOn ? draft.map {
-            DraftModel(model: $0, blockSize: scheduler.blockSize, blockCount: scheduler.blockCount,
+            // As many positions as the target's pool holds with every block kept.
+            DraftModel(model: $0, blockSize: scheduler.blockSize,
+                       positions: scheduler.blockCount / scheduler.groupReaches.count * scheduler.blockSize,
                        maxSequences: scheduler.maxRunningSequences)
         } : nil
         statistics.totalBlocks = scheduler.blockCount
@@ -111,7 +113,7 @@ final class GenerationLoop {
             let promptOrder = chunk.promptCount > 1 ? chunk.promptCount : 0
             // Draft positions lie past the prompt: they get decode numerics, so a verified token
             // is computed exactly as if it had been decoded alone.
-            batch.sequences.append(ForwardBatch.Sequence(tokens: chunk.tokens, start: chunk.start, blockTable: chunk.blockTable,
+            batch.sequences.append(ForwardBatch.Sequence(tokens: chunk.tokens, start: chunk.start, blockTables: chunk.blockTables,
                                                          batchedOrderBelow: promptOrder, logitRows: chunk.logitRows,
                                                          adapter: owners[chunk.sequence]?.request.job.request.adapter))
             if let owner = owners[chunk.sequence], !owner.request.started {

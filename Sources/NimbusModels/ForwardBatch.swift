@@ -10,8 +10,10 @@ public struct ForwardBatch: Sendable {
         /// Tokens at positions `start ..< start + tokens.count`.
         public var tokens: [Int]
         public var start: Int
-        /// KV blocks of the sequence, covering at least `start + tokens.count` positions.
-        public var blockTable: [Int]
+        /// The sequence's KV blocks, one table per group of `LanguageModel.kvLayout`, each
+        /// covering at least `start + tokens.count` positions. A sliding-window group's table
+        /// may hold -1 for blocks its window no longer reaches from `start`.
+        public var blockTables: [[Int]]
         /// Positions below this attend in llama.cpp's multi-token (tinyBLAS) order, the others in
         /// its single-token (vec_dot) order. The engine passes the prompt length, so prompt
         /// tokens keep prompt numerics and generated ones decode numerics however they are
@@ -23,12 +25,12 @@ public struct ForwardBatch: Sendable {
         /// The LoRA adapter whose updates apply to this sequence's rows (nil: the base model).
         public var adapter: LoRAAdapter?
 
-        public init(tokens: [Int], start: Int, blockTable: [Int], batchedOrderBelow: Int, logitRows: Int,
+        public init(tokens: [Int], start: Int, blockTables: [[Int]], batchedOrderBelow: Int, logitRows: Int,
                     adapter: LoRAAdapter? = nil) {
             self.adapter = adapter
             self.tokens = tokens
             self.start = start
-            self.blockTable = blockTable
+            self.blockTables = blockTables
             self.batchedOrderBelow = batchedOrderBelow
             self.logitRows = logitRows
         }

@@ -1,18 +1,20 @@
-/// A single sequence's KV cache: a paged cache of its own whose block table is simply every
-/// block in order. For running one sequence outside the engine (tests, `bench-engine`).
+/// A single sequence's KV cache: a paged cache of its own whose block tables (one per group of
+/// the model's `kvLayout`) are consecutive runs of its blocks; nothing is freed behind a window.
+/// For running one sequence outside the engine (tests, `bench-engine`).
 public final class KVCache: @unchecked Sendable {
     public let storage: any KVStorage
     public let capacity: Int
     /// Positions filled so far.
     public private(set) var count = 0
-    let table: [Int]
+    let tables: [[Int]]
 
     /// A cache of `capacity` positions in `model`'s own KV storage.
     public init(model: any LanguageModel, capacity: Int, blockSize: Int = 16) {
         let blocks = (max(capacity, 1) + blockSize - 1) / blockSize
-        storage = model.makePagedCache(blockSize: blockSize, blockCount: blocks)
+        let layout = model.kvLayout(blockSize: blockSize)
+        storage = model.makePagedCache(blockSize: blockSize, blockCount: blocks * layout.reaches.count)
         self.capacity = capacity
-        table = Array(0..<blocks)
+        tables = layout.tables(forSequence: 0, blocks: blocks)
     }
 
     func advance(by n: Int) { count += n }
@@ -38,7 +40,7 @@ extension LanguageModel {
         var start = 0
         while start < tokens.count {
             let end = min(start + maxBatch, tokens.count)
-            let sequence = ForwardBatch.Sequence(tokens: Array(tokens[start..<end]), start: cache.count, blockTable: cache.table,
+            let sequence = ForwardBatch.Sequence(tokens: Array(tokens[start..<end]), start: cache.count, blockTables: cache.tables,
                                                  batchedOrderBelow: batchedBelow, logitRows: end == tokens.count ? 1 : 0)
             try forward(ForwardBatch(sequences: [sequence]), cache: cache.storage, logits: output)
             cache.advance(by: end - start)

@@ -12,14 +12,15 @@ public protocol LanguageModel: AnyObject, Sendable {
     var contextLength: Int { get }
     /// Most rows (tokens over all sequences) one `forward` call takes.
     var maxBatch: Int { get }
-    /// Bytes of KV cache per token.
-    var kvBytesPerToken: Int { get }
+    /// How the KV cache splits into block tables for blocks of `blockSize` positions.
+    func kvLayout(blockSize: Int) -> KVLayout
     /// Where and how it computes, for logs and the status page.
     var backend: BackendDescription { get }
-    /// A KV pool of `blockCount` blocks of `blockSize` positions for this model's layers.
+    /// A KV pool of `blockCount` blocks of `blockSize` positions (any block serves any group of
+    /// `kvLayout`).
     func makePagedCache(blockSize: Int, blockCount: Int) -> any KVStorage
     /// Computes every sequence's tokens, writes their keys and values into `cache` through their
-    /// block tables, and writes the logits of each sequence's last `logitRows` tokens, in batch
+    /// block tables (one per `kvLayout` group), and writes the logits of each sequence's last `logitRows` tokens, in batch
     /// order, `vocabularySize` floats apart, at `logits` (host memory). A row's logits do not
     /// depend on the batch around it (speculative verification relies on it).
     /// - Throws: `ModelError`; nothing is written to any block position outside the batch's.
@@ -45,8 +46,10 @@ public struct BackendDescription: Sendable, Equatable {
 extension DecoderModel: LanguageModel {
     public var vocabularySize: Int { configuration.vocabularySize }
     public var contextLength: Int { configuration.contextLength }
-    public var kvBytesPerToken: Int {
-        PagedKVCache.bytesPerToken(layers: configuration.blockCount, kvDimension: configuration.kvDimension)
+    public func kvLayout(blockSize: Int) -> KVLayout {
+        KVLayout(reaches: layerGroups.windows.map { $0.map { Attention.reach(window: $0, blockSize: blockSize) } },
+                 bytesPerPosition: PagedKVCache.bytesPerPosition(layersPerBlock: layerGroups.size,
+                                                                 kvDimension: configuration.kvDimension))
     }
     public var backend: BackendDescription {
         BackendDescription(name: "cpu", kernels: kernelPath, matmulOrder: summationOrder.rawValue)

@@ -70,6 +70,9 @@ public struct BlockPool: Sendable {
         if references[block] == 0 { enqueue(block, atFront: keyOfBlock[block] == nil) }
     }
 
+    /// Whether a block is cached under `key` (nothing retained).
+    public func contains(_ key: BlockKey) -> Bool { blockOfKey[key] != nil }
+
     /// The block cached under `key`, retained for the caller; nil on a miss.
     public mutating func lookup(_ key: BlockKey) -> Int? {
         guard let block = blockOfKey[key] else { return nil }
@@ -121,16 +124,22 @@ public struct BlockPool: Sendable {
     }
 }
 
-/// What a full block of KV depends on: every token before it (through a 128-bit chained hash)
-/// and its own tokens (compared in full, so only a collision of the chain hash could alias).
+/// What a full block of KV depends on: every token before it (through a 128-bit chained hash),
+/// its own tokens (compared in full, so only a collision of the chain hash could alias) and the
+/// KV group whose layers it holds.
 public struct BlockKey: Hashable, Sendable {
     public let prefix: PrefixHash
     public let tokens: [Int]
+    public let group: Int
 
-    public init(prefix: PrefixHash, tokens: [Int]) {
+    public init(prefix: PrefixHash, tokens: [Int], group: Int = 0) {
         self.prefix = prefix
         self.tokens = tokens
+        self.group = group
     }
+
+    /// The same positions' KV in another group's layers.
+    public func inGroup(_ group: Int) -> BlockKey { BlockKey(prefix: prefix, tokens: tokens, group: group) }
 
     /// The chain hash that the next block's key starts from.
     public var chained: PrefixHash { prefix.appending(tokens) }

@@ -1,9 +1,11 @@
 /// Iteration-level continuous batching, in the spirit of vLLM's scheduler: every `schedule()`
 /// picks, under a token budget, which running sequences compute their next token(s) and which
 /// waiting prompts are admitted (whole or a chunk); `complete(_:)` records what was computed;
-/// `append`/`finish` apply what the engine sampled. KV memory is a pool of fixed-size blocks
-/// with a block table per sequence; when it runs out, a running sequence is preempted (its
-/// blocks freed, its tokens recomputed later) instead of anything failing.
+/// `append`/`finish` apply what the engine sampled. KV memory is a pool of fixed-size blocks;
+/// each sequence has a block table per KV group (`SchedulerConfiguration.groupReaches`), and a
+/// sliding-window group's table gives up the blocks its window has passed. When the pool runs
+/// out, a running sequence is preempted (its blocks freed, its tokens recomputed later) instead
+/// of anything failing.
 ///
 /// A pure state machine over integers: no model, no clock, no threads. The engine owns one and
 /// calls it from its thread only.
@@ -33,7 +35,8 @@ public final class Scheduler {
         precondition(sequences[id] == nil, "sequence \(id) added twice")
         precondition(!prompt.isEmpty, "empty prompt")
         arrivals += 1
-        let record = SequenceRecord(id: id, tokens: prompt, priority: priority, arrival: arrivals, adapter: adapter)
+        let record = SequenceRecord(id: id, tokens: prompt, priority: priority, arrival: arrivals, adapter: adapter,
+                                    groups: configuration.groupReaches.count)
         if let sibling, let source = sequences[sibling], source.computed < source.promptCount {
             record.awaitedSibling = sibling
             source.siblings.append(id)
@@ -62,7 +65,11 @@ public final class Scheduler {
         r.verifiedDraft = []
         r.computed = min(r.computed, r.tokens.count - 1)
         let needed = (r.tokens.count + configuration.blockSize - 1) / configuration.blockSize
-        while r.blocks.count > needed, let block = r.blocks.popLast() { pool.release(block) }
+        for g in r.tables.indices {
+            while r.tables[g].count > needed, let block = r.tables[g].popLast() {
+                if block >= 0 { pool.release(block) }
+            }
+        }
     }
 
     /// Offers draft tokens to follow `id`'s known tokens (speculative decoding). The next
@@ -83,7 +90,8 @@ public final class Scheduler {
     }
 
     public func contains(_ id: Int) -> Bool { sequences[id] != nil }
-    public func blockTable(of id: Int) -> [Int]? { sequences[id]?.blocks }
+    /// `id`'s block tables, one per KV group (-1: a block freed behind a window).
+    public func blockTables(of id: Int) -> [[Int]]? { sequences[id]?.tables }
     /// Tokens known for `id` (prompt and sampled).
     public func tokenCount(of id: Int) -> Int? { sequences[id]?.tokens.count }
     /// `id` was admitted and holds its KV (it is not waiting or preempted).
@@ -116,6 +124,7 @@ public final class Scheduler {
             if needed == 0 || (!configuration.chunkedPrefill && count < needed) { index += 1; continue }
             var selfPreempted = false
             while !ensureBlocks(record, positions: record.computed + count) {
+                if reclaimWaiting(except: id) { continue }
                 guard let victim = preemptionVictim(), let position = running.firstIndex(of: victim) else { break }
                 preempt(victim, in: &step)
                 if position < index { index -= 1 }
@@ -138,7 +147,7 @@ public final class Scheduler {
             let draft = drafts[id] ?? []
             step.chunks.append(ScheduledChunk(sequence: id, start: r.computed,
                                               tokens: Array(r.tokens[r.computed..<end]) + draft,
-                                              blockTable: r.blocks, promptCount: r.promptCount,
+                                              blockTables: r.tables, promptCount: r.promptCount,
                                               samples: end == r.tokens.count, draftCount: draft.count))
         }
         for id in running { sequences[id]?.draft = [] }
@@ -160,7 +169,8 @@ public final class Scheduler {
             guard let r = sequences[id], !r.draft.isEmpty, r.computed + count == r.tokens.count else { continue }
             let draft = Array(r.draft.prefix(room))
             let size = configuration.blockSize
-            let newBlocks = (r.tokens.count + draft.count + size - 1) / size - r.blocks.count
+            let end = (r.tokens.count + draft.count + size - 1) / size
+            let newBlocks = r.tables.reduce(0) { $0 + max(0, end - $1.count) }
             guard newBlocks <= pool.uncachedFreeCount, ensureBlocks(r, positions: r.tokens.count + draft.count) else { continue }
             drafts[id] = draft
             rows += draft.count
@@ -182,6 +192,7 @@ public final class Scheduler {
                 for sibling in r.siblings { sharePrompt(of: r, with: sibling) }
                 r.siblings = []
             }
+            freeBehindWindows(r)
         }
     }
 
@@ -209,14 +220,16 @@ public final class Scheduler {
                     continue
                 }
             }
-            if record.blocks.isEmpty, configuration.prefixCaching { reuseCachedPrefix(record) }
+            if record.holdsNoBlocks, configuration.prefixCaching { reuseCachedPrefix(record) }
             let needed = record.tokens.count - record.computed
             let count = configuration.chunkedPrefill ? min(needed, budget) : needed
             if count > budget {
                 // A whole prompt that does not fit waits for a step with room (first in line keeps its place).
                 break
             }
-            guard ensureBlocks(record, positions: record.computed + count) else {
+            var fits = ensureBlocks(record, positions: record.computed + count)
+            while !fits, reclaimWaiting(except: id) { fits = ensureBlocks(record, positions: record.computed + count) }
+            guard fits else {
                 // Not enough memory: give back what was taken and try again after others finish.
                 releaseUncomputed(record)
                 skipped.insert(id)
@@ -272,21 +285,43 @@ public final class Scheduler {
         preemptions += 1
     }
 
-    /// Grows `r`'s block table to hold `positions` tokens; false if the pool ran dry.
+    /// Grows `r`'s block tables to hold `positions` tokens; false if the pool ran dry.
     private func ensureBlocks(_ r: SequenceRecord, positions: Int) -> Bool {
         let needed = (positions + configuration.blockSize - 1) / configuration.blockSize
-        while r.blocks.count < needed {
-            guard let block = pool.allocate() else { return false }
-            r.blocks.append(block)
+        for g in r.tables.indices {
+            while r.tables[g].count < needed {
+                guard let block = pool.allocate() else { return false }
+                r.tables[g].append(block)
+            }
         }
         return true
     }
 
-    /// Tail first, so that the head of a cached prefix (the part other prompts share) is the
-    /// last of it to be evicted.
+    /// Tail first (position by position across the groups), so that the head of a cached
+    /// prefix (the part other prompts share) is the last of it to be evicted.
     private func release(_ r: SequenceRecord) {
-        for block in r.blocks.reversed() { pool.release(block) }
-        r.blocks = []
+        let longest = r.tables.map(\.count).max() ?? 0
+        for index in stride(from: longest - 1, through: 0, by: -1) {
+            for g in r.tables.indices where index < r.tables[g].count && r.tables[g][index] >= 0 {
+                pool.release(r.tables[g][index])
+            }
+        }
+        r.tables = r.tables.map { _ in [] }
+        r.live = r.live.map { _ in 0 }
+    }
+
+    /// Frees the blocks of the newest waiting sequence that holds some: a sibling given its
+    /// prompt's blocks, which in a windowed group may be the only holder of some once the
+    /// source moves on. It computes them again when admitted (or finds them cached), so memory
+    /// held by a sequence that cannot run never blocks one that can.
+    /// - Returns: false when no waiting sequence but `except` holds blocks.
+    private func reclaimWaiting(except: Int) -> Bool {
+        for id in waiting.reversed() where id != except {
+            guard let r = sequences[id], !r.isRunning, !r.holdsNoBlocks else { continue }
+            releaseUncomputed(r)
+            return true
+        }
+        return false
     }
 
     /// Drops the blocks of a sequence that never ran (prefix hits and fresh ones alike).
@@ -306,45 +341,109 @@ public final class Scheduler {
 
     private func reuseCachedPrefix(_ r: SequenceRecord) {
         let size = configuration.blockSize
+        var keys: [BlockKey] = []
         var chain = r.chainStart
-        for index in 0..<shareableBlocks(r) {
-            let key = BlockKey(prefix: chain, tokens: Array(r.tokens[index * size..<(index + 1) * size]))
-            guard let block = pool.lookup(key) else { break }
-            r.blocks.append(block)
-            chain = key.chained
+        // Keys are hashed as far as the search asks for them.
+        func key(_ index: Int, group: Int) -> BlockKey {
+            while keys.count <= index {
+                let i = keys.count
+                let key = BlockKey(prefix: chain, tokens: Array(r.tokens[i * size..<(i + 1) * size]))
+                keys.append(key)
+                chain = key.chained
+            }
+            return keys[index].inGroup(group)
         }
-        r.computed = r.blocks.count * size
-        r.registeredBlocks = r.blocks.count
-        r.chain = chain
+        let count = usablePrefix(shareableBlocks(r)) { pool.contains(key($1, group: $0)) }
+        for g in r.tables.indices {
+            let first = firstLiveBlock(group: g, position: count * size)
+            r.tables[g] = (0..<count).map { index in
+                guard index >= first else { return -1 }
+                // `usablePrefix` found every one of these, and a lookup evicts nothing.
+                guard let block = pool.lookup(key(index, group: g)) else { preconditionFailure("cached block vanished") }
+                return block
+            }
+            r.live[g] = first
+        }
+        r.computed = count * size
+        r.registeredBlocks = count
+        r.chain = count == 0 ? r.chainStart : key(count - 1, group: 0).chained
         prefixHitTokens += r.computed
+    }
+
+    /// The most leading blocks, at most `limit`, that a sequence can take from elsewhere, when
+    /// `available(group, index)` says which exist: all of them in full-attention groups, and
+    /// in windowed groups those its window still reads from the first position after them.
+    private func usablePrefix(_ limit: Int, available: (Int, Int) -> Bool) -> Int {
+        var count = limit
+        for g in configuration.groupReaches.indices where configuration.groupReaches[g] == nil {
+            count = (0..<count).first { !available(g, $0) } ?? count
+        }
+        let windowed = configuration.groupReaches.indices.filter { configuration.groupReaches[$0] != nil }
+        while count > 0, !windowed.allSatisfy({ g in
+            (firstLiveBlock(group: g, position: count * configuration.blockSize)..<count).allSatisfy { available(g, $0) }
+        }) {
+            count -= 1
+        }
+        return count
+    }
+
+    /// The first block of `group` that rows from `position` on still read (0: full attention).
+    private func firstLiveBlock(group: Int, position: Int) -> Int {
+        guard let reach = configuration.groupReaches[group] else { return 0 }
+        return max(0, position + 1 - reach) / configuration.blockSize
+    }
+
+    /// Frees the blocks of windowed groups that no row from `r.computed` on reads (a block
+    /// the prefix cache registered stays cached until the pool reuses it). While siblings wait
+    /// for the prompt, the blocks they will read from the end of its shareable part stay.
+    private func freeBehindWindows(_ r: SequenceRecord) {
+        let position = r.siblings.isEmpty ? r.computed : min(r.computed, shareableBlocks(r) * configuration.blockSize)
+        for g in r.tables.indices {
+            let end = min(firstLiveBlock(group: g, position: position), r.tables[g].count)
+            while r.live[g] < end {
+                let block = r.tables[g][r.live[g]]
+                if block >= 0 { pool.release(block) }
+                r.tables[g][r.live[g]] = -1
+                r.live[g] += 1
+            }
+        }
     }
 
     private func registerFullPromptBlocks(_ r: SequenceRecord) {
         let size = configuration.blockSize
-        let limit = min(shareableBlocks(r), r.computed / size, r.blocks.count)
+        let limit = min(shareableBlocks(r), r.computed / size, r.blockCount)
         while r.registeredBlocks < limit {
             let index = r.registeredBlocks
             let key = BlockKey(prefix: r.chain, tokens: Array(r.tokens[index * size..<(index + 1) * size]))
-            if configuration.prefixCaching { pool.register(key, block: r.blocks[index]) }
+            if configuration.prefixCaching {
+                for g in r.tables.indices where r.tables[g][index] >= 0 {
+                    pool.register(key.inGroup(g), block: r.tables[g][index])
+                }
+            }
             r.chain = key.chained
             r.registeredBlocks += 1
         }
     }
 
-    /// A sibling choice takes the prompt's shareable blocks by reference.
+    /// A sibling choice takes the prompt's shareable blocks by reference (in windowed groups,
+    /// those its window still reads).
     private func sharePrompt(of source: SequenceRecord, with id: Int) {
-        guard let sibling = sequences[id], sibling.blocks.isEmpty, !sibling.isRunning else { return }
+        guard let sibling = sequences[id], sibling.holdsNoBlocks, !sibling.isRunning else { return }
         sibling.awaitedSibling = nil
-        let shared = min(shareableBlocks(source), source.blocks.count)
-        for block in source.blocks.prefix(shared) {
-            pool.retain(block)
-            sibling.blocks.append(block)
+        let size = configuration.blockSize
+        let shared = usablePrefix(min(shareableBlocks(source), source.blockCount)) { source.tables[$0][$1] >= 0 }
+        for g in sibling.tables.indices {
+            let first = firstLiveBlock(group: g, position: shared * size)
+            sibling.tables[g] = (0..<shared).map { i in
+                guard i >= first else { return -1 }
+                pool.retain(source.tables[g][i])
+                return source.tables[g][i]
+            }
+            sibling.live[g] = first
         }
-        sibling.computed = shared * configuration.blockSize
+        sibling.computed = shared * size
         sibling.registeredBlocks = shared
-        // `complete` registered the source's shareable blocks before sharing, so its chain hash
-        // is the one after them.
-        sibling.chain = source.chain
+        sibling.chain = (0..<shared).reduce(sibling.chainStart) { $0.appending(Array(sibling.tokens[$1 * size..<($1 + 1) * size])) }
         prefixHitTokens += sibling.computed
     }
 }
@@ -356,9 +455,12 @@ final class SequenceRecord {
     let promptCount: Int
     let priority: Int
     let arrival: Int
-    /// Positions whose KV is in `blocks`.
+    /// Positions whose KV is in the blocks.
     var computed = 0
-    var blocks: [Int] = []
+    /// One block table per KV group, -1 for a block freed behind a window; and per group, the
+    /// blocks before `live[g]` are freed.
+    var tables: [[Int]]
+    var live: [Int]
     /// Leading blocks already hashed (registered or looked up) and the chain hash after them.
     var registeredBlocks = 0
     /// The hash a prefix starts from: empty, or the adapter's.
@@ -377,8 +479,10 @@ final class SequenceRecord {
     /// The LoRA adapter (0: none).
     let adapter: Int
 
-    init(id: Int, tokens: [Int], priority: Int, arrival: Int, adapter: Int = 0) {
+    init(id: Int, tokens: [Int], priority: Int, arrival: Int, adapter: Int, groups: Int) {
         self.adapter = adapter
+        tables = Array(repeating: [], count: groups)
+        live = Array(repeating: 0, count: groups)
         chainStart = adapter == 0 ? .empty : PrefixHash.empty.appending([-1, adapter])
         chain = chainStart
         self.id = id
@@ -387,4 +491,8 @@ final class SequenceRecord {
         self.priority = priority
         self.arrival = arrival
     }
+
+    /// Blocks in each table (all tables grow and shrink together).
+    var blockCount: Int { tables.map(\.count).min() ?? 0 }
+    var holdsNoBlocks: Bool { tables.allSatisfy(\.isEmpty) }
 }

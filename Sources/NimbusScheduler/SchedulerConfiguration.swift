@@ -31,10 +31,16 @@ public struct SchedulerConfiguration: Sendable, Equatable {
     /// sequences; a waiting sequence of another adapter is not admitted until one finishes.
     /// 0: no limit.
     public var maxAdapters: Int
+    /// The KV groups: every sequence keeps one block table per entry. nil: the group's layers
+    /// read every earlier position. n: a row at position p reads nothing below p + 1 - n (a
+    /// sliding window), so a block wholly below the sequence's next position + 1 - n is freed.
+    public var groupReaches: [Int?]
 
     public init(maxRunningSequences: Int = 16, maxBatchedTokens: Int = 256, chunkedPrefill: Bool = true,
                 policy: SchedulingPolicy = .fcfs, blockSize: Int = 16, blockCount: Int,
-                prefixCaching: Bool = true, speculativeRowLimit: Int = 0, maxAdapters: Int = 0) {
+                prefixCaching: Bool = true, speculativeRowLimit: Int = 0, maxAdapters: Int = 0,
+                groupReaches: [Int?] = [nil]) {
+        self.groupReaches = groupReaches.isEmpty ? [nil] : groupReaches
         self.speculativeRowLimit = speculativeRowLimit
         self.maxAdapters = maxAdapters
         self.maxRunningSequences = maxRunningSequences
@@ -46,8 +52,34 @@ public struct SchedulerConfiguration: Sendable, Equatable {
         self.prefixCaching = prefixCaching
     }
 
-    /// Tokens the whole pool holds.
-    public var capacityTokens: Int { blockCount * blockSize }
+    /// Blocks one sequence of `tokens` positions holds at most: every block in a full-attention
+    /// group; in a windowed group, those its reach and a step's budget of new positions span.
+    public func blocks(holding tokens: Int) -> Int { blocks(prompt: tokens, output: 0, choices: 1) }
+
+    /// Blocks a request of `choices` sequences of `prompt + output` positions holds at most: in
+    /// full-attention groups the choices share the prompt's shareable blocks; in windowed groups
+    /// each choice holds its own window.
+    public func blocks(prompt: Int, output: Int, choices: Int) -> Int {
+        let total = (max(0, prompt + output) + blockSize - 1) / blockSize
+        let shared = max(0, prompt - 1) / blockSize
+        return groupReaches.reduce(0) { sum, reach in
+            guard let reach else { return sum + shared + max(1, choices) * (total - shared) }
+            // A step's rows (the budget) and the reach before the first of them, block-aligned.
+            let window = (reach - 1 + maxBatchedTokens + blockSize - 1) / blockSize + 1
+            return sum + max(1, choices) * min(total, window)
+        }
+    }
+
+    /// The longest sequence the whole pool holds.
+    public var capacityTokens: Int {
+        var low = 0, high = 1 << 40
+        guard blocks(holding: high) > blockCount else { return high }
+        while low < high {
+            let middle = (low + high + 1) / 2
+            if blocks(holding: middle) <= blockCount { low = middle } else { high = middle - 1 }
+        }
+        return low
+    }
 }
 
 /// One sequence's share of a step: compute `count` tokens starting at position `start`.
@@ -55,8 +87,9 @@ public struct ScheduledChunk: Sendable, Equatable {
     public let sequence: Int
     public let start: Int
     public let tokens: [Int]
-    /// The sequence's blocks, enough for `start + tokens.count` positions.
-    public let blockTable: [Int]
+    /// The sequence's block tables, one per KV group, each enough for `start + tokens.count`
+    /// positions; -1 for a block a windowed group freed (no row of the chunk reads it).
+    public let blockTables: [[Int]]
     /// Positions below this were the prompt when the sequence arrived (they keep the prompt's
     /// numerics when recomputed after a preemption).
     public let promptCount: Int
@@ -67,12 +100,12 @@ public struct ScheduledChunk: Sendable, Equatable {
     /// verified: the step yields logits for each of them and for the token before them.
     public let draftCount: Int
 
-    public init(sequence: Int, start: Int, tokens: [Int], blockTable: [Int], promptCount: Int, samples: Bool,
+    public init(sequence: Int, start: Int, tokens: [Int], blockTables: [[Int]], promptCount: Int, samples: Bool,
                 draftCount: Int = 0) {
         self.sequence = sequence
         self.start = start
         self.tokens = tokens
-        self.blockTable = blockTable
+        self.blockTables = blockTables
         self.promptCount = promptCount
         self.samples = samples
         self.draftCount = draftCount

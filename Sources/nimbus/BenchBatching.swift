@@ -27,7 +27,7 @@ struct BenchBatching: AsyncParsableCommand {
         var configuration = EngineConfiguration()
         configuration.maxSequences = levels.max() ?? 16
         configuration.maxBatchedTokens = maxBatchedTokens
-        configuration.kvCacheBytes = (levels.max() ?? 16) * (promptTokens + outputTokens + 32) * loaded.model.kvBytesPerToken
+        configuration.kvCacheBytes = (levels.max() ?? 16) * (promptTokens + outputTokens + 32) * loaded.model.kvLayout(blockSize: configuration.blockSize).bytesPerToken
         let engine = try Engine(model: loaded, contextLength: promptTokens + outputTokens + 16,
                                 configuration: configuration, logger: Logger(label: "bench"))
         let runner = Task { try await engine.run() }

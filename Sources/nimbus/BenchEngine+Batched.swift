@@ -11,15 +11,16 @@ extension BenchEngine {
         let promptLength = 8, steps = 32, blockSize = 16
         let blocksPerSequence = (promptLength + steps + blockSize) / blockSize
         return try sequenceCounts.filter { $0 <= lm.maxBatch }.map { n in
-            let cache = lm.makePagedCache(blockSize: blockSize, blockCount: n * blocksPerSequence)
+            let layout = lm.kvLayout(blockSize: blockSize)
+            let cache = lm.makePagedCache(blockSize: blockSize, blockCount: n * layout.reaches.count * blocksPerSequence)
             var logits = [Float](repeating: 0, count: n * lm.vocabularySize)
             var rates: [Double] = []
             for run in 0...runs {
-                // Sequence s owns blocks s*blocksPerSequence ..< (s+1)*blocksPerSequence and starts
-                // from a different slice of the prompt, so no two sequences compute the same thing.
+                // Sequence s owns its own run of blocks per KV group and starts from a different
+                // slice of the prompt, so no two sequences compute the same thing.
                 var sequences = (0..<n).map { s in
                     ForwardBatch.Sequence(tokens: (0..<promptLength).map { prompt[(s * 7 + $0) % prompt.count] }, start: 0,
-                                          blockTable: Array(s * blocksPerSequence ..< (s + 1) * blocksPerSequence),
+                                          blockTables: layout.tables(forSequence: s, blocks: blocksPerSequence),
                                           batchedOrderBelow: promptLength, logitRows: 1)
                 }
                 try step(lm, &sequences, cache: cache, logits: &logits)

@@ -114,7 +114,7 @@ struct BatchingTests {
         // About 40 blocks of 16 tokens for 18 requests needing ~6-17 blocks each: the pool runs
         // dry and sequences are preempted and recomputed.
         let tight = try engine(context: 640) {
-            $0.kvCacheBytes = 40 * 16 * (Self.loaded?.model.kvBytesPerToken ?? 0)
+            $0.kvCacheBytes = 40 * 16 * (Self.loaded?.model.kvLayout(blockSize: 16).bytesPerToken ?? 0)
             $0.maxBatchedTokens = 128
         }
         try await run(tight) { engine in

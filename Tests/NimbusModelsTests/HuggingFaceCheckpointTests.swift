@@ -43,10 +43,11 @@ import Testing
     static func greedy(_ lm: any LanguageModel, prompt: [Int], steps: Int, adapter: LoRAAdapter?,
                        tokenByToken: Bool = false) throws -> (tokens: [Int], firstLogits: [Float]) {
         let blockSize = 16, blocks = (prompt.count + steps) / blockSize + 1
-        let cache = lm.makePagedCache(blockSize: blockSize, blockCount: blocks)
+        let layout = lm.kvLayout(blockSize: blockSize)
+        let cache = lm.makePagedCache(blockSize: blockSize, blockCount: blocks * layout.reaches.count)
         var logits = [Float](repeating: 0, count: lm.vocabularySize)
         func run(_ tokens: [Int], at start: Int) throws {
-            let sequence = ForwardBatch.Sequence(tokens: tokens, start: start, blockTable: Array(0..<blocks),
+            let sequence = ForwardBatch.Sequence(tokens: tokens, start: start, blockTables: layout.tables(forSequence: 0, blocks: blocks),
                                                  batchedOrderBelow: tokenByToken ? 0 : prompt.count, logitRows: 1, adapter: adapter)
             try logits.withUnsafeMutableBufferPointer { buffer in
                 guard let base = buffer.baseAddress else { return }
@@ -213,9 +214,10 @@ import Testing
         let lm = model.model
         func logits(_ indices: [Int]) throws -> [[Float]] {
             let blocks = 8, blockSize = 16
-            let cache = lm.makePagedCache(blockSize: blockSize, blockCount: blocks * indices.count)
+            let layout = lm.kvLayout(blockSize: blockSize)
+            let cache = lm.makePagedCache(blockSize: blockSize, blockCount: blocks * indices.count * layout.reaches.count)
             let batch = ForwardBatch(sequences: indices.enumerated().map { slot, i in
-                ForwardBatch.Sequence(tokens: prompts[i], start: 0, blockTable: Array(slot * blocks..<(slot + 1) * blocks),
+                ForwardBatch.Sequence(tokens: prompts[i], start: 0, blockTables: layout.tables(forSequence: slot, blocks: blocks),
                                       batchedOrderBelow: prompts[i].count, logitRows: 1, adapter: adapters[i])
             })
             var out = [Float](repeating: 0, count: indices.count * lm.vocabularySize)

@@ -65,6 +65,25 @@ import Testing
         }
     }
 
+    /// Prompts of 141-459 tokens, far past the tiny Gemma 2's 16-position window (every other
+    /// layer): the windowed layers read only from a 16-aligned start near the window and keep
+    /// their own block table (scripts/fixtures/gen_window_fixtures.py, llama.cpp's greedy tokens).
+    @Test func slidingWindowLayersMatchLlamaCppFarPastTheWindow() throws {
+        let model = Model(file: "gemma2.q4_k_m", architecture: "gemma2", tokenByToken: true)
+        let (loaded, _) = try Self.load(model, order: .ggml)
+        let fixture = try ModelFixture.load(FidelityTests.Fixture.self, fixture: "tiny/gemma2.q4_k_m.long")
+        // Layers 0 and 2 are windowed, 1 and 3 not: two groups of two; a row reads at most the
+        // 16 window positions plus 15 before them (the start rounded down to a multiple of 16).
+        #expect(loaded.model.kvLayout(blockSize: 16).reaches == [16 + 15, nil])
+        #expect(fixture.cases.allSatisfy { $0.prompt.count > 128 })
+        for c in fixture.cases {
+            let generated = try QuantizedModelTests.greedy(loaded.model, prompt: c.prompt, steps: fixture.steps,
+                                                           tokenByToken: true)
+            let first = zip(generated, c.generated).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+            #expect(generated == c.generated, "\(c.name): first difference at step \(first ?? -1)")
+        }
+    }
+
     /// Expert routing included: a sequence's logits are the same alone or batched with another.
     @Test(arguments: models)
     func batchInvariance(_ model: Model) throws {

@@ -30,7 +30,7 @@ import Testing
         #expect(Array(chunk.draft) == [60, 61, 62])
         #expect(chunk.samples)
         #expect(chunk.logitRows == 4)
-        #expect(chunk.blockTable.count == 3)  // positions 0...8 in blocks of 4
+        #expect(chunk.blockTables.map(\.count) == [3])  // positions 0...8 in blocks of 4
         #expect(step.draftTokenCount == 3)
     }
 

@@ -243,8 +243,8 @@ func config(seqs: Int = 8, budget: Int = 64, blocks: Int = 64, blockSize: Int = 
         // Siblings compute only the block of the last prompt token (positions 8, 9).
         #expect(second.chunks.filter { $0.sequence != 1 }.map(\.start) == [8, 8])
         #expect(second.chunks.filter { $0.sequence != 1 }.allSatisfy { $0.samples })
-        let table1 = d.scheduler.blockTable(of: 1) ?? []
-        let table2 = d.scheduler.blockTable(of: 2) ?? []
+        let table1 = d.scheduler.blockTables(of: 1)?.first ?? []
+        let table2 = d.scheduler.blockTables(of: 2)?.first ?? []
         #expect(Array(table1.prefix(2)) == Array(table2.prefix(2)))
         #expect(table1[2] != table2[2])
         #expect(d.scheduler.pool.referenceCount(table1[0]) == 3)

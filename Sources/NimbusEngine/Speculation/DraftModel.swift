@@ -15,12 +15,15 @@ final class DraftModel {
     private let cache: any KVStorage
     private var pool: BlockPool
     private let blockSize: Int
+    /// Block tables per sequence (the draft model's KV groups; nothing is freed behind a window).
+    private let groups: Int
     private let vocabularySize: Int
     /// Sequences drafted together in one forward pass (and logit rows).
     private let width: Int
     private var logits: UnsafeMutablePointer<Float>
-    /// Per sequence: the tokens whose KV is in the draft cache (positions 0..<fed.count), and its blocks.
-    private var states: [Int: (fed: [Int], blocks: [Int])] = [:]
+    /// Per sequence: the tokens whose KV is in the draft cache (positions 0..<fed.count), and its
+    /// block tables.
+    private var states: [Int: (fed: [Int], tables: [[Int]])] = [:]
 
     struct Wanted {
         let id: Int
@@ -31,9 +34,12 @@ final class DraftModel {
         let length: Int
     }
 
-    init(model: LoadedModel, blockSize: Int, blockCount: Int, maxSequences: Int) {
+    /// A draft cache of `positions` positions in every one of the draft model's KV groups.
+    init(model: LoadedModel, blockSize: Int, positions: Int, maxSequences: Int) {
         self.model = model
         self.blockSize = blockSize
+        groups = model.model.kvLayout(blockSize: blockSize).reaches.count
+        let blockCount = groups * ((positions + blockSize - 1) / blockSize)
         cache = model.model.makePagedCache(blockSize: blockSize, blockCount: blockCount)
         pool = BlockPool(blockCount: blockCount)
         vocabularySize = model.model.vocabularySize
@@ -46,7 +52,7 @@ final class DraftModel {
     /// The sequence ended: its draft KV is freed.
     func forget(_ id: Int) {
         guard let state = states.removeValue(forKey: id) else { return }
-        for block in state.blocks.reversed() { pool.release(block) }
+        for table in state.tables { for block in table.reversed() { pool.release(block) } }
     }
 
     /// A greedy draft of up to `length` tokens for each wanted sequence; sequences the draft
@@ -106,19 +112,21 @@ final class DraftModel {
     /// least the last token to feed) and gives it blocks for `positions`.
     /// - Returns: how many of `tokens` are already fed; nil when the pool is out of blocks.
     private func prepare(_ id: Int, tokens: [Int], positions: Int) -> Int? {
-        var state = states[id] ?? (fed: [], blocks: [])
+        var state = states[id] ?? (fed: [], tables: Array(repeating: [], count: groups))
         let limit = min(state.fed.count, tokens.count - 1)
         var keep = 0
         while keep < limit, state.fed[keep] == tokens[keep] { keep += 1 }
         state.fed.removeLast(state.fed.count - keep)
         let needed = (positions + blockSize - 1) / blockSize
-        while state.blocks.count > needed, let block = state.blocks.popLast() { pool.release(block) }
-        while state.blocks.count < needed {
-            guard let block = pool.allocate() else {
-                states[id] = state
-                return nil
+        for g in state.tables.indices {
+            while state.tables[g].count > needed, let block = state.tables[g].popLast() { pool.release(block) }
+            while state.tables[g].count < needed {
+                guard let block = pool.allocate() else {
+                    states[id] = state
+                    return nil
+                }
+                state.tables[g].append(block)
             }
-            state.blocks.append(block)
         }
         states[id] = state
         return keep
@@ -126,9 +134,9 @@ final class DraftModel {
 
     /// Records that `tokens` go into `id`'s draft KV after what it holds, as one batch entry.
     private func feed(_ id: Int, _ tokens: [Int], promptCount: Int, logit: Bool) -> ForwardBatch.Sequence {
-        let state = states[id] ?? (fed: [], blocks: [])
+        let state = states[id] ?? (fed: [], tables: Array(repeating: [], count: groups))
         states[id]?.fed.append(contentsOf: tokens)
-        return ForwardBatch.Sequence(tokens: tokens, start: state.fed.count, blockTable: state.blocks,
+        return ForwardBatch.Sequence(tokens: tokens, start: state.fed.count, blockTables: state.tables,
                                      batchedOrderBelow: promptCount, logitRows: logit ? 1 : 0)
     }
 

@@ -27,12 +27,18 @@ enum Attention {
         let window: Int?
 
         init(_ c: DecoderConfiguration, layer: Int) {
-            headCount = c.headCount
-            kvHeadCount = c.kvHeadCount
-            headDimension = c.headDimension
-            scale = c.attention.softmaxScale ?? 1 / Float(c.headDimension).squareRoot()
-            softCap = c.attention.logitSoftCap
-            window = c.layers[layer].window
+            self.init(headCount: c.headCount, kvHeadCount: c.kvHeadCount, headDimension: c.headDimension,
+                      scale: c.attention.softmaxScale ?? 1 / Float(c.headDimension).squareRoot(),
+                      softCap: c.attention.logitSoftCap, window: c.layers[layer].window)
+        }
+
+        init(headCount: Int, kvHeadCount: Int, headDimension: Int, scale: Float, softCap: Float?, window: Int?) {
+            self.headCount = headCount
+            self.kvHeadCount = kvHeadCount
+            self.headDimension = headDimension
+            self.scale = scale
+            self.softCap = softCap
+            self.window = window
         }
     }
 
@@ -68,28 +74,58 @@ enum Attention {
                     let start = tableStarts[row.sequence]
                     let kvOffset = kvHead * hd
                     let firstHead = (index * shape.headCount + kvHead * group) * hd
-                    let keys = PagedRows(blocks: UnsafePointer(keyTables.pointer + start), blockSize: blockSize,
+                    // A windowed layer reads from `first` on (see `firstRead`); the positions
+                    // between it and the window stay in the sums as exact zeros (a -inf score),
+                    // as llama.cpp masks them.
+                    let first = shape.window.map { firstRead(position: row.position, window: $0, blockSize: blockSize) } ?? 0
+                    let hidden = shape.window.map { max(0, visible - $0) - first } ?? 0
+                    let count = visible - first
+                    let firstBlock = start + first / blockSize
+                    let keys = PagedRows(blocks: UnsafePointer(keyTables.pointer + firstBlock), blockSize: blockSize,
                                          stride: kvDim, offset: kvOffset)
-                    let values = PagedRows(blocks: UnsafePointer(valueTables.pointer + start), blockSize: blockSize,
+                    let values = PagedRows(blocks: UnsafePointer(valueTables.pointer + firstBlock), blockSize: blockSize,
                                            stride: kvDim, offset: kvOffset)
                     Operations.roundToHalf(q.pointer + firstHead, count: group * hd, into: queries)
-                    AttentionKernels.scores(queries: queries, heads: group, keys: keys, count: visible, dimension: hd,
+                    AttentionKernels.scores(queries: queries, heads: group, keys: keys, count: count, dimension: hd,
                                             batched: row.batchedOrder, into: scores, scoresStride: longest)
-                    // Positions before the window stay in the sums as exact zeros (a -inf
-                    // score), as llama.cpp masks them, so the softmax's lanes are unchanged.
-                    let hidden = shape.window.map { max(0, visible - $0) } ?? 0
                     for h in 0..<group {
                         let headScores = scores + h * longest
-                        if let cap = shape.softCap { Operations.softCap(headScores, count: visible, cap: cap) }
+                        if let cap = shape.softCap { Operations.softCap(headScores, count: count, cap: cap) }
                         if hidden > 0 { headScores.update(repeating: -.infinity, count: hidden) }
-                        AttentionKernels.softmax(headScores, count: visible, scale: shape.scale)
+                        AttentionKernels.softmax(headScores, count: count, scale: shape.scale)
                     }
                     AttentionKernels.mix(weights: scores, weightsStride: longest, heads: group, values: values,
-                                         count: visible, dimension: hd, batched: row.batchedOrder, scratch: scratch,
+                                         count: count, dimension: hd, batched: row.batchedOrder, scratch: scratch,
                                          into: out.pointer + firstHead)
                 }
             }
         }
+    }
+}
+
+extension Attention {
+    /// The first position a row at `position` reads in a layer with a sliding `window`.
+    ///
+    /// A masked position adds an exact zero to its reduction lane, so a read may start late,
+    /// skipping whole masked stretches, as long as every lane still sums the same terms in the
+    /// same order. The lanes are positions mod 16 (softmax blocks, batched mix) or mod 64 (decode
+    /// mix, whose 64 slots fold as (s + s+32) + (s+16 + s+48): a shift by 16 only commutes those
+    /// sums). So a start on a multiple of 16, and of the block size for the paging, keeps
+    /// llama.cpp's bits while the work stays within the window.
+    static func firstRead(position: Int, window: Int, blockSize: Int) -> Int {
+        let alignment = readAlignment(blockSize: blockSize)
+        return max(0, position + 1 - window) / alignment * alignment
+    }
+
+    /// The most positions before a row (itself included) that a windowed layer reads: a row at
+    /// `p` reads nothing below `p + 1 - reach`, so KV blocks wholly below that can go.
+    static func reach(window: Int, blockSize: Int) -> Int { window + readAlignment(blockSize: blockSize) - 1 }
+
+    /// The least common multiple of 16 and the block size.
+    private static func readAlignment(blockSize: Int) -> Int {
+        var a = 16, b = max(1, blockSize)
+        while b != 0 { (a, b) = (b, a % b) }
+        return 16 / a * max(1, blockSize)
     }
 }
 

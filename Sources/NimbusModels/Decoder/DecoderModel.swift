@@ -38,6 +38,8 @@ public final class DecoderModel: @unchecked Sendable {
     /// The mixture-of-experts block and its buffers, for files with experts.
     private let mixture: ExpertFeedForward?
     private let blockPointers = BlockPointerTables()
+    /// Which layers share a KV block table (sliding-window layers apart from the others).
+    let layerGroups: LayerGroups
 
     /// Builds the model over the tensors of `gguf`.
     /// With the blocked `order`, eligible matrices are interleaved once here (a copy in memory).
@@ -50,6 +52,7 @@ public final class DecoderModel: @unchecked Sendable {
     init(source: any DecoderTensorSource, configuration: DecoderConfiguration, pool: ComputePool, maxBatch: Int = 512,
          order: SummationOrder = .detected) throws(ModelError) {
         self.configuration = configuration
+        layerGroups = LayerGroups(layerWindows: configuration.layers.map(\.window))
         do {
             matmul = try MatMul(pool: pool, order: order)
         } catch {
@@ -68,7 +71,7 @@ public final class DecoderModel: @unchecked Sendable {
     }
 
     public func makeCPUCache(blockSize: Int, blockCount: Int) -> PagedKVCache {
-        PagedKVCache(layers: configuration.blockCount, kvDimension: configuration.kvDimension,
+        PagedKVCache(layersPerBlock: layerGroups.size, kvDimension: configuration.kvDimension,
                      blockSize: blockSize, blockCount: blockCount)
     }
 
@@ -100,8 +103,8 @@ public final class DecoderModel: @unchecked Sendable {
     /// Checks the batch against the vocabulary, the row limit and the cache, and lists its rows.
     private func rowLayout(_ batch: ForwardBatch, cache: PagedKVCache) throws(ModelError) -> [AttentionRow] {
         let c = configuration
-        guard cache.layers == c.blockCount, cache.kvDimension == c.kvDimension else {
-            throw .kernel("KV cache of \(cache.layers) layers x \(cache.kvDimension) does not fit this model")
+        guard cache.layersPerBlock == layerGroups.size, cache.kvDimension == c.kvDimension else {
+            throw .kernel("KV cache of \(cache.layersPerBlock) layers x \(cache.kvDimension) does not fit this model")
         }
         guard batch.rowCount <= maxBatch else { throw .kernel("batch of \(batch.rowCount) rows exceeds \(maxBatch)") }
         var rows: [AttentionRow] = []
@@ -111,12 +114,20 @@ public final class DecoderModel: @unchecked Sendable {
                 throw .tokenOutOfRange(t, vocabularySize: c.vocabularySize)
             }
             let end = sequence.start + sequence.tokens.count
-            let capacity = sequence.blockTable.count * cache.blockSize
+            guard sequence.blockTables.count == layerGroups.windows.count else {
+                throw .kernel("\(sequence.blockTables.count) block tables for \(layerGroups.windows.count) KV groups")
+            }
+            let capacity = (sequence.blockTables.map(\.count).min() ?? 0) * cache.blockSize
             guard sequence.start >= 0, end <= capacity, end <= c.contextLength else {
                 throw .contextFull(capacity: min(capacity, c.contextLength))
             }
-            for block in sequence.blockTable where block < 0 || block >= cache.blockCount {
-                throw .kernel("block \(block) outside the KV pool of \(cache.blockCount)")
+            for (table, window) in zip(sequence.blockTables, layerGroups.windows) {
+                // Blocks a window no longer reaches may be gone (-1); every other block is read.
+                let unread = window.map { Attention.firstRead(position: sequence.start, window: $0, blockSize: cache.blockSize) } ?? 0
+                for (i, block) in table.enumerated() where block >= cache.blockCount || (block < 0 && (i + 1) * cache.blockSize > unread) {
+                    throw .kernel(block < 0 ? "no KV block \(i) where position \(sequence.start) reads"
+                                            : "block \(block) outside the KV pool of \(cache.blockCount)")
+                }
             }
             for position in sequence.start..<end {
                 rows.append(AttentionRow(sequence: index, position: position,
@@ -140,7 +151,6 @@ public final class DecoderModel: @unchecked Sendable {
             }
         }
         if let factor = c.embeddingScale { Operations.scale(s.x, count: n * dim, by: factor) }
-        let tables = batch.sequences.map(\.blockTable)
         let adapters = LoRARows(batch)
         for (index, layer) in weights.layers.enumerated() {
             eachRow(n) { row in
@@ -155,6 +165,8 @@ public final class DecoderModel: @unchecked Sendable {
                                                (.value, s.normed, dim, s.v, c.kvDimension)])
             }
             let rope = weights.rope[index]
+            let group = layerGroups.group[index], slot = layerGroups.slot[index]
+            let tables = batch.sequences.map { $0.blockTables[group] }
             eachRow(n) { row in
                 let r = rows[row]
                 let table = tables[r.sequence]
@@ -170,11 +182,11 @@ public final class DecoderModel: @unchecked Sendable {
                 rope.apply(k, heads: c.kvHeadCount, position: r.position)
                 if let factor = c.attention.queryScale { Operations.scale(q, count: c.queryDimension, by: factor) }
                 Operations.storeAsHalf(k, count: c.kvDimension,
-                                       into: cache.slot(cache.keys, layer: index, table: table, position: r.position))
+                                       into: cache.position(cache.keys, slot: slot, table: table, position: r.position))
                 Operations.storeAsHalf(v, count: c.kvDimension,
-                                       into: cache.slot(cache.values, layer: index, table: table, position: r.position))
+                                       into: cache.position(cache.values, slot: slot, table: table, position: r.position))
             }
-            let starts = blockPointers.fill(layer: index, tables: tables, cache: cache)
+            let starts = blockPointers.fill(slot: slot, tables: tables, cache: cache)
             Attention.run(Attention.Shape(c, layer: index), queries: s.q, rows: rows, tableStarts: starts,
                           pointers: blockPointers, blockSize: cache.blockSize, output: s.attention, pool: pool)
             try layer.attentionOutput.multiply(s.attention, batch: n, into: s.normed, with: matmul)
