@@ -26,7 +26,7 @@ extension ServerConfiguration {
         ("NIMBUS_KERNELS", "the profile's kernel path", "force a kernel path (scalar, avx2 or avx512vnni), overriding the profile's; for tests"),
         ("NIMBUS_MATMUL_ORDER", "blocked on AVX-512 VNNI, else ggml",
          "quantized matmul summation order: ggml (llama.cpp's exact results) or blocked (about 3x faster batched, a few ulp apart)"),
-        ("NIMBUS_PREFETCH_BYTES", "0 on AMD, 4096 elsewhere",
+        ("NIMBUS_PREFETCH_BYTES", "0 on AMD Zen 3/4, 4096 elsewhere",
          "how far ahead the blocked kernels software-prefetch the weight stream (0 to 1048576 bytes; 0: the hardware prefetcher alone)"),
         ("NIMBUS_HUGEPAGES", "1", "0 keeps the interleaved weight copies off transparent huge pages"),
         ("NGC_API_KEY", "unset", "accepted for NIM compatibility and unused: nothing is downloaded from NGC"),

@@ -22,10 +22,11 @@ enum {
 int nk_cpu_features(void);
 
 /// How far ahead (bytes) the blocked kernels software-prefetch their one linear weight stream:
-/// NIMBUS_PREFETCH_BYTES when set (0 turns it off), else by vendor. On AMD Zen 4 the hardware
-/// prefetcher alone streams the blocked layouts 1.4x (2 threads) to 1.9x (1 thread) faster than
-/// with software prefetch (nimbus-kernels-bench --stream), so AMD gets 0; Intel keeps the 4096
-/// the kernels were tuned with. Read once.
+/// NIMBUS_PREFETCH_BYTES when set (0 turns it off), else by CPU. On AMD Zen 4 (family 19h) the
+/// hardware prefetcher alone streams the blocked layouts 1.4x (2 threads) to 1.9x (1 thread)
+/// faster than with software prefetch (nimbus-kernels-bench --stream), so it gets 0; on Zen 5
+/// (1Ah) it is the other way round (Q4_K 1.13x at 2 threads, 1.5x at 1 thread with 4096), and
+/// Intel keeps the 4096 the kernels were tuned with. Read once.
 size_t nk_stream_prefetch_bytes(void);
 /// Overrides it (benchmarks comparing distances in one process).
 void nk_set_stream_prefetch_bytes(size_t bytes);
