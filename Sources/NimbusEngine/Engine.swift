@@ -54,9 +54,8 @@ public final class Engine: Service, Sendable {
         kvBlocks = max(0, bytes / max(1, layout.bytesPerPosition * configuration.blockSize))
         scheduling = configuration.scheduler(blockCount: kvBlocks, groupReaches: layout.reaches)
         capacityTokens = scheduling.capacityTokens
-        let capacity = capacityTokens
-        guard capacity >= self.contextLength else {
-            throw .exceedsKVCache(tokens: self.contextLength, capacity: capacity)
+        guard capacityTokens >= self.contextLength else {
+            throw .exceedsKVCache(tokens: self.contextLength, capacity: capacityTokens)
         }
         inbox = RequestInbox(limit: configuration.maxSequences + configuration.maxQueuedRequests)
         var initial = EngineStatistics()

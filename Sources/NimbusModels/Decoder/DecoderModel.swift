@@ -152,6 +152,8 @@ public final class DecoderModel: @unchecked Sendable {
         }
         if let factor = c.embeddingScale { Operations.scale(s.x, count: n * dim, by: factor) }
         let adapters = LoRARows(batch)
+        // Per KV group, each sequence's table (every layer of the group reads the same one).
+        let tablesOfGroup = layerGroups.windows.indices.map { g in batch.sequences.map { $0.blockTables[g] } }
         for (index, layer) in weights.layers.enumerated() {
             eachRow(n) { row in
                 Operations.rmsNorm(s.x + row * dim, weight: layer.attentionNorm, count: dim,
@@ -166,7 +168,7 @@ public final class DecoderModel: @unchecked Sendable {
             }
             let rope = weights.rope[index]
             let group = layerGroups.group[index], slot = layerGroups.slot[index]
-            let tables = batch.sequences.map { $0.blockTables[group] }
+            let tables = tablesOfGroup[group]
             eachRow(n) { row in
                 let r = rows[row]
                 let table = tables[r.sequence]
