@@ -7,7 +7,8 @@ llama-cpp-python. The committed workload (bench/speculation_workload.json) has g
 each round, every prompt runs three ways back to back: Nimbus with speculation, Nimbus with the
 request's `"speculative": false`, llama.cpp; the ratios are taken within the round, so a host
 that changes speed between rounds does not bias them. Then 16 concurrent open-prompt streams
-run with speculation on and off, alternating.
+run with speculation on and off, in ABBA order within each round, and the drafts proposed
+during those runs are counted.
 
 Single-stream tok/s is decode speed as a user sees it: (completion tokens - 1) / (time of last
 token - time of first token), streamed. Greedy Nimbus output with and without speculation must
@@ -166,13 +167,23 @@ def main():
         speculation = status(a.port)["speculation"]
         many = []
         prompts = [workload["open"][i % len(workload["open"])]["messages"] for i in range(a.streams)]
+        # One unmeasured run first (it fills the prefix cache), then each round runs the two
+        # variants in ABBA order: a drift of the host's speed, or a penalty for going first,
+        # falls on both equally.
+        if a.streams and a.rounds:
+            concurrent_total(a.port, prompts, max_tokens, True)
+        before = status(a.port)["speculation"]
         for r in range(a.rounds if a.streams else 0):
-            pair = {}
-            for speculative in ((True, False) if r % 2 == 0 else (False, True)):
-                pair[speculative] = concurrent_total(a.port, prompts, max_tokens, speculative)
+            runs = {True: [], False: []}
+            for speculative in ((True, False, False, True) if r % 2 == 0 else (False, True, True, False)):
+                runs[speculative].append(concurrent_total(a.port, prompts, max_tokens, speculative))
+            pair = {k: statistics.mean(v) for k, v in runs.items()}
             many.append(pair)
             print(f"round {r + 1} {a.streams} streams: speculative {pair[True]:6.1f}  plain {pair[False]:6.1f} tok/s total",
                   flush=True)
+        after = status(a.port)["speculation"]
+        stream_drafts = (after["drafts"] - before["drafts"], after["draft_tokens"] - before["draft_tokens"],
+                         after["accepted_tokens"] - before["accepted_tokens"])
     finally:
         server.terminate()
         server.wait()
@@ -190,7 +201,8 @@ def main():
             print(f"           speculative / llama.cpp  {summary([x['speculative'] / x['llama_cpp'] for x in rs])}")
             print(f"           plain / llama.cpp        {summary([x['plain'] / x['llama_cpp'] for x in rs])}")
     if many:
-        print(f"  {a.streams} streams: speculative / plain {summary([p[True] / p[False] for p in many])}")
+        print(f"  {a.streams} streams: speculative / plain {summary([p[True] / p[False] for p in many])}; in those runs "
+              f"{stream_drafts[0]} drafts, {stream_drafts[2]} of {stream_drafts[1]} draft tokens accepted")
     print(f"  greedy text differs with speculation: {sorted(set(mismatches)) or 'never'}")
     if a.json:
         json.dump({"rows": rows, "streams": [{"speculative": p[True], "plain": p[False]} for p in many],

@@ -26,6 +26,8 @@ public final class Engine: Service, Sendable {
     public let scheduling: SchedulerConfiguration
     /// The longest sequence the pool holds (sliding-window layers hold only their window).
     public let capacityTokens: Int
+    /// `capacityTokens`, or nil when the pool bounds no sequence (every layer is windowed).
+    public var boundedCapacityTokens: Int? { capacityTokens < SchedulerConfiguration.unboundedCapacity ? capacityTokens : nil }
     private let logger: Logger
     private let inbox: RequestInbox
     private let published: Mutex<EngineStatistics>

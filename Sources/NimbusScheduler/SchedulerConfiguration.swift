@@ -70,9 +70,13 @@ public struct SchedulerConfiguration: Sendable, Equatable {
         }
     }
 
-    /// The longest sequence the whole pool holds.
+    /// What `capacityTokens` says when no sequence length outgrows the pool.
+    public static let unboundedCapacity = 1 << 40
+
+    /// The longest sequence the whole pool holds; `unboundedCapacity` when every group is
+    /// windowed, so that sequences of any length fit.
     public var capacityTokens: Int {
-        var low = 0, high = 1 << 40
+        var low = 0, high = Self.unboundedCapacity
         guard blocks(holding: high) > blockCount else { return high }
         while low < high {
             let middle = (low + high + 1) / 2

@@ -26,9 +26,24 @@ struct EngineStatus: Encodable {
         let totalBlocks: Int
         let blockSize: Int
         let usage: Double
+        /// The longest sequence the pool holds; nil when every layer is windowed (no bound but
+        /// the context length). With windowed layers it is not total_blocks x block_size: a
+        /// block holds one group of layers, and a windowed group's blocks are reused.
+        let capacityTokens: Int?
 
         enum CodingKeys: String, CodingKey {
             case usedBlocks = "used_blocks", totalBlocks = "total_blocks", blockSize = "block_size", usage
+            case capacityTokens = "capacity_tokens"
+        }
+
+        // Encodes a nil capacity as null rather than leaving the key out: every field is always there.
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(usedBlocks, forKey: .usedBlocks)
+            try c.encode(totalBlocks, forKey: .totalBlocks)
+            try c.encode(blockSize, forKey: .blockSize)
+            try c.encode(usage, forKey: .usage)
+            try c.encode(capacityTokens, forKey: .capacityTokens)
         }
     }
 
@@ -73,7 +88,8 @@ struct EngineStatus: Encodable {
         matmulOrder = engine.model.model.backend.matmulOrder
         waitingRequests = s.waitingRequests
         runningSequences = s.runningSequences
-        kvCache = KVCache(usedBlocks: s.usedBlocks, totalBlocks: s.totalBlocks, blockSize: s.blockSize, usage: s.kvCacheUsage)
+        kvCache = KVCache(usedBlocks: s.usedBlocks, totalBlocks: s.totalBlocks, blockSize: s.blockSize, usage: s.kvCacheUsage,
+                          capacityTokens: engine.boundedCapacityTokens)
         prefixCacheHitTokens = s.prefixHitTokens
         promptTokensComputed = s.promptTokensComputed
         generatedTokens = s.generatedTokens

@@ -123,5 +123,13 @@ import Testing
         let full = SchedulerConfiguration(blockSize: 4, blockCount: 64)
         #expect(full.blocks(holding: 100) == 25)
         #expect(full.capacityTokens == 256)
+        // Every group windowed: a sequence of any length holds 5 blocks per group.
+        let allWindowed = SchedulerConfiguration(maxRunningSequences: 8, maxBatchedTokens: 8, blockSize: 4, blockCount: 10,
+                                                 groupReaches: [6, 6])
+        #expect(allWindowed.blocks(holding: 1_000_000) == 10)
+        #expect(allWindowed.capacityTokens == SchedulerConfiguration.unboundedCapacity)
+        let tooSmall = SchedulerConfiguration(maxRunningSequences: 8, maxBatchedTokens: 8, blockSize: 4, blockCount: 9,
+                                              groupReaches: [6, 6])
+        #expect(tooSmall.capacityTokens == 16)  // 2 groups x 4 blocks of 4 positions, before the window fills
     }
 }

@@ -92,6 +92,11 @@ def test_page_renders_the_server(base):
     assert re.fullmatch(r"\d+ / \d+", t["cores"])
     assert t["profile"] == status["hardware"]["profile"] and t["profile"].startswith("cpu-")
     assert t["kv"] == "0.0 %"
+    kv = status["kv_cache"]
+    # SmolLM2 has no windowed layers: every block holds block_size positions of all layers.
+    assert kv["capacity_tokens"] == kv["total_blocks"] * kv["block_size"]
+    assert t["kv-blocks"] == (f"0 of {kv['total_blocks']} blocks of {kv['block_size']} positions; "
+                              f"longest sequence {kv['capacity_tokens']} tokens")
 
 
 def test_numbers_change_under_load(base):
