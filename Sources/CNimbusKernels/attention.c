@@ -156,7 +156,7 @@ NK_T5 static inline __m512 nk_reduce512x16(const __m512 *v) {
 
 // Query heads one kernel call serves together (grouped-query attention: the heads that share a
 // KV head read each key and value row once); more heads run one at a time.
-#define NK_GROUP_MAX 4
+#define NK_GROUP_MAX NK_ATTN_GROUP_MAX
 // The widest head the grouped kernels take (Gemma's 256); wider ones run one head at a time.
 #define NK_DIM_MAX 256
 

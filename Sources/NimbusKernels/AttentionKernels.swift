@@ -12,6 +12,10 @@ import CNimbusKernels
 /// without SIMD reduce in other orders, so they can differ from us (and from AVX-512 llama.cpp)
 /// in the last bits.
 public enum AttentionKernels {
+    /// The most query heads a grouped call (`scores(queries:heads:...)`, `mix(...heads:...)`)
+    /// serves with one read of each key and value row; beyond it, heads run one at a time.
+    public static let groupLimit = Int(NK_ATTN_GROUP_MAX)
+
     /// Scratch floats that `mix` needs for a head dimension of `dimension` (and `heads` heads of
     /// a grouped call).
     public static func mixScratchCount(dimension: Int, heads: Int = 1) -> Int { 64 * dimension * heads }

@@ -10,15 +10,26 @@ import Testing
 @Suite struct WindowedAttentionTests {
     struct Case: Sendable, CustomTestStringConvertible {
         let window, blockSize: Int
-        var testDescription: String { "window \(window), blocks of \(blockSize)" }
+        var heads = 4, kvHeads = 2
+        var testDescription: String { "window \(window), blocks of \(blockSize), \(heads) heads over \(kvHeads)" }
     }
 
+    // The last two have groups wider than the grouped kernels take (six heads per KV head, as in
+    // Qwen2.5-1.5B, and five): `Attention.HeadSlicing` splits them, 3 + 3 and 3 + 2.
     static let cases = [Case(window: 16, blockSize: 16), Case(window: 40, blockSize: 16), Case(window: 100, blockSize: 4),
-                        Case(window: 512, blockSize: 16), Case(window: 70, blockSize: 48)]
+                        Case(window: 512, blockSize: 16), Case(window: 70, blockSize: 48),
+                        Case(window: 100, blockSize: 16, heads: 12, kvHeads: 2), Case(window: 40, blockSize: 4, heads: 10, kvHeads: 2)]
+
+    @Test func headSlicesFollowTheGroupedKernelsLimit() {
+        #expect(AttentionKernels.groupLimit == 4)
+        let slicing = [1, 3, 4, 5, 6, 8, 9].map { Attention.HeadSlicing(group: $0) }
+        #expect(slicing.map(\.count) == [1, 1, 1, 2, 2, 2, 3])
+        #expect(slicing.map(\.heads) == [1, 3, 4, 3, 3, 4, 3])
+    }
 
     @Test(arguments: cases)
     func skippingHiddenPositionsKeepsTheBits(_ c: Case) throws {
-        let heads = 4, kvHeads = 2, dim = 64, positions = 700
+        let heads = c.heads, kvHeads = c.kvHeads, dim = 64, positions = 700
         let kvDim = kvHeads * dim
         var rng = SplitMix64(seed: UInt64(c.window * 1000 + c.blockSize))
         func random(_ n: Int, scale: Float) -> [Float] {
