@@ -206,6 +206,7 @@ def main():
     print(f"  greedy text differs with speculation: {sorted(set(mismatches)) or 'never'}")
     if a.json:
         json.dump({"rows": rows, "streams": [{"speculative": p[True], "plain": p[False]} for p in many],
+                   "stream_drafts": dict(zip(("drafts", "draft_tokens", "accepted_tokens"), stream_drafts)) if many else None,
                    "mismatches": mismatches}, open(a.json, "w"), indent=1)
     return 1 if mismatches else 0
 

@@ -6,17 +6,22 @@ by jinja2 from the GGUF's own template, and prompt and answer are tokenized by l
 tokenizer (llama-cpp-python, vocabulary only). A re-tokenized answer can differ from the
 generated ids by a token here and there, which is noise at this level.
 
-Each answer is then replayed step by step: a step verifies the draft a policy proposes, yields
-the accepted prefix plus one token, and costs 1 + ROW_COST x (draft length) one-row steps (the
-engine measures ROW_COST on its host: /v1/status `speculation.row_cost`). Printed per policy:
-tokens per unit of cost over plain decoding, the median over tasks and their geometric mean.
+Each answer is then replayed as the engine decodes it: the first token comes from the prefill;
+after it, a step verifies the draft a policy proposes (at most MAX_DRAFT tokens, and never past
+max_tokens), yields the accepted prefix plus one token, and costs 1 + ROW_COST x (draft length)
+one-row steps (the engine measures ROW_COST on its host: /v1/status `speculation.row_cost`).
+Printed per policy: decode tokens per unit of cost over plain decoding, the median over tasks
+and their geometric mean.
 
   engine    what the engine does (PromptLookup and DraftLength in
             Sources/NimbusEngine/Speculation), replayed here;
-  ceiling   the engine's lookup with its draft cut to exactly the tokens that will be accepted
-            (it knows the answer): no policy that drafts by this lookup does better.
+  ceiling   a greedy oracle: each step takes the engine's lookup draft cut to exactly the tokens
+            that will be accepted (it knows the answer). It bounds length policies over this
+            lookup step by step (a different cut could, in principle, lead to better matches
+            later), not every possible drafter.
 
-Usage: lookup_ceiling.py MODEL.gguf [--row-cost 0.15] [--bin .build/release/nimbus] [--port 8127]
+Usage: lookup_ceiling.py MODEL.gguf [--row-cost 0.15] [--max-draft 8] [--bin .build/release/nimbus]
+       [--port 8127]
 """
 import argparse
 import json
@@ -74,11 +79,14 @@ class DraftLength:
         self.tried = self.tried * keep + trials
 
 
-def replay(prompt, answer, policy, row_cost):
-    """Tokens per unit of cost (a one-row step costs 1) under `policy(context, answer_left)`."""
-    context, done, cost, lengths = list(prompt), 0, 0.0, DraftLength()
+def replay(prompt, answer, policy, row_cost, max_draft, max_tokens):
+    """Decode tokens per unit of cost (a one-row step costs 1) under `policy`, the answer's first
+    token taken from the prefill as in the engine."""
+    context, done, cost, lengths = list(prompt) + answer[:1], 1, 0.0, DraftLength(max_draft)
     while done < len(answer):
-        draft = policy(context, answer[done:], lengths, row_cost)
+        # As ChoiceState: the token sampled after the draft counts against max_tokens too.
+        room = min(max_draft, max_tokens - done - 1)
+        draft = policy(context, answer[done:], lengths, row_cost)[:max(0, room)]
         accepted = 0
         while accepted < len(draft) and done + accepted < len(answer) and draft[accepted] == answer[done + accepted]:
             accepted += 1
@@ -87,7 +95,7 @@ def replay(prompt, answer, policy, row_cost):
         context += answer[done:done + step]
         done += step
         cost += 1 + row_cost * len(draft)
-    return len(answer) / cost
+    return (len(answer) - 1) / cost if cost else float("nan")
 
 
 def engine(context, _future, lengths, row_cost):
@@ -95,8 +103,8 @@ def engine(context, _future, lengths, row_cost):
     return lookup(context, k) if k else []
 
 
-def ceiling(context, future, _lengths, _row_cost):
-    draft = lookup(context, 64)
+def ceiling(context, future, lengths, _row_cost):
+    draft = lookup(context, lengths.maximum)
     accepted = 0
     while accepted < len(draft) and accepted < len(future) and draft[accepted] == future[accepted]:
         accepted += 1
@@ -140,14 +148,18 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("model")
     ap.add_argument("--row-cost", type=float, default=0.15)
+    ap.add_argument("--max-draft", type=int, default=8, help="NIM_SPECDEC_ARGS num_speculative_tokens")
     ap.add_argument("--bin", default=os.path.join(HERE, "..", ".build", "release", "nimbus"))
     ap.add_argument("--port", type=int, default=8127)
     a = ap.parse_args()
-    rows = answers(a, json.load(open(WORKLOAD)))
-    print(f"{os.path.basename(a.model)}, row cost {a.row_cost}: speed-up over plain decoding, replayed")
+    workload = json.load(open(WORKLOAD))
+    rows = answers(a, workload)
+    print(f"{os.path.basename(a.model)}, row cost {a.row_cost}, drafts of at most {a.max_draft}: "
+          f"speed-up over plain decoding, replayed")
     for name, policy in (("engine", engine), ("ceiling", ceiling)):
         for kind in ("grounded", "open"):
-            gains = [replay(p, t, policy, a.row_cost) for k, _, p, t in rows if k == kind and t]
+            gains = [replay(p, t, policy, a.row_cost, a.max_draft, workload["max_tokens"])
+                     for k, _, p, t in rows if k == kind and len(t) > 1]
             print(f"  {name:8s} {kind:8s} median {statistics.median(gains):.2f}x, geometric mean "
                   f"{statistics.geometric_mean(gains):.2f}x  ({' '.join(f'{g:.2f}' for g in gains)})")
 

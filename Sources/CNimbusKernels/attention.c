@@ -218,6 +218,10 @@ NK_T5 void nk_attn_scores_group_avx512(const float *q, int64_t nq, NK_PAGED, int
     else if (dim == 64 && nq == 2) NK_SCORES(2, 4);
     else if (dim == 64 && nq == 3) NK_SCORES(3, 4);
     else if (dim == 64 && nq == 4) NK_SCORES(4, 4);
+    else if (dim == 128 && nq == 1) NK_SCORES(1, 8);
+    else if (dim == 128 && nq == 2) NK_SCORES(2, 8);
+    else if (dim == 128 && nq == 3) NK_SCORES(3, 8);
+    else if (dim == 128 && nq == 4) NK_SCORES(4, 8);
     else if (dim == 256 && nq == 4) NK_SCORES(4, 16);
     else NK_SCORES(nq, dim / 16);
 #undef NK_SCORES
@@ -285,7 +289,9 @@ NK_T5 void nk_attn_mix_group_avx512(const float *weights, int64_t wstride, int64
     const int64_t used = count < slots ? count : slots;
     // Each output element is its own fma chain, so the head dimension can be taken in chunks
     // that keep nq x chunk accumulators in registers (at most 16 vectors) without changing a bit.
-    const int64_t chunk = 16 * (nq * 8 <= 16 ? 8 : 16 / nq);
+    // Three or four heads take 64 columns at a time (12 or 16 accumulators), so the common head
+    // sizes (64, 128, 256) run in the compiled-in shapes below.
+    const int64_t chunk = 16 * (nq <= 2 ? 8 : 4);
 #define NK_MIX(NQ, NV) nk_mix_slots(weights, wstride, NQ, NV, blocks, block_size, stride, offset, count, slots, used, dim, d0, acc)
     for (int64_t d0 = 0; d0 < dim; d0 += chunk) {
         const int64_t width = dim - d0 < chunk ? dim - d0 : chunk;

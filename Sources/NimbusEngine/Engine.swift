@@ -115,7 +115,7 @@ public final class Engine: Service, Sendable {
         thread.start()
         logger.info("engine started", metadata: [
             "model": "\(model.path)", "context": "\(contextLength)",
-            "kv_cache_tokens": "\(capacityTokens)", "kv_groups": "\(scheduling.groupReaches.count)",
+            "kv_cache_tokens": "\(boundedCapacityTokens.map(String.init) ?? "unbounded")", "kv_groups": "\(scheduling.groupReaches.count)",
             "max_sequences": "\(configuration.maxSequences)", "max_batched_tokens": "\(configuration.maxBatchedTokens)",
             "policy": "\(configuration.policy.rawValue)", "prefix_caching": "\(configuration.prefixCaching)",
         ])

@@ -36,7 +36,8 @@ struct EngineStatus: Encodable {
             case capacityTokens = "capacity_tokens"
         }
 
-        // Encodes a nil capacity as null rather than leaving the key out: every field is always there.
+        // A nil capacity is written as null, not left out: a client reading the pool's size finds
+        // the key either way and can tell "no bound" from an older server without the field.
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(usedBlocks, forKey: .usedBlocks)

@@ -103,7 +103,7 @@ enum StatusPage {
         $("profile").textContent = hw.profile || "none";
         $("memory-total").textContent = bytes(hw.memory_total_bytes || 0);
         $("kv-blocks").textContent = s.kv_cache.used_blocks + " of " + s.kv_cache.total_blocks + " blocks of " + s.kv_cache.block_size
-          + " positions; longest sequence " + (s.kv_cache.capacity_tokens == null ? "unbounded" : s.kv_cache.capacity_tokens + " tokens");
+          + " positions; longest sequence " + (s.kv_cache.capacity_tokens == null ? "any, up to the context length" : s.kv_cache.capacity_tokens + " tokens");
         $("steps").textContent = s.steps + " / " + s.preemptions + " / " + s.prefix_cache_hit_tokens;
         const sd = s.speculation;
         $("speculation").textContent = sd.method === "off" ? "off" : sd.method + ": " + sd.drafts + " / " + sd.accepted_tokens

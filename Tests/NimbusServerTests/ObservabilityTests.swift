@@ -1,6 +1,7 @@
 import Foundation
 import InMemoryTracing
 import Logging
+import NimbusAPI
 import NimbusEngine
 import Prometheus
 import Testing
@@ -219,5 +220,23 @@ import Tracing
         let fresh = RequestID.resolve([RequestID.header: "has space"])
         #expect(fresh.count == 32 && fresh.allSatisfy(\.isHexDigit))
         #expect(RequestID.resolve([:]) != RequestID.resolve([:]))
+    }
+}
+
+/// /v1/status's KV figures: the pool's longest sequence is written as a number, or as null
+/// (the key kept) when every layer is windowed and no length outgrows the pool.
+@Suite struct StatusKVCacheTests {
+    func json(_ kv: EngineStatus.KVCache) throws -> [String: Any] {
+        let object = try JSONSerialization.jsonObject(with: try APIJSON.encode(kv))
+        return try #require(object as? [String: Any])
+    }
+
+    @Test func capacityIsANumberOrNull() throws {
+        let bounded = try json(.init(usedBlocks: 3, totalBlocks: 64, blockSize: 16, usage: 3.0 / 64, capacityTokens: 1024))
+        #expect(bounded["capacity_tokens"] as? Int == 1024)
+        #expect(bounded["total_blocks"] as? Int == 64 && bounded["used_blocks"] as? Int == 3 && bounded["block_size"] as? Int == 16)
+        let unbounded = try json(.init(usedBlocks: 0, totalBlocks: 10, blockSize: 4, usage: 0, capacityTokens: nil))
+        #expect(unbounded.keys.contains("capacity_tokens"))
+        #expect(unbounded["capacity_tokens"] is NSNull)
     }
 }
