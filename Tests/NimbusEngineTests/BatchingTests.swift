@@ -156,9 +156,11 @@ struct BatchingTests {
             $0.maxQueuedRequests = 2
         }
         try await run(e) { engine in
-            // Without speculation, so it is surely still running when the queue is filled below
-            // (prompt lookup can accept most of a repetitive answer in a few steps).
-            var long = GenerationRequest(prompt: try prompt("Count:"), maxTokens: 200, ignoreEOS: true)
+            // Without speculation, and long (about 3 s alone), so it is surely still running when
+            // the queue is filled below: prompt lookup can accept most of a repetitive answer in a
+            // few steps, and on a loaded CI host this task can lose its core for longer than 200
+            // tokens take (the fourth submission was once accepted after the first had finished).
+            var long = GenerationRequest(prompt: try prompt("Count:"), maxTokens: 1000, ignoreEOS: true)
             long.speculative = false
             let running = try engine.submit(long)
             for _ in 0..<500 where engine.statistics.runningSequences == 0 { try await Task.sleep(for: .milliseconds(10)) }
@@ -169,7 +171,7 @@ struct BatchingTests {
                 try engine.submit(GenerationRequest(prompt: [1, 2], maxTokens: 2))
             }
             let first = try await tokens(running)
-            #expect(first[0].count == 200)
+            #expect(first[0].count == 1000)
             for q in queued {
                 let t = try await tokens(q)
                 #expect(t[0].count >= 1)
