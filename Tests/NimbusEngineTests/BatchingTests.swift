@@ -154,6 +154,7 @@ struct BatchingTests {
         let e = try engine {
             $0.maxSequences = 1
             $0.maxQueuedRequests = 2
+            $0.streamBacklog = 2048  // the long answer below is read only after the queue checks
         }
         try await run(e) { engine in
             // Without speculation, and long (about 3 s alone), so it is surely still running when
