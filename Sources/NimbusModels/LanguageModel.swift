@@ -21,8 +21,9 @@ public protocol LanguageModel: AnyObject, Sendable {
     func makePagedCache(blockSize: Int, blockCount: Int) -> any KVStorage
     /// Computes every sequence's tokens, writes their keys and values into `cache` through their
     /// block tables (one per `kvLayout` group), and writes the logits of each sequence's last
-    /// `logitRows` tokens, in batch order, `vocabularySize` floats apart, at `logits` (host memory). A row's logits do not
-    /// depend on the batch around it (speculative verification relies on it).
+    /// `logitRows` tokens, in batch order, `vocabularySize` floats apart, at `logits` (host
+    /// memory). A row's logits do not depend on the batch around it (speculative verification
+    /// relies on it).
     /// - Throws: `ModelError`; nothing is written to any block position outside the batch's.
     func forward(_ batch: ForwardBatch, cache: any KVStorage, logits: UnsafeMutablePointer<Float>) throws(ModelError)
 }

@@ -137,13 +137,13 @@ void nk_attn_scores_avx512(const float *q, const uint16_t *const *blocks, int64_
 void nk_attn_mix_scalar(const float *weights, const uint16_t *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *acc, float *out);
 void nk_attn_mix_avx2(const float *weights, const uint16_t *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *acc, float *out);
 void nk_attn_mix_avx512(const float *weights, const uint16_t *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *acc, float *out);
+/// The most query heads one grouped call reads each key and value row once for; more run one
+/// head at a time (the same bits, slower).
+#define NK_ATTN_GROUP_MAX 4
 /// Grouped-query forms: nq query heads that share one KV head (q + h * dim, weights + h * wstride,
 /// scores + h * sstride, out + h * dim), each head's bits those of the one-head call; acc holds
 /// nq * 64 * dim floats. Each key and value row is read once for all nq heads (other paths
 /// call the one-head functions per head, AttentionKernels).
-/// The most query heads one grouped call reads each key and value row once for; more run one
-/// head at a time (the same bits, slower).
-#define NK_ATTN_GROUP_MAX 4
 void nk_attn_scores_group_avx512(const float *q, int64_t nq, const uint16_t *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *scores, int64_t sstride);
 void nk_attn_mix_group_avx512(const float *weights, int64_t wstride, int64_t nq, const uint16_t *const *blocks, int64_t block_size, int64_t stride, int64_t offset, int64_t count, int64_t dim, int batched, float *acc, float *out);
 /// In place: x = fp16(softmax(x * scale)) over count scores (ggml_v_expf, blocked double sum).

@@ -112,10 +112,11 @@ extension Attention {
     /// wider than the grouped kernels take (`AttentionKernels.groupLimit`), as few as that
     /// allows, so each key and value row is read the fewest times. A wider group (Qwen2.5-1.5B's
     /// six heads per KV head) would otherwise run its heads one at a time on the AVX2 kernels,
-    /// reading every key row six times: sliced 3 + 3, its 2,000-token prefill ran 1.4x faster. Every head gets the same bits
-    /// whichever slice computes it (`AttentionKernels.scores`). Splitting further so that a
-    /// decode step's few (row, KV head) items keep both workers busy gained nothing measurable
-    /// (SmolLM2, Gemma 3 at 1,500-4,000 positions), so slices follow the kernel only.
+    /// reading every key row six times: sliced 3 + 3, its 2,000-token prefill ran 1.4x faster.
+    /// Every head gets the same bits whichever slice computes it (`AttentionKernels.scores`).
+    /// Splitting further so that a decode step's few (row, KV head) items keep both workers busy
+    /// gained nothing measurable (SmolLM2, Gemma 3 at 1,500-4,000 positions), so slices follow
+    /// the kernel only.
     struct HeadSlicing: Equatable {
         /// Slices per KV head, and the heads in each (the last may hold fewer).
         let count: Int
