@@ -1,8 +1,10 @@
 // Compute pool. Memory-ordering argument:
-//  * The caller writes the job (fn, ctx, count, chunk, next, remaining) with plain/relaxed
+//  * The caller writes the job (fn, ctx, count, chunk, ranges, remaining) with plain/relaxed
 //    stores, then publishes it by bumping `epoch` with a seq_cst store. A worker that observes
 //    the new epoch (seq_cst load, which includes acquire) therefore sees the whole job.
-//  * `next` only hands out disjoint index ranges, so relaxed fetch_add is enough.
+//  * Work is handed out from per-thread ranges (see "Ranges" below). A range is one atomic
+//    word and a claim is a compare-and-swap on it, so every index is claimed exactly once and
+//    relaxed ordering is enough: the ranges are stored before `epoch` publishes the job.
 //  * Each worker's writes to the outputs happen before its release decrement of `remaining`;
 //    the caller's acquire load that sees 0 therefore sees every output. A worker touches no
 //    job field after that decrement, so the caller may overwrite the job afterwards.
@@ -35,10 +37,31 @@
 // How long the caller spins for stragglers before it blocks: about one chunk of work.
 #define NK_CALLER_SPIN_NS 200000
 
+// Ranges. Each thread owns a contiguous share of a job's [0, count) and takes it from the
+// front, one chunk at a time; a thread whose share is done takes chunks from the back of the
+// largest share left. So every thread streams through one contiguous run of weight rows (the
+// hardware and software prefetchers stay ahead of it; interleaved chunks from one shared
+// counter restarted both at every chunk and cost a fifth of a SmolLM2 decode step), while a
+// thread the OS preempts still has its share finished by the others.
+#define NK_LINE 64
+typedef struct {
+    _Alignas(NK_LINE) _Atomic uint64_t span;  // (end << 32) | begin
+    char pad[NK_LINE - sizeof(uint64_t)];
+} nk_range;
+
+static inline uint64_t nk_span(uint64_t begin, uint64_t end) { return end << 32 | begin; }
+
+typedef struct {
+    struct nk_pool *pool;
+    int index;
+} nk_worker_arg;
+
 struct nk_pool {
     int nthreads;
     int64_t spin_ns;
     pthread_t *threads;
+    nk_worker_arg *args;
+    nk_range *ranges;  // one per thread, the caller's first
     pthread_mutex_t run_lock;  // serialises callers
     pthread_mutex_t lock;      // guards sleeping
     pthread_cond_t wake;
@@ -47,7 +70,6 @@ struct nk_pool {
     _Atomic uint64_t epoch;
     _Atomic int sleepers;
     _Atomic int stop;
-    _Atomic int64_t next;
     _Atomic int remaining;
     // job, published by `epoch`
     nk_task_fn fn;
@@ -64,18 +86,48 @@ static int64_t nk_now_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void nk_run_chunks(nk_pool *p) {
-    const int64_t count = p->count, chunk = p->chunk;
+// Takes one chunk from the front of the thread's own range, or else from the back of the
+// largest range left; returns 0 when every range is empty.
+static int nk_claim(nk_pool *p, int self, uint64_t chunk, uint64_t *begin, uint64_t *end) {
+    _Atomic uint64_t *own = &p->ranges[self].span;
+    uint64_t s = atomic_load_explicit(own, memory_order_relaxed);
+    while ((uint32_t)s < (s >> 32)) {
+        const uint64_t b = (uint32_t)s, e = s >> 32, take = e - b < chunk ? e : b + chunk;
+        if (atomic_compare_exchange_weak_explicit(own, &s, nk_span(take, e), memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+            *begin = b;
+            *end = take;
+            return 1;
+        }
+    }
     for (;;) {
-        const int64_t b = atomic_fetch_add_explicit(&p->next, chunk, memory_order_relaxed);
-        if (b >= count) break;
-        const int64_t e = b + chunk < count ? b + chunk : count;
-        p->fn(p->ctx, b, e);
+        int victim = -1;
+        uint64_t most = 0, vs = 0;
+        for (int t = 0; t < p->nthreads; t++) {
+            const uint64_t v = atomic_load_explicit(&p->ranges[t].span, memory_order_relaxed);
+            const uint64_t b = (uint32_t)v, e = v >> 32;
+            if (e > b && e - b > most) most = e - b, victim = t, vs = v;
+        }
+        if (victim < 0) return 0;
+        const uint64_t b = (uint32_t)vs, e = vs >> 32, take = e - b < chunk ? b : e - chunk;
+        if (atomic_compare_exchange_strong_explicit(&p->ranges[victim].span, &vs, nk_span(b, take),
+                                                    memory_order_relaxed, memory_order_relaxed)) {
+            *begin = take;
+            *end = e;
+            return 1;
+        }
     }
 }
 
+static void nk_run_chunks(nk_pool *p, int self) {
+    const uint64_t chunk = (uint64_t)p->chunk;
+    uint64_t b, e;
+    while (nk_claim(p, self, chunk, &b, &e)) p->fn(p->ctx, (int64_t)b, (int64_t)e);
+}
+
 static void *nk_worker(void *arg) {
-    nk_pool *p = arg;
+    nk_pool *p = ((nk_worker_arg *)arg)->pool;
+    const int self = ((nk_worker_arg *)arg)->index;
     nk_current_pool = p;
     uint64_t seen = 0;
     for (;;) {
@@ -97,7 +149,7 @@ static void *nk_worker(void *arg) {
         }
         seen = e;
         if (atomic_load_explicit(&p->stop, memory_order_acquire)) break;
-        nk_run_chunks(p);
+        nk_run_chunks(p, self);
         if (atomic_fetch_sub(&p->remaining, 1) == 1 && atomic_load(&p->caller_waiting)) {
             pthread_mutex_lock(&p->lock);
             pthread_cond_signal(&p->done);
@@ -111,6 +163,15 @@ nk_pool *nk_pool_create(int nthreads, int spin_us) {
     if (nthreads < 1) nthreads = 1;
     nk_pool *p = calloc(1, sizeof(nk_pool));
     if (!p) return NULL;
+    p->ranges = aligned_alloc(NK_LINE, (size_t)nthreads * sizeof(nk_range));
+    p->args = calloc((size_t)nthreads, sizeof(nk_worker_arg));
+    if (!p->ranges || !p->args) {
+        free(p->ranges);
+        free(p->args);
+        free(p);
+        return NULL;
+    }
+    for (int i = 0; i < nthreads; i++) atomic_init(&p->ranges[i].span, 0);
     p->nthreads = nthreads;
     p->spin_ns = spin_us < 0 ? 0 : (int64_t)spin_us * 1000;
     pthread_mutex_init(&p->run_lock, NULL);
@@ -121,12 +182,12 @@ nk_pool *nk_pool_create(int nthreads, int spin_us) {
     atomic_init(&p->epoch, 0);
     atomic_init(&p->sleepers, 0);
     atomic_init(&p->stop, 0);
-    atomic_init(&p->next, 0);
     atomic_init(&p->remaining, 0);
     p->threads = calloc((size_t)nthreads, sizeof(pthread_t));
     int started = 1;
     for (int i = 1; i < nthreads; i++) {
-        if (pthread_create(&p->threads[i], NULL, nk_worker, p) != 0) break;
+        p->args[i] = (nk_worker_arg){p, i};
+        if (pthread_create(&p->threads[i], NULL, nk_worker, &p->args[i]) != 0) break;
         started++;
     }
     p->nthreads = started;  // run with fewer workers rather than fail
@@ -156,6 +217,8 @@ void nk_pool_destroy(nk_pool *p) {
     pthread_cond_destroy(&p->wake);
     pthread_cond_destroy(&p->done);
     free(p->threads);
+    free(p->args);
+    free(p->ranges);
     free(p);
 }
 
@@ -163,7 +226,7 @@ void nk_pool_run(nk_pool *p, int64_t count, int64_t chunk, nk_task_fn fn, void *
     if (count <= 0) return;
     if (chunk < 1) chunk = 1;
     // Inline when there is nothing to share or when called from inside a job of this pool.
-    if (p->nthreads == 1 || count <= chunk || nk_current_pool == p) {
+    if (p->nthreads == 1 || count <= chunk || nk_current_pool == p || count > (int64_t)UINT32_MAX) {
         for (int64_t b = 0; b < count; b += chunk) fn(ctx, b, b + chunk < count ? b + chunk : count);
         return;
     }
@@ -173,10 +236,14 @@ void nk_pool_run(nk_pool *p, int64_t count, int64_t chunk, nk_task_fn fn, void *
     p->ctx = ctx;
     p->count = count;
     p->chunk = chunk;
-    atomic_store_explicit(&p->next, 0, memory_order_relaxed);
+    for (int t = 0; t < p->nthreads; t++) {
+        const uint64_t b = (uint64_t)count * (uint64_t)t / (uint64_t)p->nthreads;
+        const uint64_t e = (uint64_t)count * (uint64_t)(t + 1) / (uint64_t)p->nthreads;
+        atomic_store_explicit(&p->ranges[t].span, nk_span(b, e), memory_order_relaxed);
+    }
     atomic_store_explicit(&p->remaining, p->nthreads - 1, memory_order_relaxed);
     nk_publish(p);
-    nk_run_chunks(p);
+    nk_run_chunks(p, 0);
     // Spin briefly while the workers finish their last chunk, then block (see top of file).
     if (atomic_load_explicit(&p->remaining, memory_order_acquire) != 0) {
         const int64_t deadline = nk_now_ns() + NK_CALLER_SPIN_NS;

@@ -9,10 +9,12 @@ import Darwin
 /// A fixed set of dedicated compute threads (pthreads, created once), never the Swift
 /// concurrency pool: matmuls block their thread and must not starve async tasks.
 ///
-/// `parallelFor` runs ~200 times per decoded token, so it avoids any allocation or lock on the
-/// fast path: workers spin briefly on an atomic epoch before sleeping on a condvar, the
-/// calling thread works as worker 0, and completion is an atomic countdown. The memory-ordering
-/// argument is written next to the implementation in `pool.c`.
+/// `parallelFor` runs ~200 times per decoded token, so it avoids any lock on the fast path:
+/// workers spin briefly on an atomic epoch before sleeping on a condvar, the calling thread
+/// works as worker 0, and completion is an atomic countdown. Each thread takes its own
+/// contiguous share of the range first, so it streams through adjacent weight rows, and then
+/// helps with what is left of the others'. The memory-ordering argument is written next to the
+/// implementation in `pool.c`.
 public final class ComputePool: @unchecked Sendable {
     private let handle: OpaquePointer
 
@@ -47,13 +49,23 @@ public final class ComputePool: @unchecked Sendable {
         guard count > 0 else { return }
         let c = Swift.max(1, chunk ?? (count + 4 * threadCount - 1) / (4 * threadCount))
         withoutActuallyEscaping(body) { escaping in
-            var fn = escaping
-            withUnsafeMutablePointer(to: &fn) { ptr in
+            // Workers reach the body through an unretained box and call it under a guaranteed
+            // reference: retaining the closure per chunk, as a plain load would, makes every
+            // worker write one shared reference count (a contended cache line) thousands of times a
+            // token. The box outlives the call, which returns only when every chunk is done.
+            let box = ChunkBody(escaping)
+            withExtendedLifetime(box) {
                 nk_pool_run(handle, Int64(count), Int64(c), { ctx, b, e in
                     guard let ctx else { return }
-                    ctx.assumingMemoryBound(to: ((Range<Int>) -> Void).self).pointee(Int(b)..<Int(e))
-                }, ptr)
+                    Unmanaged<ChunkBody>.fromOpaque(ctx)._withUnsafeGuaranteedRef { $0.run(Int(b)..<Int(e)) }
+                }, Unmanaged.passUnretained(box).toOpaque())
             }
         }
     }
+}
+
+/// The body of one `parallelFor` call, as the C pool's context.
+private final class ChunkBody {
+    let run: (Range<Int>) -> Void
+    init(_ run: @escaping (Range<Int>) -> Void) { self.run = run }
 }

@@ -20,6 +20,30 @@ import NimbusKernels
         }
     }
 
+    /// Each thread owns a contiguous share of the indices; a stalled thread's share must still
+    /// be finished by the others (as when the OS preempts one). Index 0 opens the caller's share
+    /// and waits for every other index: without stealing, the rest of that share never runs.
+    @Test(arguments: [2, 3])
+    func otherThreadsFinishAStalledThreadsShare(threads: Int) {
+        let pool = ComputePool(threads: threads, spinMicroseconds: 50)
+        let count = 10 * threads
+        let done = Atomic<Int>(0)
+        let others = Atomic<Bool>(false)
+        pool.parallelFor(count, chunk: 1) { r in
+            for i in r {
+                if i == 0 {
+                    let deadline = ContinuousClock.now + .seconds(5)
+                    while done.load(ordering: .acquiring) < count - 1 && ContinuousClock.now < deadline {}
+                    others.store(done.load(ordering: .acquiring) == count - 1, ordering: .relaxed)
+                } else {
+                    done.add(1, ordering: .releasing)
+                }
+            }
+        }
+        let finishedByOthers = others.load(ordering: .relaxed)
+        #expect(finishedByOthers, "the stalled share was not taken over")
+    }
+
     @Test func nestedCallRunsInline() {
         let pool = ComputePool(threads: 2)
         var total = [Int](repeating: 0, count: 8)
