@@ -39,12 +39,13 @@ trap 'exit 130' INT TERM
 
 free_port() { "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# Waits until GET /v1/models answers 200 (both servers load the model before they listen or answer).
+# Waits until GET URL answers 200: nimbus's readiness probe (it listens while the model loads,
+# and /v1/models lists nothing until then), llama.cpp's /v1/models (it loads before it listens).
 wait_ready() {
     local url=$1 log=$2
     for _ in $(seq 1 600); do
         kill -0 "$SERVER_PID" 2>/dev/null || { echo "bench_serving: server exited; see $log" >&2; tail -5 "$log" >&2; exit 1; }
-        curl -sf -o /dev/null "$url/v1/models" && return 0
+        curl -sf -o /dev/null "$url" && return 0
         sleep 0.2
     done
     echo "bench_serving: server at $url not ready after 120 s; see $log" >&2
@@ -63,7 +64,7 @@ PORT=$(free_port)
 "$BIN" serve --model "$MODEL" --host 127.0.0.1 --port "$PORT" --threads "$THREADS" --log-level WARNING \
     > "$OUT/nimbus-serve.log" 2>&1 &
 SERVER_PID=$!
-wait_ready "http://127.0.0.1:$PORT" "$OUT/nimbus-serve.log"
+wait_ready "http://127.0.0.1:$PORT/v1/health/ready" "$OUT/nimbus-serve.log"
 run_bench nimbus "http://127.0.0.1:$PORT"
 stop_server
 
@@ -83,6 +84,6 @@ PORT=$(free_port)
     --n_threads "$THREADS" --n_threads_batch "$THREADS" --n_ctx 2048 --n_batch 512 \
     --interrupt_requests False --verbose False > "$OUT/llama-cpp-server.log" 2>&1 &
 SERVER_PID=$!
-wait_ready "http://127.0.0.1:$PORT" "$OUT/llama-cpp-server.log"
+wait_ready "http://127.0.0.1:$PORT/v1/models" "$OUT/llama-cpp-server.log"
 run_bench llama-cpp-python "http://127.0.0.1:$PORT"
 stop_server
