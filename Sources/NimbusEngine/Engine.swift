@@ -24,10 +24,9 @@ public final class Engine: Service, Sendable {
     public let kvBlocks: Int
     /// The scheduler's limits, the pool and the model's KV groups.
     public let scheduling: SchedulerConfiguration
-    /// The longest sequence the pool holds (sliding-window layers hold only their window).
-    public let capacityTokens: Int
-    /// `capacityTokens`, or nil when the pool bounds no sequence (every layer is windowed).
-    public var boundedCapacityTokens: Int? { capacityTokens < SchedulerConfiguration.unboundedCapacity ? capacityTokens : nil }
+    /// The longest sequence the pool holds (sliding-window layers hold only their window); nil
+    /// when the pool bounds no sequence (every layer is windowed).
+    public let capacityTokens: Int?
     private let logger: Logger
     private let inbox: RequestInbox
     private let published: Mutex<EngineStatistics>
@@ -56,7 +55,7 @@ public final class Engine: Service, Sendable {
         kvBlocks = max(0, bytes / max(1, layout.bytesPerPosition * configuration.blockSize))
         scheduling = configuration.scheduler(blockCount: kvBlocks, groupReaches: layout.reaches)
         capacityTokens = scheduling.capacityTokens
-        guard capacityTokens >= self.contextLength else {
+        if let capacityTokens, capacityTokens < self.contextLength {
             throw .exceedsKVCache(tokens: self.contextLength, capacity: capacityTokens)
         }
         inbox = RequestInbox(limit: configuration.maxSequences + configuration.maxQueuedRequests)
@@ -115,7 +114,7 @@ public final class Engine: Service, Sendable {
         thread.start()
         logger.info("engine started", metadata: [
             "model": "\(model.path)", "context": "\(contextLength)",
-            "kv_cache_tokens": "\(boundedCapacityTokens.map(String.init) ?? "unbounded")", "kv_groups": "\(scheduling.groupReaches.count)",
+            "kv_cache_tokens": "\(capacityTokens.map(String.init) ?? "unbounded")", "kv_groups": "\(scheduling.groupReaches.count)",
             "max_sequences": "\(configuration.maxSequences)", "max_batched_tokens": "\(configuration.maxBatchedTokens)",
             "policy": "\(configuration.policy.rawValue)", "prefix_caching": "\(configuration.prefixCaching)",
         ])

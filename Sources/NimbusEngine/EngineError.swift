@@ -12,8 +12,10 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
     case queueFull(limit: Int)
     /// Without chunked prefill, the prompt does not fit one step's token budget.
     case promptExceedsStep(promptTokens: Int, limit: Int)
-    /// The request needs more KV memory than the whole pool has.
-    case exceedsKVCache(tokens: Int, capacity: Int)
+    /// The request needs more KV memory than the whole pool has. `capacity` is the longest
+    /// sequence the pool holds, nil when every layer is windowed (then only many choices, each
+    /// holding its own windows, can outgrow it).
+    case exceedsKVCache(tokens: Int, capacity: Int?)
     /// The model failed while running.
     case model(ModelError)
     /// The request's output constraint could not be compiled against the vocabulary.
@@ -34,8 +36,10 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
             "the client read the stream too slowly: \(backlog) events were waiting unread, so the request was cancelled"
         case .promptExceedsStep(let p, let limit):
             "the prompt has \(p) tokens but chunked prefill is disabled and one step computes at most \(limit) (NIM_MAX_NUM_BATCHED_TOKENS)"
-        case .exceedsKVCache(let t, let c):
+        case .exceedsKVCache(let t, let c?):
             "the request needs \(t) tokens of KV cache but the whole cache holds \(c); reduce the prompt, max_tokens or n"
+        case .exceedsKVCache(let t, nil):
+            "the request's \(t) tokens of KV cache, each choice holding its own sliding windows, outgrow the whole cache; reduce n"
         case .model(let e): "model error: \(e)"
         }
     }

@@ -70,14 +70,12 @@ public struct SchedulerConfiguration: Sendable, Equatable {
         }
     }
 
-    /// What `capacityTokens` says when no sequence length outgrows the pool.
-    public static let unboundedCapacity = 1 << 40
-
-    /// The longest sequence the whole pool holds; `unboundedCapacity` when every group is
-    /// windowed, so that sequences of any length fit.
-    public var capacityTokens: Int {
-        var low = 0, high = Self.unboundedCapacity
-        guard blocks(holding: high) > blockCount else { return high }
+    /// The longest sequence the whole pool holds; nil when every group is windowed, so that
+    /// sequences of any length fit.
+    public var capacityTokens: Int? {
+        // Past any pool a machine holds: a length that still fits here fits at every length.
+        var low = 0, high = 1 << 40
+        guard blocks(holding: high) > blockCount else { return nil }
         while low < high {
             let middle = (low + high + 1) / 2
             if blocks(holding: middle) <= blockCount { low = middle } else { high = middle - 1 }

@@ -90,7 +90,7 @@ struct EngineStatus: Encodable {
         waitingRequests = s.waitingRequests
         runningSequences = s.runningSequences
         kvCache = KVCache(usedBlocks: s.usedBlocks, totalBlocks: s.totalBlocks, blockSize: s.blockSize, usage: s.kvCacheUsage,
-                          capacityTokens: engine.boundedCapacityTokens)
+                          capacityTokens: engine.capacityTokens)
         prefixCacheHitTokens = s.prefixHitTokens
         promptTokensComputed = s.promptTokensComputed
         generatedTokens = s.generatedTokens

@@ -105,9 +105,12 @@ struct GenerationPlan {
             throw .serviceUnavailable("the server is shutting down")
         } catch .queueFull(let limit) {
             throw .rateLimitExceeded("The server is at capacity: \(limit) requests are already running or waiting (NIM_MAX_NUM_SEQS + NIM_MAX_QUEUE_SIZE). Retry the request later.")
-        } catch .exceedsKVCache(let tokens, let capacity) {
+        } catch .exceedsKVCache(let tokens, let capacity?) {
             throw .invalidRequest("the request needs \(tokens) tokens of KV cache (prompt + n x max_tokens) but the server's whole KV cache holds \(capacity); reduce max_tokens or n",
                                   param: "max_tokens", code: "context_length_exceeded")
+        } catch .exceedsKVCache(let tokens, nil) {
+            throw .invalidRequest("the request needs \(tokens) tokens of KV cache (prompt + n x max_tokens), and its choices, each holding its own sliding windows, outgrow the server's whole KV cache; reduce n",
+                                  param: "n", code: "context_length_exceeded")
         } catch {
             throw .invalidRequest(error.description, code: "context_length_exceeded")
         }

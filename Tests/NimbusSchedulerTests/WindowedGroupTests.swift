@@ -127,7 +127,7 @@ import Testing
         let allWindowed = SchedulerConfiguration(maxRunningSequences: 8, maxBatchedTokens: 8, blockSize: 4, blockCount: 10,
                                                  groupReaches: [6, 6])
         #expect(allWindowed.blocks(holding: 1_000_000) == 10)
-        #expect(allWindowed.capacityTokens == SchedulerConfiguration.unboundedCapacity)
+        #expect(allWindowed.capacityTokens == nil)
         let tooSmall = SchedulerConfiguration(maxRunningSequences: 8, maxBatchedTokens: 8, blockSize: 4, blockCount: 9,
                                               groupReaches: [6, 6])
         #expect(tooSmall.capacityTokens == 16)  // 2 groups x 4 blocks of 4 positions, before the window fills
