@@ -165,9 +165,11 @@ nk_pool *nk_pool_create(int nthreads, int spin_us) {
     if (!p) return NULL;
     p->ranges = aligned_alloc(NK_LINE, (size_t)nthreads * sizeof(nk_range));
     p->args = calloc((size_t)nthreads, sizeof(nk_worker_arg));
-    if (!p->ranges || !p->args) {
+    p->threads = calloc((size_t)nthreads, sizeof(pthread_t));
+    if (!p->ranges || !p->args || !p->threads) {
         free(p->ranges);
         free(p->args);
+        free(p->threads);
         free(p);
         return NULL;
     }
@@ -183,7 +185,6 @@ nk_pool *nk_pool_create(int nthreads, int spin_us) {
     atomic_init(&p->sleepers, 0);
     atomic_init(&p->stop, 0);
     atomic_init(&p->remaining, 0);
-    p->threads = calloc((size_t)nthreads, sizeof(pthread_t));
     int started = 1;
     for (int i = 1; i < nthreads; i++) {
         p->args[i] = (nk_worker_arg){p, i};
@@ -231,6 +232,8 @@ void nk_pool_run(nk_pool *p, int64_t count, int64_t chunk, nk_task_fn fn, void *
         return;
     }
     pthread_mutex_lock(&p->run_lock);
+    // Restored at the end: a worker of another pool calling in here stays marked as that pool's.
+    nk_pool *const outer = nk_current_pool;
     nk_current_pool = p;
     p->fn = fn;
     p->ctx = ctx;
@@ -259,6 +262,6 @@ void nk_pool_run(nk_pool *p, int64_t count, int64_t chunk, nk_task_fn fn, void *
             }
         }
     }
-    nk_current_pool = NULL;
+    nk_current_pool = outer;
     pthread_mutex_unlock(&p->run_lock);
 }

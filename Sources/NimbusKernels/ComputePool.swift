@@ -9,9 +9,10 @@ import Darwin
 /// A fixed set of dedicated compute threads (pthreads, created once), never the Swift
 /// concurrency pool: matmuls block their thread and must not starve async tasks.
 ///
-/// `parallelFor` runs ~200 times per decoded token, so it avoids any lock on the fast path:
-/// workers spin briefly on an atomic epoch before sleeping on a condvar, the calling thread
-/// works as worker 0, and completion is an atomic countdown. Each thread takes its own
+/// `parallelFor` runs ~200 times per decoded token, so its fast path is one uncontended lock
+/// (callers are serialised) and one small allocation: workers spin briefly on an atomic epoch
+/// before sleeping on a condvar, the calling thread works as worker 0, and completion is an
+/// atomic countdown. Each thread takes its own
 /// contiguous share of the range first, so it streams through adjacent weight rows, and then
 /// helps with what is left of the others'. The memory-ordering argument is written next to the
 /// implementation in `pool.c`.
@@ -42,8 +43,9 @@ public final class ComputePool: @unchecked Sendable {
     public static var coreCount: Int { Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
     /// Runs `body` over disjoint ranges covering `0..<count`, on all workers, and returns when
-    /// every range is done. Ranges hold `chunk` items (the last may be shorter); by default
-    /// about four chunks per worker for load balance. `body` must be safe to run concurrently
+    /// every range is done. Ranges hold at most `chunk` items and need not start at a multiple
+    /// of it (each thread's share starts at `count * thread / threads`); by default about four
+    /// chunks per worker for load balance. `body` must be safe to run concurrently
     /// on disjoint ranges. A call from inside `body` runs inline on that thread.
     public func parallelFor(_ count: Int, chunk: Int? = nil, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }

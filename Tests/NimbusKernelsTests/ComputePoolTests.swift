@@ -20,6 +20,34 @@ import NimbusKernels
         }
     }
 
+    /// Owners take chunks from the front of their shares while the threads done with theirs take
+    /// from the back, racing on the same words: uneven work per index (so threads finish their
+    /// shares at different times and steal often), counts below and not divisible by the thread
+    /// count, many jobs; every index must still run exactly once.
+    @Test(arguments: [2, 3, 4])
+    func unevenWorkStillCoversEveryIndexOnce(threads: Int) {
+        let pool = ComputePool(threads: threads, spinMicroseconds: 20)
+        var failures = 0
+        for job in 0..<400 {
+            let count = [1, 2, threads - 1, threads + 1, 17, 61, 250][job % 7]
+            let chunk = [1, 3, 8][job % 3]
+            var marks = [UInt8](repeating: 0, count: count)
+            marks.withUnsafeMutableBufferPointer { m in
+                let p = m.baseAddress
+                pool.parallelFor(count, chunk: chunk) { r in
+                    for i in r {
+                        // Some indices cost ~100x the others, in a pattern that moves per job.
+                        var x = UInt64(i &+ job)
+                        for _ in 0..<((i &* 7 &+ job) % 5 == 0 ? 2000 : 20) { x = x &* 6364136223846793005 &+ 1 }
+                        p?[i] &+= x == 0 ? 2 : 1
+                    }
+                }
+            }
+            if !marks.allSatisfy({ $0 == 1 }) { failures += 1 }
+        }
+        #expect(failures == 0)
+    }
+
     /// Each thread owns a contiguous share of the indices; a stalled thread's share must still
     /// be finished by the others (as when the OS preempts one). Index 0 opens the caller's share
     /// and waits for every other index: without stealing, the rest of that share never runs.
