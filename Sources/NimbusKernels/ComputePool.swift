@@ -12,10 +12,9 @@ import Darwin
 /// `parallelFor` runs ~200 times per decoded token, so its fast path is one uncontended lock
 /// (callers are serialised) and one small allocation: workers spin briefly on an atomic epoch
 /// before sleeping on a condvar, the calling thread works as worker 0, and completion is an
-/// atomic countdown. Each thread takes its own
-/// contiguous share of the range first, so it streams through adjacent weight rows, and then
-/// helps with what is left of the others'. The memory-ordering argument is written next to the
-/// implementation in `pool.c`.
+/// atomic countdown. Each thread takes its own contiguous share of the range first, so it
+/// streams through adjacent weight rows, and then helps with what is left of the others'. The
+/// memory-ordering argument is written next to the implementation in `pool.c`.
 public final class ComputePool: @unchecked Sendable {
     private let handle: OpaquePointer
 
@@ -53,8 +52,9 @@ public final class ComputePool: @unchecked Sendable {
         withoutActuallyEscaping(body) { escaping in
             // Workers reach the body through an unretained box and call it under a guaranteed
             // reference: retaining the closure per chunk, as a plain load would, makes every
-            // worker write one shared reference count (a contended cache line) thousands of times a
-            // token. The box outlives the call, which returns only when every chunk is done.
+            // worker write one shared reference count (a contended cache line) thousands of
+            // times a token. The box outlives the call, which returns only when every chunk is
+            // done.
             let box = ChunkBody(escaping)
             withExtendedLifetime(box) {
                 nk_pool_run(handle, Int64(count), Int64(c), { ctx, b, e in

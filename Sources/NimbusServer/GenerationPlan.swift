@@ -109,7 +109,8 @@ struct GenerationPlan {
             throw .invalidRequest("the request needs \(tokens) tokens of KV cache (prompt + n x max_tokens) but the server's whole KV cache holds \(capacity); reduce max_tokens or n",
                                   param: "max_tokens", code: "context_length_exceeded")
         } catch .exceedsKVCache(let tokens, nil) {
-            throw .invalidRequest("the request needs \(tokens) tokens of KV cache (prompt + n x max_tokens), and its choices, each holding its own sliding windows, outgrow the server's whole KV cache; reduce n",
+            // Only the number of choices can help here: the engine's own words, aimed at `n`.
+            throw .invalidRequest(EngineError.exceedsKVCache(tokens: tokens, capacity: nil).description,
                                   param: "n", code: "context_length_exceeded")
         } catch {
             throw .invalidRequest(error.description, code: "context_length_exceeded")
