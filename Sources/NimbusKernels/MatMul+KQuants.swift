@@ -11,10 +11,10 @@ extension MatMul {
                      into base: UnsafeMutableRawPointer) {
         let rowBytes = columns / 256 * 292
         let job = UnsafeSendable(input: input, base: base)
+        let path = self.path
         pool.parallelFor(batch) { rows in
             for b in rows {
-                let x = input + b * inputStride, dst = job.base + b * rowBytes
-                for k in 0..<columns / 256 { ActivationQuantizer.q8KBlock(x + 256 * k, dst + 292 * k) }
+                ActivationQuantizer.q8KBlocks(input + b * inputStride, columns / 256, job.base + b * rowBytes, path: path)
             }
         }
     }

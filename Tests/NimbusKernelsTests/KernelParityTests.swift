@@ -81,8 +81,8 @@ import NimbusTestSupport
 
     /// The SIMD activation quantizer equals its scalar twin bit for bit: quants, d and the sum,
     /// on normal data, exact rounding ties, all-zero blocks, tiny and huge values, inf and NaN.
-    @Test func activationBlockQuantizerMatchesScalar() {
-        guard Self.simdPaths.contains(.avx2) else { return }
+    @Test(.enabled(if: simdPaths.contains(.avx2), "needs an AVX2 CPU"))
+    func activationBlockQuantizerMatchesScalar() {
         var rng = SplitMix64(seed: 11)
         var blocks: [[Float]] = (0..<400).map { i in (0..<32).map { _ in rng.normal() * Float(1 << (i % 12)) / 64 } }
         // amax 127 makes id exactly 1, so x.5 values are rounding ties (to even).
@@ -101,10 +101,42 @@ import NimbusTestSupport
         }
     }
 
+    /// The C Q8_K quantizer equals its scalar twin bit for bit (d, quants and the 16 sums of a
+    /// record): normal data at many scales, exact rounding ties, the largest magnitude repeated
+    /// with either sign first (the first one sets the sign of d), zeros, subnormals, inf, NaN
+    /// and values near the float limit.
+    @Test(.enabled(if: simdPaths.contains(.avx2), "needs an AVX2 CPU"))
+    func q8KQuantizerMatchesScalar() throws {
+        var rng = SplitMix64(seed: 23)
+        var blocks: [[Float]] = (0..<300).map { i in (0..<256).map { _ in rng.normal() * Float(1 << (i % 16)) / 256 } }
+        // max -127 makes iscale exactly 1, so x.5 values are rounding ties (to even).
+        blocks.append((0..<256).map { $0 == 5 ? -127 : (Float($0 % 200) - 100) + 0.5 })
+        blocks.append((0..<256).map { $0 == 40 ? 3 : $0 == 200 ? -3 : Float($0 % 3) - 1 })
+        blocks.append((0..<256).map { $0 == 40 ? -3 : $0 == 200 ? 3 : Float($0 % 3) - 1 })
+        blocks.append([Float](repeating: 0, count: 256))
+        blocks.append((0..<256).map { $0 % 2 == 0 ? -0.0 : 0 })
+        blocks.append((0..<256).map { _ in Float.leastNonzeroMagnitude * Float(rng.next(below: 7) - 3) })
+        blocks.append((0..<256).map { $0 == 77 ? .infinity : Float($0) })
+        blocks.append((0..<256).map { $0 == 9 ? -.infinity : $0 == 10 ? .infinity : Float($0) })
+        blocks.append((0..<256).map { $0 == 3 ? .nan : Float($0) - 128 })
+        blocks.append([Float](repeating: .nan, count: 256))
+        blocks.append((0..<256).map { _ in Float.greatestFiniteMagnitude * rng.normal() / 4 })
+        let x = blocks.flatMap { $0 }
+        var scalar = [UInt8](repeating: 0xAA, count: blocks.count * 292), simd = scalar
+        try x.withUnsafeBufferPointer { xp in
+            let base = try #require(xp.baseAddress)
+            try scalar.withUnsafeMutableBytes { try ActivationQuantizer.quantizeQ8_K(base, count: x.count, into: #require($0.baseAddress), path: .scalar) }
+            try simd.withUnsafeMutableBytes { try ActivationQuantizer.quantizeQ8_K(base, count: x.count, into: #require($0.baseAddress), path: .avx2) }
+        }
+        for n in blocks.indices {
+            #expect(scalar[292 * n..<292 * (n + 1)] == simd[292 * n..<292 * (n + 1)], "record \(n)")
+        }
+    }
+
     /// The C record packer (quantize 8 columns, round d and s through fp16, integer sums, zero
     /// padding) against its Swift twin, for every column count of a group.
-    @Test func activationRecordPackerMatchesScalar() {
-        guard Self.simdPaths.contains(.avx2) else { return }
+    @Test(.enabled(if: simdPaths.contains(.avx2), "needs an AVX2 CPU"))
+    func activationRecordPackerMatchesScalar() {
         var rng = SplitMix64(seed: 5)
         let stride = 40
         let x = (0..<8 * stride).map { i in rng.normal() * Float(1 << (i % 9)) / 16 }

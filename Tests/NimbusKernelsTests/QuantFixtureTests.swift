@@ -47,14 +47,15 @@ import Testing
         }
     }
 
-    @Test func q8KQuantizationEqualsGGMLCPU() throws {
+    @Test(arguments: KernelPath.supported)
+    func q8KQuantizationEqualsGGMLCPU(path: KernelPath) throws {
         let c = try #require(try Self.cases("quantize_q8_K").first)
         let x = try Self.floats(c.input)
         var q = [UInt8](repeating: 0xAA, count: c.cols / 256 * 292)
         try x.withUnsafeBufferPointer { xp in
-            try q.withUnsafeMutableBytes { try ActivationQuantizer.quantizeQ8_K(xp.baseAddress!, count: c.cols, into: $0.baseAddress!) }
+            try q.withUnsafeMutableBytes { try ActivationQuantizer.quantizeQ8_K(xp.baseAddress!, count: c.cols, into: $0.baseAddress!, path: path) }
         }
-        #expect(q == (try Self.bytes(c.expected)))
+        #expect(q == (try Self.bytes(c.expected)), "\(path)")
     }
 
     @Test(arguments: KernelPath.supported)

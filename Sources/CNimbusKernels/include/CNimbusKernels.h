@@ -121,6 +121,9 @@ void nk_quantize_q8_block_avx2(const float *x, int8_t *q, float *d, int32_t *sum
 /// floats at x + c * xstride; d and s rounded through fp16 as ggml stores them; missing columns
 /// zeroed. AVX2 CPUs only; its twin is the Swift loop in MatMul.quantize's scalar-record path.
 void nk_quantize_q8_record_avx2(const float *x, int64_t xstride, int ncols, uint8_t *rec);
+/// Q8_K activation records for nblocks blocks of 256 floats, bit for bit ggml's
+/// quantize_row_q8_K_ref (quantize_q8.c); AVX2 CPUs only. Its twin is ActivationQuantizer.q8KBlock.
+void nk_quantize_q8_K_avx2(const float *x, int64_t nblocks, uint8_t *dst);
 
 // ---------------------------------------------------------------------------------------------
 // Attention and activation steps in llama.cpp's AVX-512 CPU order (see attention.c). Keys and
