@@ -21,6 +21,9 @@ struct FidelityTests {
             /// repacked (default) and plain layouts, the logit noise a change of summation order
             /// alone causes (gen_family_fixtures.py).
             let layout_spread: Double?
+            /// Family fixtures: the first greedy step at which llama.cpp's default (repacked) run
+            /// picks another token than its plain run, nil if none in the fixture's steps.
+            let repacked_first_difference: Int?
         }
         let steps: Int
         let cases: [Case]
