@@ -103,7 +103,6 @@ __attribute__((target("avx2,fma"))) void nk_quantize_q8_K_avx2(const float *x, i
         const float iscale = -127.0f / x[first];
         const __m256 vs = _mm256_set1_ps(iscale);
         int8_t *qs = (int8_t *)(dst + 4);
-        int16_t *bsums = (int16_t *)(dst + 260);
         for (int g = 0; g < 16; g++) {
             __m256i n[2];
             for (int h = 0; h < 2; h++) {
@@ -120,7 +119,7 @@ __attribute__((target("avx2,fma"))) void nk_quantize_q8_K_avx2(const float *x, i
             s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
             s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
             const int16_t sum = (int16_t)_mm_cvtsi128_si32(s4);
-            memcpy(bsums + g, &sum, sizeof sum);
+            memcpy(dst + 260 + 2 * g, &sum, sizeof sum);
         }
         const float d = 1.0f / iscale;
         memcpy(dst, &d, sizeof d);

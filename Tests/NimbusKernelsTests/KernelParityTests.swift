@@ -119,17 +119,26 @@ import NimbusTestSupport
         blocks.append((0..<256).map { $0 == 77 ? .infinity : Float($0) })
         blocks.append((0..<256).map { $0 == 9 ? -.infinity : $0 == 10 ? .infinity : Float($0) })
         blocks.append((0..<256).map { $0 == 3 ? .nan : Float($0) - 128 })
+        // The largest magnitude and a NaN in the same SIMD lane, the NaN in the last chunk.
+        blocks.append((0..<256).map { $0 == 0 ? -200 : $0 == 248 ? .nan : Float($0 % 50) })
         blocks.append([Float](repeating: .nan, count: 256))
         blocks.append((0..<256).map { _ in Float.greatestFiniteMagnitude * rng.normal() / 4 })
         let x = blocks.flatMap { $0 }
-        var scalar = [UInt8](repeating: 0xAA, count: blocks.count * 292), simd = scalar
+        var scalar = [UInt8](repeating: 0xAA, count: blocks.count * 292)
         try x.withUnsafeBufferPointer { xp in
             let base = try #require(xp.baseAddress)
             try scalar.withUnsafeMutableBytes { try ActivationQuantizer.quantizeQ8_K(base, count: x.count, into: #require($0.baseAddress), path: .scalar) }
-            try simd.withUnsafeMutableBytes { try ActivationQuantizer.quantizeQ8_K(base, count: x.count, into: #require($0.baseAddress), path: .avx2) }
         }
-        for n in blocks.indices {
-            #expect(scalar[292 * n..<292 * (n + 1)] == simd[292 * n..<292 * (n + 1)], "record \(n)")
+        for path in Self.simdPaths {
+            // Another fill than the scalar buffer's, so that a byte the kernel skips shows.
+            var simd = [UInt8](repeating: 0x55, count: scalar.count)
+            try x.withUnsafeBufferPointer { xp in
+                let base = try #require(xp.baseAddress)
+                try simd.withUnsafeMutableBytes { try ActivationQuantizer.quantizeQ8_K(base, count: x.count, into: #require($0.baseAddress), path: path) }
+            }
+            for n in blocks.indices {
+                #expect(scalar[292 * n..<292 * (n + 1)] == simd[292 * n..<292 * (n + 1)], "record \(n) on \(path)")
+            }
         }
     }
 

@@ -53,7 +53,8 @@ import Testing
         let x = try Self.floats(c.input)
         var q = [UInt8](repeating: 0xAA, count: c.cols / 256 * 292)
         try x.withUnsafeBufferPointer { xp in
-            try q.withUnsafeMutableBytes { try ActivationQuantizer.quantizeQ8_K(xp.baseAddress!, count: c.cols, into: $0.baseAddress!, path: path) }
+            let base = try #require(xp.baseAddress)
+            try q.withUnsafeMutableBytes { try ActivationQuantizer.quantizeQ8_K(base, count: c.cols, into: #require($0.baseAddress), path: path) }
         }
         #expect(q == (try Self.bytes(c.expected)), "\(path)")
     }

@@ -122,7 +122,8 @@ void nk_quantize_q8_block_avx2(const float *x, int8_t *q, float *d, int32_t *sum
 /// zeroed. AVX2 CPUs only; its twin is the Swift loop in MatMul.quantize's scalar-record path.
 void nk_quantize_q8_record_avx2(const float *x, int64_t xstride, int ncols, uint8_t *rec);
 /// Q8_K activation records for nblocks blocks of 256 floats, bit for bit ggml's
-/// quantize_row_q8_K_ref (quantize_q8.c); AVX2 CPUs only. Its twin is ActivationQuantizer.q8KBlock.
+/// quantize_row_q8_K_ref on finite input (quantize_q8.c; ggml asserts on NaN and inf); AVX2
+/// CPUs only. Its twin, on every input, is ActivationQuantizer.q8KBlock.
 void nk_quantize_q8_K_avx2(const float *x, int64_t nblocks, uint8_t *dst);
 
 // ---------------------------------------------------------------------------------------------
