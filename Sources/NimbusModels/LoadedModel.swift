@@ -103,11 +103,14 @@ public enum ModelLoader {
     ///   - quantization: convert F32/F16/BF16 weight matrices to this type at load.
     ///   - order: the matmul summation order (`SummationOrder`); the process default unless a
     ///     test pins one.
+    ///   - contextLength: the most positions a sequence will reach (the engine's context); nil:
+    ///     the model's own. Phi-3's LongRoPE takes its long factors above the original context.
     /// - Throws: `GGUFError`, `ModelError`, `TokenizerError` or `TemplateError`, each naming what is wrong.
     public static func load(path: String, threads: Int, maxBatch: Int = 512,
                             quantization: WeightQuantization? = nil,
-                            order: SummationOrder = .detected) throws -> LoadedModel {
-        try load(path: path, pool: ComputePool(threads: threads), maxBatch: maxBatch, quantization: quantization, order: order)
+                            order: SummationOrder = .detected, contextLength: Int? = nil) throws -> LoadedModel {
+        try load(path: path, pool: ComputePool(threads: threads), maxBatch: maxBatch, quantization: quantization, order: order,
+                 contextLength: contextLength)
     }
 
     /// Loads a draft model for speculative decoding: a smaller model that must share `target`'s
@@ -135,7 +138,7 @@ public enum ModelLoader {
     public static func isDecoderCheckpoint(_ path: String) -> Bool { HuggingFaceCheckpoint.isDecoder(directory: path) }
 
     private static func load(path: String, pool: ComputePool, maxBatch: Int, quantization: WeightQuantization?,
-                             order: SummationOrder) throws -> LoadedModel {
+                             order: SummationOrder, contextLength: Int? = nil) throws -> LoadedModel {
         let source: any DecoderTensorSource
         let metadata: any ModelMetadata
         let name: String
@@ -171,7 +174,8 @@ public enum ModelLoader {
         }
         let report = quantization.map { WeightQuantization.Report(target: $0) }
         let model = try WeightQuantization.$active.withValue(report) {
-            try DecoderModel(source: source, configuration: configuration, pool: pool, maxBatch: maxBatch, order: order)
+            try DecoderModel(source: source, configuration: configuration, pool: pool, maxBatch: maxBatch, order: order,
+                             contextLength: contextLength)
         }
         var notes = report?.notes ?? []
         if fileTemplate == nil {

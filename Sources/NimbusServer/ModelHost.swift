@@ -152,8 +152,9 @@ struct InferenceService: Service {
     /// Builds the model on a plain thread: mapping and tokenizer construction are blocking work.
     private func loadOnThread() async throws -> LoadedModel {
         let rows = stepRows
-        return try await LoaderThread.run { [modelPath, threads, quantization] in
-            try ModelLoader.load(path: modelPath, threads: threads, maxBatch: rows, quantization: quantization)
+        return try await LoaderThread.run { [modelPath, threads, quantization, context = host.limits.maxModelLength] in
+            try ModelLoader.load(path: modelPath, threads: threads, maxBatch: rows, quantization: quantization,
+                                 contextLength: context)
         }
     }
 }

@@ -137,8 +137,15 @@ struct ArchitectureConfigurationTests {
         m = Self.metadata("llama")
         m.values["llama.block_count"] = nil
         #expect(throws: ModelError.badHyperparameter(key: "llama.block_count", reason: "missing")) { try Self.configuration(m) }
-        m = Self.metadata("llama", ["llama.rope.scaling.type": "yarn"])
-        #expect(throws: ModelError.self) { try Self.configuration(m) }
+        m = Self.metadata("llama", ["llama.rope.scaling.type": "dynamic"])
+        #expect(throws: ModelError.badHyperparameter(key: "llama.rope.scaling.type",
+                                                     reason: "'dynamic' is not supported (supported: none, linear, yarn, longrope, and Llama 3's rope_freqs tensor)")) {
+            try Self.configuration(m)
+        }
+        m = Self.metadata("llama", ["llama.rope.scaling.attn_factor": -1.0])
+        #expect(throws: ModelError.badHyperparameter(key: "llama.rope.scaling.attn_factor", reason: "must be positive, got -1.0")) {
+            try Self.configuration(m)
+        }
         m = Self.metadata("llama", ["llama.expert_count": 8, "llama.expert_used_count": 9])
         #expect(throws: ModelError.badHyperparameter(key: "llama.expert_used_count", reason: "9 exceeds expert_count 8")) {
             try Self.configuration(m)

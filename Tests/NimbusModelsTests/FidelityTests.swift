@@ -27,6 +27,8 @@ struct FidelityTests {
         }
         let steps: Int
         let cases: [Case]
+        /// The context llama.cpp ran with (`n_ctx`), where the fixture records it.
+        let n_ctx: Int?
     }
 
     static let fixture: Fixture? = try? ModelFixture.load(Fixture.self, fixture: "fidelity_smollm2")

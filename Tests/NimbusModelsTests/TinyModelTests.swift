@@ -13,7 +13,9 @@ import Testing
         let architecture: String
         /// K-quant files: llama.cpp was fed the prompt one token per step (see gen_fidelity_fixtures.py).
         let tokenByToken: Bool
-        var testDescription: String { file }
+        /// The fixture, when not the file's own (`tiny/<file>.json`): another context size.
+        var fixture: String? = nil
+        var testDescription: String { fixture ?? file }
     }
 
     static let models = [
@@ -31,12 +33,21 @@ import Testing
         Model(file: "qwen3moe.q4_k_m", architecture: "qwen3moe", tokenByToken: true),
         // Qwen2-MoE: routed experts plus a shared expert behind a sigmoid gate.
         Model(file: "qwen2moe.q4_k_m", architecture: "qwen2moe", tokenByToken: true),
+        // RoPE scaling: linear (factor 4), and YaRN (factor 4 over an original 1,024 positions).
+        Model(file: "llama_linear.q4_k_m", architecture: "llama", tokenByToken: true),
+        Model(file: "llama_yarn.q4_k_m", architecture: "llama", tokenByToken: true),
+        // Phi-3 LongRoPE with attn_factor: its short factors in a 512-position context, its long
+        // ones in an 8,192-position context (past the original 4,096), as llama.cpp chooses them.
+        Model(file: "phi3_longrope.q4_k_m", architecture: "phi3", tokenByToken: true),
+        Model(file: "phi3_longrope.q4_k_m", architecture: "phi3", tokenByToken: true, fixture: "phi3_longrope.q4_k_m.ctx8192"),
     ]
 
+    /// The model for the context its fixture was recorded in (llama.cpp's `n_ctx`; 512 where the
+    /// fixture predates the field).
     static func load(_ model: Model, order: SummationOrder) throws -> (LoadedModel, FidelityTests.Fixture) {
-        let fixture = try ModelFixture.load(FidelityTests.Fixture.self, fixture: "tiny/\(model.file)")
+        let fixture = try ModelFixture.load(FidelityTests.Fixture.self, fixture: "tiny/\(model.fixture ?? model.file)")
         let url = try #require(Bundle.module.url(forResource: "Fixtures/tiny/\(model.file)", withExtension: "gguf"))
-        return (try ModelLoader.load(path: url.path, threads: 2, order: order), fixture)
+        return (try ModelLoader.load(path: url.path, threads: 2, order: order, contextLength: fixture.n_ctx ?? 512), fixture)
     }
 
     @Test(arguments: models)

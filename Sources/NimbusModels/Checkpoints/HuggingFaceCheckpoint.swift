@@ -50,7 +50,7 @@ struct HuggingFaceCheckpoint {
     }
 
     /// `config.json` under llama.cpp's keys; returns the RoPE factor tensors the converter would
-    /// have computed (Llama 3's `rope_freqs`, LongRoPE's short factors).
+    /// have computed (Llama 3's `rope_freqs`, LongRoPE's short and long factors).
     private static func readHyperparameters(_ config: [String: Any], architecture a: String,
                                             into table: inout MetadataTable) throws(ModelError) -> [String: [Float]] {
         func int(_ key: String) -> Int? { (config[key] as? NSNumber).flatMap { Int(exactly: $0.doubleValue) } }
@@ -86,9 +86,12 @@ struct HuggingFaceCheckpoint {
         switch kind {
         case "default", "none":
             return [:]
-        case "linear":
-            table["\(a).rope.scaling.type"] = .string("linear")
+        case "linear", "yarn":
+            table["\(a).rope.scaling.type"] = .string(kind)
             if let factor { table["\(a).rope.scaling.factor"] = .float(factor) }
+            if kind == "yarn", let original = (scaling["original_max_position_embeddings"] as? NSNumber).flatMap({ Int(exactly: $0.doubleValue) }) {
+                table["\(a).rope.scaling.original_context_length"] = .int(original)
+            }
             return [:]
         case "llama3":
             return ["rope_freqs.weight": try llama3Factors(scaling, base: double("rope_theta") ?? 10_000, dimension: headDimension)]
@@ -97,15 +100,20 @@ struct HuggingFaceCheckpoint {
                 throw .badHyperparameter(key: "config.json rope_scaling.short_factor", reason: "missing for longrope")
             }
             table["\(a).rope.scaling.type"] = .string("longrope")
-            // llama.cpp's converter writes LongRoPE's magnitude correction; Nimbus refuses it
-            // for GGUF files (not implemented), and so for checkpoints too.
-            if let original = (config["original_max_position_embeddings"] as? NSNumber)?.doubleValue, original > 1,
-               let positions = double("max_position_embeddings"), positions > original {
-                table["\(a).rope.scaling.attn_factor"] = .float((1 + log(positions / original) / log(original)).squareRoot())
+            // What llama.cpp's converter writes: the original context (the long factors apply
+            // above it) and the magnitude correction sqrt(1 + ln(positions / original) / ln(original)).
+            if let original = int("original_max_position_embeddings"), original > 1 {
+                table["\(a).rope.scaling.original_context_length"] = .int(original)
+                if let positions = double("max_position_embeddings"), positions > Double(original) {
+                    let o = Double(original)
+                    table["\(a).rope.scaling.attn_factor"] = .float((1 + log(positions / o) / log(o)).squareRoot())
+                }
             }
-            return ["rope_factors_short.weight": short.map { $0.floatValue }]
+            var factors = ["rope_factors_short.weight": short.map { $0.floatValue }]
+            if let long = scaling["long_factor"] as? [NSNumber] { factors["rope_factors_long.weight"] = long.map { $0.floatValue } }
+            return factors
         default:
-            throw .badHyperparameter(key: "config.json rope_scaling", reason: "type '\(kind)' is not supported (supported: linear, llama3, longrope)")
+            throw .badHyperparameter(key: "config.json rope_scaling", reason: "type '\(kind)' is not supported (supported: linear, yarn, llama3, longrope)")
         }
     }
 

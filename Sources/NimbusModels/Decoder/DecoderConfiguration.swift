@@ -1,3 +1,5 @@
+import Foundation
+
 /// How a decoder-only transformer is put together: its sizes, read from the file's metadata, and
 /// the choices among the shared blocks that its architecture makes (`Architectures/`).
 /// `DecoderModel` runs any value of it, so an architecture is a function from metadata to this.
@@ -58,6 +60,28 @@ public struct RopeOptions: Sendable, Equatable {
     public var layout: RopeLayout
     /// Rotated dimensions per head (`rope.dimension_count`); usually the whole head.
     public var dimensionCount: Int
+    /// `rope.scaling.type`. The frequency scale itself is per layer (`LayerPlan.ropeScale`).
+    public var scaling: RopeScaling = .linear
+    /// `rope.scaling.original_context_length`, else `context_length`: where YaRN's blend between
+    /// interpolated and extrapolated angles lies, and the context above which LongRoPE takes its
+    /// long factors.
+    public var originalContextLength: Int
+    /// What cos and sin are multiplied by: `rope.scaling.attn_factor` (Phi-3 LongRoPE's
+    /// magnitude correction), after llama.cpp's YaRN adjustment of it. YaRN's own correction,
+    /// which depends on each layer's frequency scale, is `RotaryEmbedding`'s.
+    public var magnitude: Float = 1
+}
+
+/// How RoPE stretches positions past the trained context, as llama.cpp names the kinds.
+public enum RopeScaling: String, Sendable, CaseIterable {
+    /// No scaling, whatever `rope.scaling.factor` says.
+    case none
+    /// Angles times 1 / factor.
+    case linear
+    /// Linear scaling blended with the unscaled angles across the pairs, and a magnitude correction.
+    case yarn
+    /// Per-pair divisors (`rope_factors_short`/`_long`) and `attn_factor` (Phi-3).
+    case longrope
 }
 
 public enum FeedForwardActivation: String, Sendable {
@@ -135,23 +159,42 @@ extension DecoderConfiguration {
             throw .badHyperparameter(key: "\(arch).rope.dimension_count",
                                      reason: "\(rotated) must be even and at most the head size \(headDimension)")
         }
-        rope = RopeOptions(layout: layout, dimensionCount: rotated)
-        // llama.cpp reads `rope.scaling.factor` (or the older `rope.scale_linear`) whatever the
-        // scaling type; YaRN's extra terms are not implemented and are refused below.
-        let factor = metadata.float("\(arch).rope.scaling.factor") ?? metadata.float("\(arch).rope.scale_linear") ?? 0
-        // LongRoPE's factors are tensors (`DecoderWeights`); its magnitude correction is not done.
-        let scalingType = metadata.string("\(arch).rope.scaling.type") ?? "linear"
-        let attentionFactor = metadata.float("\(arch).rope.scaling.attn_factor") ?? 1
-        guard ["linear", "none", "longrope"].contains(scalingType), attentionFactor == 1 else {
+        let scalingName = metadata.string("\(arch).rope.scaling.type") ?? "linear"
+        guard let scaling = RopeScaling(rawValue: scalingName) else {
             throw .badHyperparameter(key: "\(arch).rope.scaling.type",
-                                     reason: "'\(scalingType)' with attn_factor \(attentionFactor) is not supported (supported: linear, none, longrope without attn_factor, and Llama 3's rope_freqs tensor)")
+                                     reason: "'\(scalingName)' is not supported (supported: \(RopeScaling.allCases.map(\.rawValue).joined(separator: ", ")), and Llama 3's rope_freqs tensor)")
         }
+        let original = metadata.int("\(arch).rope.scaling.original_context_length") ?? contextLength
+        guard original > 0 else {
+            throw .badHyperparameter(key: "\(arch).rope.scaling.original_context_length", reason: "must be positive, got \(original)")
+        }
+        // llama.cpp reads `rope.scaling.factor` (or the older `rope.scale_linear`) whatever the
+        // scaling type, as a float; its frequency scale is the float 1 / factor.
+        let factor = Float(metadata.float("\(arch).rope.scaling.factor") ?? metadata.float("\(arch).rope.scale_linear") ?? 0)
+        let frequencyScale: Float = scaling == .none || factor == 0 ? 1 : 1 / factor
+        let attentionFactor = Float(metadata.float("\(arch).rope.scaling.attn_factor") ?? 1)
+        guard attentionFactor.isFinite, attentionFactor > 0 else {
+            throw .badHyperparameter(key: "\(arch).rope.scaling.attn_factor", reason: "must be positive, got \(attentionFactor)")
+        }
+        rope = RopeOptions(layout: layout, dimensionCount: rotated, scaling: scaling, originalContextLength: original,
+                           magnitude: Self.ropeMagnitude(scaling, frequencyScale: frequencyScale, attentionFactor: attentionFactor))
         let global = LayerPlan(window: nil, ropeBase: Float(metadata.float("\(arch).rope.freq_base") ?? 10_000),
-                               ropeScale: factor == 0 ? 1 : Float(1 / factor))
+                               ropeScale: frequencyScale)
         layers = Array(repeating: global, count: blockCount)
         // Older conversions omit vocab_size; the token list is authoritative then.
         vocabularySize = metadata.int("\(arch).vocab_size") ?? metadata.strings("tokenizer.ggml.tokens")?.count ?? 0
         guard vocabularySize > 0 else { throw .badHyperparameter(key: "\(arch).vocab_size", reason: "missing") }
+    }
+
+    /// llama.cpp's `yarn_attn_factor` (llama-context.cpp), in its float steps: for YaRN the
+    /// magnitude 0.1 ln(factor) + 1 times its own inverse (the rotation then applies the
+    /// magnitude once per layer), then `attn_factor`. GCC contracts `0.1f * ln + 1.0f` into one
+    /// fma, and so does this.
+    static func ropeMagnitude(_ scaling: RopeScaling, frequencyScale: Float, attentionFactor: Float) -> Float {
+        guard scaling == .yarn else { return attentionFactor }
+        let factor = 1 / frequencyScale
+        let corrected = Float(1).addingProduct(0.1, logf(factor))
+        return (factor <= 1 ? 1 : corrected) * (1 / corrected) * attentionFactor
     }
 
     /// Makes the local layers attend to a window of `window` positions with their own RoPE

@@ -48,9 +48,10 @@ public final class DecoderModel: @unchecked Sendable {
         try self.init(source: gguf, configuration: configuration, pool: pool, maxBatch: maxBatch, order: order)
     }
 
-    /// Builds the model over the tensors of `source` (kept alive as long as the model).
+    /// Builds the model over the tensors of `source` (kept alive as long as the model), for
+    /// sequences of at most `contextLength` positions (nil: the model's own context length).
     init(source: any DecoderTensorSource, configuration: DecoderConfiguration, pool: ComputePool, maxBatch: Int = 512,
-         order: SummationOrder = .detected) throws(ModelError) {
+         order: SummationOrder = .detected, contextLength: Int? = nil) throws(ModelError) {
         self.configuration = configuration
         layerGroups = LayerGroups(layerWindows: configuration.layers.map(\.window))
         do {
@@ -58,7 +59,8 @@ public final class DecoderModel: @unchecked Sendable {
         } catch {
             throw .kernel("\(error)")
         }
-        weights = try DecoderWeights(source: source, configuration: configuration, interleave: order == .blocked)
+        weights = try DecoderWeights(source: source, configuration: configuration, interleave: order == .blocked,
+                                     contextLength: contextLength)
         file = source
         self.pool = pool
         self.maxBatch = max(1, maxBatch)

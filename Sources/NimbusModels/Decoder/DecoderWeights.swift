@@ -36,8 +36,12 @@ struct DecoderWeights {
     let rope: [RotaryEmbedding]
     let layers: [DecoderLayerWeights]
 
-    /// - Parameter interleave: also lay out every eligible matrix for the blocked-order kernels.
-    init(source: any DecoderTensorSource, configuration c: DecoderConfiguration, interleave: Bool = false) throws(ModelError) {
+    /// - Parameters:
+    ///   - interleave: also lay out every eligible matrix for the blocked-order kernels.
+    ///   - contextLength: the most positions a sequence may reach (LongRoPE's choice of factors);
+    ///     nil: the model's `context_length`.
+    init(source: any DecoderTensorSource, configuration c: DecoderConfiguration, interleave: Bool = false,
+         contextLength: Int? = nil) throws(ModelError) {
         let loader = TensorLoader(source: source, interleave: interleave)
         let dim = c.embeddingLength
         tokenEmbedding = try loader.linear("token_embd.weight", rows: c.vocabularySize, columns: dim)
@@ -46,7 +50,7 @@ struct DecoderWeights {
             ? try loader.linear("output.weight", rows: c.vocabularySize, columns: dim)
             : tokenEmbedding
         outputBias = try loader.optionalVector("output.bias", count: c.vocabularySize)
-        rope = try Self.rotaryEmbeddings(loader, configuration: c)
+        rope = try Self.rotaryEmbeddings(loader, configuration: c, contextLength: contextLength ?? c.contextLength)
         var layers: [DecoderLayerWeights] = []
         for i in 0..<c.blockCount {
             layers.append(try Self.layer(i, loader, configuration: c))
@@ -115,12 +119,15 @@ struct DecoderWeights {
     }
 
     /// Llama 3.1+ stores its RoPE scaling as per-frequency divisors in `rope_freqs.weight`;
-    /// Phi-3's LongRoPE as `rope_factors_short`/`_long` (llama.cpp takes the short ones unless
-    /// the context exceeds the original one, which Nimbus never asks for).
-    private static func rotaryEmbeddings(_ loader: TensorLoader, configuration c: DecoderConfiguration) throws(ModelError) -> [RotaryEmbedding] {
+    /// Phi-3's LongRoPE as `rope_factors_short`/`_long`. Like llama.cpp (`get_rope_factors`),
+    /// the long ones serve every position when a sequence may grow past the original context,
+    /// the short ones otherwise: the choice follows the context served, not the position.
+    private static func rotaryEmbeddings(_ loader: TensorLoader, configuration c: DecoderConfiguration,
+                                         contextLength: Int) throws(ModelError) -> [RotaryEmbedding] {
         let pairs = c.rope.dimensionCount / 2
-        let factors = try loader.optionalVector(loader.has("rope_freqs.weight") ? "rope_freqs.weight" : "rope_factors_short.weight",
-                                                count: pairs)
+        let name = loader.has("rope_freqs.weight") ? "rope_freqs.weight"
+            : contextLength > c.rope.originalContextLength ? "rope_factors_long.weight" : "rope_factors_short.weight"
+        let factors = try loader.optionalVector(name, count: pairs)
         var built: [LayerPlan: RotaryEmbedding] = [:]
         return c.layers.map { plan in
             if let rope = built[plan] { return rope }

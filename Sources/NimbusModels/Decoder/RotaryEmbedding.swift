@@ -6,7 +6,10 @@ import Foundation
 /// The angle for pair i is `position * base^(-2i/d)`, built like ggml by multiplying a running
 /// float by `base^(-2/d)` pair after pair; the rounding of that product is part of the numerics.
 /// Linear scaling multiplies the angle, per-pair factors (Llama 3.1's `rope_freqs`, Phi-3's
-/// LongRoPE) divide it first.
+/// LongRoPE) divide it first. YaRN blends the scaled angle with the unscaled one: pairs below
+/// the ramp keep the unscaled angle (they turn fast enough to have seen every angle in
+/// training), pairs above it take the scaled one, and cos and sin grow by 0.1 ln(1/scale) + 1
+/// (ggml's `rope_yarn`).
 struct RotaryEmbedding {
     let layout: RopeLayout
     let headDimension: Int
@@ -14,6 +17,10 @@ struct RotaryEmbedding {
     let thetaScale: Float
     let frequencyScale: Float
     let frequencyFactors: [Float]?
+    /// What cos and sin are multiplied by.
+    let magnitude: Float
+    /// YaRN's ramp over the pair index: the unscaled angle's share falls from 1 at `low` to 0 at `high`.
+    let yarnRamp: (low: Float, high: Float)?
 
     init(options: RopeOptions, headDimension: Int, plan: LayerPlan, frequencyFactors: [Float]?) {
         layout = options.layout
@@ -22,6 +29,19 @@ struct RotaryEmbedding {
         thetaScale = powf(plan.ropeBase, -2 / Float(options.dimensionCount))
         frequencyScale = plan.ropeScale
         self.frequencyFactors = frequencyFactors
+        if options.scaling == .yarn {
+            // ggml_rope_yarn_corr_dims with llama.cpp's beta_fast 32 and beta_slow 1: the pairs
+            // that turn 32 times and once over the original context.
+            let n = options.dimensionCount
+            func pair(turning rotations: Float) -> Float {
+                Float(n) * logf(Float(options.originalContextLength) / (rotations * 2 * Float.pi)) / (2 * logf(plan.ropeBase))
+            }
+            yarnRamp = (low: max(0, floorf(pair(turning: 32))), high: min(Float(n - 1), ceilf(pair(turning: 1))))
+            magnitude = options.magnitude * Float(1).addingProduct(0.1, logf(1 / plan.ropeScale))
+        } else {
+            yarnRamp = nil
+            magnitude = options.magnitude
+        }
     }
 
     /// Rotates `heads` consecutive heads of `x` in place for `position`.
@@ -33,10 +53,16 @@ struct RotaryEmbedding {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * pairs) { table in
             var theta = Float(position)
             for i in 0..<pairs {
-                let divisor = frequencyFactors?[i] ?? 1
-                let angle = frequencyScale * (theta / divisor)
-                table[2 * i] = cosf(angle)
-                table[2 * i + 1] = sinf(angle)
+                let unscaled = theta / (frequencyFactors?[i] ?? 1)
+                var angle = frequencyScale * unscaled
+                if let ramp = yarnRamp {
+                    let share = 1 - min(1, max(0, (Float(i) - ramp.low) / max(0.001, ramp.high - ramp.low)))
+                    // ggml: `scaled * (1 - share) + unscaled * share`, which GCC 12 -O3 compiles to
+                    // fma(scaled, 1 - share, unscaled * share) (checked in its assembly).
+                    angle = (unscaled * share).addingProduct(angle, 1 - share)
+                }
+                table[2 * i] = cosf(angle) * magnitude
+                table[2 * i + 1] = sinf(angle) * magnitude
                 theta *= thetaScale
             }
             for h in 0..<heads {
