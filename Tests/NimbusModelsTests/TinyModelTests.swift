@@ -33,6 +33,8 @@ import Testing
         Model(file: "qwen3moe.q4_k_m", architecture: "qwen3moe", tokenByToken: true),
         // Qwen2-MoE: routed experts plus a shared expert behind a sigmoid gate.
         Model(file: "qwen2moe.q4_k_m", architecture: "qwen2moe", tokenByToken: true),
+        // A Mistral checkpoint, which llama.cpp converts to `llama`: 4 query heads per KV head, RoPE base 1e6.
+        Model(file: "mistral.q4_k_m", architecture: "llama", tokenByToken: true),
         // RoPE scaling: linear (factor 4), and YaRN (factor 4 over an original 1,024 positions).
         Model(file: "llama_linear.q4_k_m", architecture: "llama", tokenByToken: true),
         Model(file: "llama_yarn.q4_k_m", architecture: "llama", tokenByToken: true),
