@@ -51,8 +51,8 @@ struct HuggingFaceCheckpoint {
 
     /// `config.json` under llama.cpp's keys; returns the RoPE factor tensors the converter would
     /// have computed (Llama 3's `rope_freqs`, LongRoPE's short and long factors).
-    private static func readHyperparameters(_ config: [String: Any], architecture a: String,
-                                            into table: inout MetadataTable) throws(ModelError) -> [String: [Float]] {
+    static func readHyperparameters(_ config: [String: Any], architecture a: String,
+                                    into table: inout MetadataTable) throws(ModelError) -> [String: [Float]] {
         func int(_ key: String) -> Int? { (config[key] as? NSNumber).flatMap { Int(exactly: $0.doubleValue) } }
         func double(_ key: String) -> Double? { (config[key] as? NSNumber)?.doubleValue }
         let ints: [(String, String)] = [
@@ -72,15 +72,27 @@ struct HuggingFaceCheckpoint {
             ("final_logit_softcapping", "final_logit_softcapping"),
         ]
         for (from, to) in doubles { if let v = double(from) { table["\(a).\(to)"] = .float(v) } }
+        // transformers 5 writes `rope_parameters` instead of `rope_theta` and `rope_scaling`, with
+        // the base inside and, for models with sliding layers, one entry per layer type; llama.cpp's
+        // converter reads either form, the full-attention entry for the model's scaling.
+        let parameters = config["rope_parameters"] as? [String: Any]
+        let full = parameters?["full_attention"] as? [String: Any] ?? parameters
+        if double("rope_theta") == nil, let base = (full?["rope_theta"] as? NSNumber)?.doubleValue {
+            table["\(a).rope.freq_base"] = .float(base)
+        }
+        if double("rope_local_base_freq") == nil,
+           let base = ((parameters?["sliding_attention"] as? [String: Any])?["rope_theta"] as? NSNumber)?.doubleValue {
+            table["\(a).rope.freq_base_swa"] = .float(base)
+        }
         let heads = int("num_attention_heads") ?? 1
         let headDimension = int("head_dim") ?? (int("hidden_size") ?? 0) / max(1, heads)
-        if let partial = double("partial_rotary_factor") {
+        if let partial = double("partial_rotary_factor") ?? (full?["partial_rotary_factor"] as? NSNumber)?.doubleValue {
             guard partial > 0, partial <= 1 else {
                 throw .badHyperparameter(key: "config.json partial_rotary_factor", reason: "must be in (0, 1], got \(partial)")
             }
             table["\(a).rope.dimension_count"] = .int(Int(Double(headDimension) * partial))
         }
-        guard let scaling = config["rope_scaling"] as? [String: Any] else { return [:] }
+        guard let scaling = config["rope_scaling"] as? [String: Any] ?? full else { return [:] }
         let kind = scaling["rope_type"] as? String ?? scaling["type"] as? String ?? "none"
         let factor = (scaling["factor"] as? NSNumber)?.doubleValue
         switch kind {
@@ -94,7 +106,8 @@ struct HuggingFaceCheckpoint {
             }
             return [:]
         case "llama3":
-            return ["rope_freqs.weight": try llama3Factors(scaling, base: double("rope_theta") ?? 10_000, dimension: headDimension)]
+            return ["rope_freqs.weight": try llama3Factors(scaling, base: table.float("\(a).rope.freq_base") ?? 10_000,
+                                                           dimension: headDimension)]
         case "longrope", "su":
             guard let short = scaling["short_factor"] as? [NSNumber] else {
                 throw .badHyperparameter(key: "config.json rope_scaling.short_factor", reason: "missing for longrope")
@@ -102,7 +115,9 @@ struct HuggingFaceCheckpoint {
             table["\(a).rope.scaling.type"] = .string("longrope")
             // What llama.cpp's converter writes: the original context (the long factors apply
             // above it) and the magnitude correction sqrt(1 + ln(positions / original) / ln(original)).
-            if let original = int("original_max_position_embeddings"), original > 1 {
+            let original = int("original_max_position_embeddings")
+                ?? (scaling["original_max_position_embeddings"] as? NSNumber).flatMap { Int(exactly: $0.doubleValue) }
+            if let original, original > 1 {
                 table["\(a).rope.scaling.original_context_length"] = .int(original)
                 if let positions = double("max_position_embeddings"), positions > Double(original) {
                     let o = Double(original)
