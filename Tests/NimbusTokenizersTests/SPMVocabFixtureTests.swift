@@ -5,35 +5,8 @@ import Testing
 
 /// llama.cpp's own tokenizer tests for SentencePiece vocabularies: the vocabulary-only GGUFs
 /// from llama.cpp's `models/` folder with their inputs (`.inp`) and expected ids (`.out`), as
-/// `tests/test-tokenizer-0` checks them (no BOS, special tokens not parsed).
+/// `tests/test-tokenizer-0` checks them (no BOS, special tokens not parsed; see `VocabTestCase`).
 @Suite struct SPMVocabFixtureTests {
-    /// One input and llama.cpp's ids for it.
-    struct Case {
-        let text: String
-        let ids: [Int]
-    }
-
-    /// Reads `name.inp` and `name.out` as test-tokenizer-0 does: inputs separated by lines
-    /// `__ggml_vocab_test__`, one line of space-separated ids per input.
-    static func cases(_ name: String) throws -> [Case] {
-        let input = try String(contentsOfFile: Fixtures.path(name, "gguf.inp"), encoding: .utf8)
-        let output = try String(contentsOfFile: Fixtures.path(name, "gguf.out"), encoding: .utf8)
-        var texts = input.components(separatedBy: "\n__ggml_vocab_test__\n")
-        if texts.last == "" { texts.removeLast() }  // the file ends with a separator
-        var lines = output.components(separatedBy: "\n")
-        if lines.last == "" { lines.removeLast() }
-        guard texts.count == lines.count else {
-            throw FixtureError("\(name): \(texts.count) inputs but \(lines.count) outputs")
-        }
-        return try zip(texts, lines).map { text, line in
-            let ids = try line.split(separator: " ").map { field in
-                guard let id = Int(field) else { throw FixtureError("\(name): bad id '\(field)'") }
-                return id
-            }
-            return Case(text: text, ids: ids)
-        }
-    }
-
     static func tokenizer(_ name: String) throws -> SPMTokenizer {
         let file = try GGUFFile(path: Fixtures.path(name, "gguf"))
         guard let spm = try makeTokenizer(metadata: file) as? SPMTokenizer else {
@@ -45,7 +18,7 @@ import Testing
     @Test(arguments: ["ggml-vocab-llama-spm", "ggml-vocab-phi-3"])
     func idsMatchLlamaCpp(_ name: String) throws {
         let tokenizer = try Self.tokenizer(name)
-        let cases = try Self.cases(name)
+        let cases = try VocabTestCase.load(name)
         #expect(cases.count > 30)
         var failures = 0
         for c in cases {
@@ -61,7 +34,7 @@ import Testing
     @Test(arguments: ["ggml-vocab-llama-spm", "ggml-vocab-phi-3"])
     func decodeRoundTrips(_ name: String) throws {
         let tokenizer = try Self.tokenizer(name)
-        for c in try Self.cases(name) {
+        for c in try VocabTestCase.load(name) {
             // The space prefix that encoding adds is dropped again from the first piece.
             #expect(tokenizer.decode(c.ids) == c.text, "\(c.text.debugDescription)")
             // With BOS first, llama.cpp's detokenize keeps the prefixed space.
