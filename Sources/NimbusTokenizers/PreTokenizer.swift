@@ -30,36 +30,48 @@ public struct PreTokenizer: Sendable {
     /// llama.cpp turns `add_bos` on for some pre-tokenizer types before reading the metadata.
     let addsBOSByDefault: Bool
 
+    /// How llama.cpp treats a group of `tokenizer.ggml.pre` values.
+    struct Kind: Sendable {
+        let names: [String]
+        let stages: [Stage]
+        var ignoresMerges = false
+        var addsBOS = false
+    }
+
+    /// Every `tokenizer.ggml.pre` value this module implements, in llama.cpp's groups. The error
+    /// for an unknown value lists these names, so the list and the message cannot disagree.
+    static let kinds: [Kind] = [
+        Kind(names: ["default"], stages: [.punctuationRuns, .gpt2, .numberRuns, .asciiDigitTriples]),
+        Kind(names: ["llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2",
+                     "jina-v5-nano"],
+             stages: [.llama3(maxDigits: 3)], ignoresMerges: true, addsBOS: true),
+        Kind(names: ["dbrx", "smaug-bpe"], stages: [.llama3(maxDigits: 3)]),
+        Kind(names: ["qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "megrez", "stablelm2", "hunyuan", "solar-open"],
+             stages: [.llama3(maxDigits: 1)]),
+        Kind(names: ["smollm", "starcoder", "refact", "command-r", "codeshell", "exaone", "minerva-7b", "mellum2"],
+             stages: [.eachNumber, .gpt2]),
+        Kind(names: ["gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "a.x-4.0",
+                     "mellum", "modern-bert", "jina-v1-en", "jina-v2-code", "roberta-bpe", "exaone4", "mpt",
+                     "olmo", "jais", "trillion", "granite-docling"],
+             stages: [.gpt2]),
+    ]
+
+    /// The `tokenizer.ggml.pre` values this module implements (an absent or empty one means
+    /// "default", as in llama.cpp).
+    public static let supportedNames: [String] = kinds.flatMap(\.names)
+
     /// The pre-tokenizer for a `tokenizer.ggml.pre` value; nil or empty means llama.cpp's default.
     /// - Throws: `TokenizerError.unknownPreTokenizer` for a type this module does not implement.
     public init(name: String?) throws(TokenizerError) {
         let name = name ?? ""
-        self.name = name
-        var ignoresMerges = false
-        var addsBOS = false
-        switch name {
-        case "", "default":
-            stages = [.punctuationRuns, .gpt2, .numberRuns, .asciiDigitTriples]
-        case "llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2",
-             "jina-v5-nano":
-            stages = [.llama3(maxDigits: 3)]
-            ignoresMerges = true
-            addsBOS = true
-        case "dbrx", "smaug-bpe":
-            stages = [.llama3(maxDigits: 3)]
-        case "qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "megrez", "stablelm2", "hunyuan", "solar-open":
-            stages = [.llama3(maxDigits: 1)]
-        case "smollm", "starcoder", "refact", "command-r", "codeshell", "exaone", "minerva-7b", "mellum2":
-            stages = [.eachNumber, .gpt2]
-        case "gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "a.x-4.0",
-             "mellum", "modern-bert", "jina-v1-en", "jina-v2-code", "roberta-bpe", "exaone4", "mpt",
-             "olmo", "jais", "trillion", "granite-docling":
-            stages = [.gpt2]
-        default:
+        let lookup = name.isEmpty ? "default" : name
+        guard let kind = Self.kinds.first(where: { $0.names.contains(lookup) }) else {
             throw .unknownPreTokenizer(name)
         }
-        self.ignoresMerges = ignoresMerges
-        self.addsBOSByDefault = addsBOS
+        self.name = name
+        stages = kind.stages
+        ignoresMerges = kind.ignoresMerges
+        addsBOSByDefault = kind.addsBOS
     }
 
     /// The words of `text`, in order; joined they give `text` back.

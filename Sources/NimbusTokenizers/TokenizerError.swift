@@ -16,7 +16,7 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
         case .unsupportedModel(let model):
             "tokenizer model '\(model)' is not supported yet (only 'gpt2' byte-level BPE and 'llama' SentencePiece are)"
         case .unknownPreTokenizer(let pre):
-            "unknown pre-tokenizer type '\(pre)' (tokenizer.ggml.pre)"
+            "unknown pre-tokenizer type '\(pre)' (tokenizer.ggml.pre; supported: \(PreTokenizer.supportedNames.joined(separator: ", ")))"
         case .missingMetadata(let key):
             "tokenizer metadata '\(key)' is missing or has the wrong type"
         case .inconsistentVocabulary(let why):
