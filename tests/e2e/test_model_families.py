@@ -138,3 +138,5 @@ def test_missing_tensor_is_one_line_naming_it(tmp_path):
     lines = [line for line in output.splitlines() if "cannot load model" in line]
     assert code != 0 and len(lines) == 1, output
     assert "blk.1.attn_k_norm.weight" in lines[0]
+    # The server names the file that failed (ModelLoadFailure), not only the tensor.
+    assert f"cannot load model {path}:" in lines[0], lines[0]
