@@ -182,8 +182,7 @@ public final class DecoderModel: @unchecked Sendable {
                     self.normalizeHeads(q, heads: c.headCount, weight: queryNorm)
                     self.normalizeHeads(k, heads: c.kvHeadCount, weight: keyNorm)
                 }
-                rope.apply(q, heads: c.headCount, position: r.position)
-                rope.apply(k, heads: c.kvHeadCount, position: r.position)
+                rope.apply(queries: q, heads: c.headCount, keys: k, heads: c.kvHeadCount, position: r.position)
                 if let factor = c.attention.queryScale { Operations.scale(q, count: c.queryDimension, by: factor) }
                 Operations.storeAsHalf(k, count: c.kvDimension,
                                        into: cache.position(cache.keys, slot: slot, table: table, position: r.position))

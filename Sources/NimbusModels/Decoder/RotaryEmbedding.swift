@@ -44,38 +44,50 @@ struct RotaryEmbedding {
         }
     }
 
-    /// Rotates `heads` consecutive heads of `x` in place for `position`.
-    func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, position: Int) {
+    /// Rotates the query heads and then the key heads of one row in place for `position`, both
+    /// with one table of angles: the same angles serve every head.
+    func apply(queries: UnsafeMutablePointer<Float>, heads queryHeads: Int, keys: UnsafeMutablePointer<Float>,
+               heads keyHeads: Int, position: Int) {
+        let pairs = rotatedDimensions / 2
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * pairs) { table in
+            fill(table, position: position)
+            rotate(queries, heads: queryHeads, table: table)
+            rotate(keys, heads: keyHeads, table: table)
+        }
+    }
+
+    /// (cos, sin) of every pair's angle at `position`, times the magnitude, as ggml's rope cache.
+    private func fill(_ table: UnsafeMutableBufferPointer<Float>, position: Int) {
+        var theta = Float(position)
+        for i in 0..<(rotatedDimensions / 2) {
+            let unscaled = theta / (frequencyFactors?[i] ?? 1)
+            var angle = frequencyScale * unscaled
+            if let ramp = yarnRamp {
+                let share = 1 - min(1, max(0, (Float(i) - ramp.low) / max(0.001, ramp.high - ramp.low)))
+                // ggml: `scaled * (1 - share) + unscaled * share`, which GCC 12 -O3 compiles to
+                // fma(scaled, 1 - share, unscaled * share) (checked in its assembly).
+                angle = (unscaled * share).addingProduct(angle, 1 - share)
+            }
+            table[2 * i] = cosf(angle) * magnitude
+            table[2 * i + 1] = sinf(angle) * magnitude
+            theta *= thetaScale
+        }
+    }
+
+    private func rotate(_ x: UnsafeMutablePointer<Float>, heads: Int, table: UnsafeMutableBufferPointer<Float>) {
         let pairs = rotatedDimensions / 2
         // The second element of pair i: the next dimension, or the one half the rotation away.
         let (stride, partner) = layout == .normal ? (2, 1) : (1, pairs)
-        // One table per call: the same angles serve every head.
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * pairs) { table in
-            var theta = Float(position)
+        for h in 0..<heads {
+            let head = x + h * headDimension
             for i in 0..<pairs {
-                let unscaled = theta / (frequencyFactors?[i] ?? 1)
-                var angle = frequencyScale * unscaled
-                if let ramp = yarnRamp {
-                    let share = 1 - min(1, max(0, (Float(i) - ramp.low) / max(0.001, ramp.high - ramp.low)))
-                    // ggml: `scaled * (1 - share) + unscaled * share`, which GCC 12 -O3 compiles to
-                    // fma(scaled, 1 - share, unscaled * share) (checked in its assembly).
-                    angle = (unscaled * share).addingProduct(angle, 1 - share)
-                }
-                table[2 * i] = cosf(angle) * magnitude
-                table[2 * i + 1] = sinf(angle) * magnitude
-                theta *= thetaScale
-            }
-            for h in 0..<heads {
-                let head = x + h * headDimension
-                for i in 0..<pairs {
-                    let cos = table[2 * i], sin = table[2 * i + 1]
-                    let a = i * stride, b = a + partner
-                    let x0 = head[a], x1 = head[b]
-                    // GCC contracts ggml's `x0*cos - x1*sin` and `x0*sin + x1*cos` into one fma
-                    // each, with the x1 product rounded first; the bits follow that.
-                    head[a] = (-(x1 * sin)).addingProduct(x0, cos)
-                    head[b] = (x1 * cos).addingProduct(x0, sin)
-                }
+                let cos = table[2 * i], sin = table[2 * i + 1]
+                let a = i * stride, b = a + partner
+                let x0 = head[a], x1 = head[b]
+                // GCC contracts ggml's `x0*cos - x1*sin` and `x0*sin + x1*cos` into one fma
+                // each, with the x1 product rounded first; the bits follow that.
+                head[a] = (-(x1 * sin)).addingProduct(x0, cos)
+                head[b] = (x1 * cos).addingProduct(x0, sin)
             }
         }
     }
