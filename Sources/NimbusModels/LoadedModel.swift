@@ -103,8 +103,9 @@ public enum ModelLoader {
     ///   - quantization: convert F32/F16/BF16 weight matrices to this type at load.
     ///   - order: the matmul summation order (`SummationOrder`); the process default unless a
     ///     test pins one.
-    ///   - contextLength: the most positions a sequence will reach (the engine's context); nil:
-    ///     the model's own. Phi-3's LongRoPE takes its long factors above the original context.
+    ///   - contextLength: the most positions a sequence may reach (`NIM_MAX_MODEL_LEN`; the
+    ///     model's own context caps it, as it caps the engine's); nil: the model's own. Phi-3's
+    ///     LongRoPE takes its long factors above the original context.
     /// - Throws: `GGUFError`, `ModelError`, `TokenizerError` or `TemplateError`, each naming what is wrong.
     public static func load(path: String, threads: Int, maxBatch: Int = 512,
                             quantization: WeightQuantization? = nil,
@@ -117,13 +118,16 @@ public enum ModelLoader {
     /// vocabulary token for token (its proposals are token ids of the target), computed on the
     /// target's compute threads (the two never run at the same time, and a second pool would
     /// spin against the first on the same cores).
+    /// `contextLength` is the target's, as in `load`: the draft decodes the same sequences.
     /// - Throws: what `load` throws, or `ModelError.tokenizer` naming both files when the
     ///   vocabularies differ.
-    public static func loadDraft(path: String, for target: LoadedModel, maxBatch: Int = 512) throws -> LoadedModel {
+    public static func loadDraft(path: String, for target: LoadedModel, maxBatch: Int = 512,
+                                 contextLength: Int? = nil) throws -> LoadedModel {
         guard let decoder = target.model as? DecoderModel else {
             throw ModelError.kernel("the model at \(target.path) cannot run a draft model")
         }
-        let draft = try load(path: path, pool: decoder.pool, maxBatch: maxBatch, quantization: nil, order: decoder.summationOrder)
+        let draft = try load(path: path, pool: decoder.pool, maxBatch: maxBatch, quantization: nil, order: decoder.summationOrder,
+                             contextLength: contextLength)
         let a = target.tokenizer, b = draft.tokenizer
         guard a.vocabularySize == b.vocabularySize else {
             throw ModelError.tokenizer("the draft model \(path) has \(b.vocabularySize) tokens, the model \(target.path) \(a.vocabularySize): they must share one vocabulary")

@@ -115,7 +115,9 @@ struct InferenceService: Service {
         var draft: LoadedModel?
         if let draftModelPath {
             do {
-                draft = try await LoaderThread.run { [rows] in try ModelLoader.loadDraft(path: draftModelPath, for: loaded, maxBatch: rows) }
+                draft = try await LoaderThread.run { [rows, context = host.limits.maxModelLength] in
+                    try ModelLoader.loadDraft(path: draftModelPath, for: loaded, maxBatch: rows, contextLength: context)
+                }
             } catch {
                 throw ModelLoadFailure(path: draftModelPath, reason: "as the draft model of \(modelPath): \(error)")
             }

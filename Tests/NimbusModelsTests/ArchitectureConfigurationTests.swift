@@ -142,6 +142,10 @@ struct ArchitectureConfigurationTests {
                                                      reason: "'dynamic' is not supported (supported: none, linear, yarn, longrope, and Llama 3's rope_freqs tensor)")) {
             try Self.configuration(m)
         }
+        m = Self.metadata("llama", ["llama.rope.scaling.factor": -4.0])
+        #expect(throws: ModelError.badHyperparameter(key: "llama.rope.scaling.factor", reason: "must be a finite number at least 0, got -4.0")) {
+            try Self.configuration(m)
+        }
         m = Self.metadata("llama", ["llama.rope.scaling.attn_factor": -1.0])
         #expect(throws: ModelError.badHyperparameter(key: "llama.rope.scaling.attn_factor", reason: "must be positive, got -1.0")) {
             try Self.configuration(m)

@@ -55,6 +55,30 @@ struct HuggingFaceRopeConfigTests {
         #expect(factors["rope_factors_long.weight"] == (try Self.floats(phiGGUF, "rope_factors_long.weight")))
     }
 
+    /// Gemma 3's settings written both ways (transformers 4: top-level `rope_theta`,
+    /// `rope_local_base_freq` and `rope_scaling`; transformers 5: `rope_parameters` per layer type,
+    /// `rope_scaling` null) come out as the same keys: the full-attention layers' base and linear
+    /// factor, and the sliding layers' base.
+    @Test func bothConfigFormsGiveTheSameKeys() throws {
+        let older = try Self.json("""
+            {"hidden_size": 640, "num_attention_heads": 4, "head_dim": 256, "rope_theta": 1000000.0,
+             "rope_local_base_freq": 10000.0, "rope_scaling": {"rope_type": "linear", "factor": 8.0}}
+            """)
+        let newer = try Self.json("""
+            {"hidden_size": 640, "num_attention_heads": 4, "head_dim": 256, "rope_scaling": null,
+             "rope_parameters": {"full_attention": {"rope_type": "linear", "factor": 8.0, "rope_theta": 1000000.0},
+                                 "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0}}}
+            """)
+        for config in [older, newer] {
+            var table = MetadataTable()
+            _ = try HuggingFaceCheckpoint.readHyperparameters(config, architecture: "gemma3", into: &table)
+            #expect(table.float("gemma3.rope.freq_base") == 1_000_000)
+            #expect(table.float("gemma3.rope.freq_base_swa") == 10_000)
+            #expect(table.string("gemma3.rope.scaling.type") == "linear")
+            #expect(table.float("gemma3.rope.scaling.factor") == 8)
+        }
+    }
+
     /// The committed Qwen2 checkpoint (RoPE base 1e6, older `rope_theta` form) with its config
     /// rewritten as transformers 5 writes it computes the same logits, bit for bit; with the base
     /// dropped (10,000 by default) it does not, so the base is read from `rope_parameters`.

@@ -109,31 +109,12 @@ import Testing
     /// A file whose expert tensors do not fit its metadata, or that lacks one, stops loading with
     /// an error naming the tensor (one line, as the server prints it).
     @Test func misshapenOrMissingExpertTensorsNameTheTensor() throws {
-        func patched(_ file: String, replacing old: [UInt8], with new: [UInt8]) throws -> String {
-            let url = try #require(Bundle.module.url(forResource: "Fixtures/tiny/\(file)", withExtension: "gguf"))
-            var bytes = [UInt8](try Data(contentsOf: url))
-            let starts = (0...(bytes.count - old.count)).filter { bytes[$0] == old[0] && Array(bytes[$0..<$0 + old.count]) == old }
-            try #require(starts.count == 1)
-            bytes.replaceSubrange(starts[0]..<starts[0] + old.count, with: new)
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("nimbus-\(UUID().uuidString).gguf").path
-            try Data(bytes).write(to: URL(fileURLWithPath: path))
-            return path
-        }
-        func loadError(_ path: String) -> String? {
-            defer { try? FileManager.default.removeItem(atPath: path) }
-            do {
-                _ = try ModelLoader.load(path: path, threads: 1)
-                return nil
-            } catch {
-                return "\(error)"
-            }
-        }
         // qwen3moe.expert_count (a UInt32, GGUF type 4) from 8 to 4: the router has 8 rows.
         let key = Array("qwen3moe.expert_count".utf8)
-        let fewer = try patched("qwen3moe.q4_k_m", replacing: key + [4, 0, 0, 0, 8, 0, 0, 0], with: key + [4, 0, 0, 0, 4, 0, 0, 0])
-        #expect(loadError(fewer) == "tensor blk.0.ffn_gate_inp.weight has shape [32, 8], expected [32, 4]")
+        let fewer = try TinyModelPatch.patched("qwen3moe.q4_k_m", [(key + [4, 0, 0, 0, 8, 0, 0, 0], key + [4, 0, 0, 0, 4, 0, 0, 0])])
+        #expect(TinyModelPatch.loadError(fewer) == "tensor blk.0.ffn_gate_inp.weight has shape [32, 8], expected [32, 4]")
         let name = "blk.1.ffn_up_shexp.weight"
-        let missing = try patched("qwen2moe.q4_k_m", replacing: Array(name.utf8), with: Array("blk.1.ffn_up_shexq.weight".utf8))
-        #expect(loadError(missing) == "model file has no tensor \(name)")
+        let missing = try TinyModelPatch.patched("qwen2moe.q4_k_m", [(Array(name.utf8), Array("blk.1.ffn_up_shexq.weight".utf8))])
+        #expect(TinyModelPatch.loadError(missing) == "model file has no tensor \(name)")
     }
 }

@@ -6,33 +6,6 @@ import Testing
 /// the key or tensor at fault, instead of loading a model that a valid token id would read past.
 /// The files are committed tiny models (Fixtures/tiny) with a few header bytes changed.
 @Suite struct VocabularySizeMismatchTests {
-    /// A copy of the tiny model `file` in the temporary folder, with each byte run of `patches`
-    /// (each found exactly once in the file) replaced by one of the same length.
-    static func patched(_ file: String, _ patches: [(old: [UInt8], new: [UInt8])]) throws -> String {
-        let url = try #require(Bundle.module.url(forResource: "Fixtures/tiny/\(file)", withExtension: "gguf"))
-        var bytes = [UInt8](try Data(contentsOf: url))
-        for (old, new) in patches {
-            try #require(old.count == new.count, "a patch must keep the file's layout")
-            let starts = (0...(bytes.count - old.count)).filter { bytes[$0] == old[0] && Array(bytes[$0..<$0 + old.count]) == old }
-            try #require(starts.count == 1, "\(file): the bytes to patch occur \(starts.count) times")
-            bytes.replaceSubrange(starts[0]..<starts[0] + old.count, with: new)
-        }
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("nimbus-\(UUID().uuidString).gguf").path
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        return path
-    }
-
-    /// The load error's text, or nil when the file loads.
-    static func loadError(_ path: String) -> String? {
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        do {
-            _ = try ModelLoader.load(path: path, threads: 1)
-            return nil
-        } catch {
-            return "\(error)"
-        }
-    }
-
     static func le64(_ value: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
 
     /// The tensor table entry of a 2-D tensor up to its dimensions: name, rank 2, ne[0], ne[1].
@@ -45,12 +18,12 @@ import Testing
     /// for the token list, which is one longer.
     @Test func tokenListLongerThanTheEmbeddingNamesTheKey() throws {
         let key = Array("llama.vocab_size".utf8)
-        let path = try Self.patched("llama3.q4_k_m", [
+        let path = try TinyModelPatch.patched("llama3.q4_k_m", [
             // GGUF type 4 is UInt32.
             (key + [4, 0, 0, 0] + [0x00, 0xF5, 0x01, 0x00], key + [4, 0, 0, 0] + [0xFF, 0xF4, 0x01, 0x00]),
             (Self.tensorShape("token_embd.weight", 32, 128256), Self.tensorShape("token_embd.weight", 32, 128255)),
         ])
-        let error = try #require(Self.loadError(path), "the file loaded")
+        let error = try #require(TinyModelPatch.loadError(path), "the file loaded")
         #expect(error == "model metadata tokenizer.ggml.tokens: 128256 tokens, but the model's vocabulary has 128255 rows")
         #expect(!error.contains("\n"))
     }
@@ -58,10 +31,10 @@ import Testing
     /// qwen3.q4_k_m has no `qwen3.vocab_size`, so its vocabulary size is the token count
     /// (151936); an embedding of 151935 rows is then the tensor at fault.
     @Test func embeddingShorterThanTheTokenListNamesTheTensor() throws {
-        let path = try Self.patched("qwen3.q4_k_m", [
+        let path = try TinyModelPatch.patched("qwen3.q4_k_m", [
             (Self.tensorShape("token_embd.weight", 32, 151936), Self.tensorShape("token_embd.weight", 32, 151935)),
         ])
-        let error = try #require(Self.loadError(path), "the file loaded")
+        let error = try #require(TinyModelPatch.loadError(path), "the file loaded")
         #expect(error == "tensor token_embd.weight has shape [32, 151935], expected [32, 151936]")
         #expect(!error.contains("\n"))
     }

@@ -20,13 +20,8 @@ import Testing
         let tokenizer = try Self.tokenizer(name)
         let cases = try VocabTestCase.load(name)
         #expect(cases.count > 30)
-        var failures = 0
-        for c in cases {
-            let got = tokenizer.encode(c.text, addSpecial: false, parseSpecial: false)
-            if got != c.ids {
-                failures += 1
-                Issue.record("\(name) \(c.text.debugDescription)\n expected \(c.ids)\n got      \(got)")
-            }
+        let failures = VocabTestCase.recordMismatches(cases, fixture: name) {
+            tokenizer.encode($0, addSpecial: false, parseSpecial: false)
         }
         #expect(failures == 0, "\(failures) of \(cases.count) encodings differ from llama.cpp")
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// One input of llama.cpp's own tokenizer tests and llama.cpp's ids for it: the files
 /// `models/ggml-vocab-NAME.gguf.inp` and `.out` that `tests/test-tokenizer-0` checks (no BOS,
@@ -26,5 +27,19 @@ struct VocabTestCase {
             }
             return VocabTestCase(text: text, ids: ids)
         }
+    }
+
+    /// Records an issue for every case whose `encode` differs from llama.cpp's ids (no BOS,
+    /// special tokens not parsed, as test-tokenizer-0) and returns how many did.
+    static func recordMismatches(_ cases: [VocabTestCase], fixture: String, encode: (String) -> [Int]) -> Int {
+        var failures = 0
+        for c in cases {
+            let got = encode(c.text)
+            if got != c.ids {
+                failures += 1
+                Issue.record("\(fixture) \(c.text.debugDescription)\n expected \(c.ids)\n got      \(got)")
+            }
+        }
+        return failures
     }
 }

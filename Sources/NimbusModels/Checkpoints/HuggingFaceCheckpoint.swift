@@ -67,43 +67,33 @@ struct HuggingFaceCheckpoint {
             table["\(a).attention.sliding_window_pattern"] = .bools(kinds.map { $0 == "sliding_attention" })
         }
         let doubles: [(String, String)] = [
-            ("rms_norm_eps", "attention.layer_norm_rms_epsilon"), ("rope_theta", "rope.freq_base"),
-            ("rope_local_base_freq", "rope.freq_base_swa"), ("attn_logit_softcapping", "attn_logit_softcapping"),
+            ("rms_norm_eps", "attention.layer_norm_rms_epsilon"), ("attn_logit_softcapping", "attn_logit_softcapping"),
             ("final_logit_softcapping", "final_logit_softcapping"),
         ]
         for (from, to) in doubles { if let v = double(from) { table["\(a).\(to)"] = .float(v) } }
-        // transformers 5 writes `rope_parameters` instead of `rope_theta` and `rope_scaling`, with
-        // the base inside and, for models with sliding layers, one entry per layer type; llama.cpp's
-        // converter reads either form, the full-attention entry for the model's scaling.
-        let parameters = config["rope_parameters"] as? [String: Any]
-        let full = parameters?["full_attention"] as? [String: Any] ?? parameters
-        if double("rope_theta") == nil, let base = (full?["rope_theta"] as? NSNumber)?.doubleValue {
-            table["\(a).rope.freq_base"] = .float(base)
-        }
-        if double("rope_local_base_freq") == nil,
-           let base = ((parameters?["sliding_attention"] as? [String: Any])?["rope_theta"] as? NSNumber)?.doubleValue {
-            table["\(a).rope.freq_base_swa"] = .float(base)
-        }
+        let scaling = Self.ropeParameters(config)
+        if let base = (scaling["rope_theta"] as? NSNumber)?.doubleValue { table["\(a).rope.freq_base"] = .float(base) }
+        if let base = (scaling["sliding_rope_theta"] as? NSNumber)?.doubleValue { table["\(a).rope.freq_base_swa"] = .float(base) }
         let heads = int("num_attention_heads") ?? 1
         let headDimension = int("head_dim") ?? (int("hidden_size") ?? 0) / max(1, heads)
-        if let partial = double("partial_rotary_factor") ?? (full?["partial_rotary_factor"] as? NSNumber)?.doubleValue {
+        if let partial = (scaling["partial_rotary_factor"] as? NSNumber)?.doubleValue {
             guard partial > 0, partial <= 1 else {
                 throw .badHyperparameter(key: "config.json partial_rotary_factor", reason: "must be in (0, 1], got \(partial)")
             }
             table["\(a).rope.dimension_count"] = .int(Int(Double(headDimension) * partial))
         }
-        guard let scaling = config["rope_scaling"] as? [String: Any] ?? full else { return [:] }
-        let kind = scaling["rope_type"] as? String ?? scaling["type"] as? String ?? "none"
+        let kind = scaling["rope_type"] as? String ?? "none"
         let factor = (scaling["factor"] as? NSNumber)?.doubleValue
+        let original = (scaling["original_max_position_embeddings"] as? NSNumber).flatMap { Int(exactly: $0.doubleValue) }
         switch kind {
         case "default", "none":
             return [:]
         case "linear", "yarn":
+            // The converter writes these only with a factor.
+            guard let factor else { return [:] }
             table["\(a).rope.scaling.type"] = .string(kind)
-            if let factor { table["\(a).rope.scaling.factor"] = .float(factor) }
-            if kind == "yarn", let original = (scaling["original_max_position_embeddings"] as? NSNumber).flatMap({ Int(exactly: $0.doubleValue) }) {
-                table["\(a).rope.scaling.original_context_length"] = .int(original)
-            }
+            table["\(a).rope.scaling.factor"] = .float(factor)
+            if kind == "yarn", let original { table["\(a).rope.scaling.original_context_length"] = .int(original) }
             return [:]
         case "llama3":
             return ["rope_freqs.weight": try llama3Factors(scaling, base: table.float("\(a).rope.freq_base") ?? 10_000,
@@ -115,8 +105,6 @@ struct HuggingFaceCheckpoint {
             table["\(a).rope.scaling.type"] = .string("longrope")
             // What llama.cpp's converter writes: the original context (the long factors apply
             // above it) and the magnitude correction sqrt(1 + ln(positions / original) / ln(original)).
-            let original = int("original_max_position_embeddings")
-                ?? (scaling["original_max_position_embeddings"] as? NSNumber).flatMap { Int(exactly: $0.doubleValue) }
             if let original, original > 1 {
                 table["\(a).rope.scaling.original_context_length"] = .int(original)
                 if let positions = double("max_position_embeddings"), positions > Double(original) {
@@ -130,6 +118,26 @@ struct HuggingFaceCheckpoint {
         default:
             throw .badHyperparameter(key: "config.json rope_scaling", reason: "type '\(kind)' is not supported (supported: linear, yarn, llama3, longrope)")
         }
+    }
+
+    /// The RoPE settings as llama.cpp's converter gathers them (`ModelBase.__init__`,
+    /// `set_gguf_parameters`): transformers 5's `rope_parameters`, else `rope_scaling`, with the
+    /// top-level `rope_theta`, `rope_local_base_freq` (as `sliding_attention`), `partial_rotary_factor`
+    /// and `original_max_position_embeddings` filled in where it lacks them, and `type` as
+    /// `rope_type`; then the `full_attention` entry where there is one per layer type. The
+    /// sliding layers' base comes back as `sliding_rope_theta`.
+    static func ropeParameters(_ config: [String: Any]) -> [String: Any] {
+        var rope = config["rope_parameters"] as? [String: Any] ?? config["rope_scaling"] as? [String: Any] ?? [:]
+        if rope["full_attention"] == nil, rope["sliding_attention"] == nil {
+            if let local = config["rope_local_base_freq"] { rope["sliding_attention"] = ["rope_theta": local] }
+            for key in ["rope_theta", "partial_rotary_factor", "original_max_position_embeddings"] where rope[key] == nil {
+                rope[key] = config[key]
+            }
+            if rope["rope_type"] == nil { rope["rope_type"] = rope["type"] }
+        }
+        var full = rope["full_attention"] as? [String: Any] ?? rope
+        full["sliding_rope_theta"] = (rope["sliding_attention"] as? [String: Any])?["rope_theta"]
+        return full
     }
 
     /// Llama 3.1's frequency-dependent RoPE scaling as per-frequency divisors (what llama.cpp's

@@ -171,6 +171,9 @@ extension DecoderConfiguration {
         // llama.cpp reads `rope.scaling.factor` (or the older `rope.scale_linear`) whatever the
         // scaling type, as a float; its frequency scale is the float 1 / factor.
         let factor = Float(metadata.float("\(arch).rope.scaling.factor") ?? metadata.float("\(arch).rope.scale_linear") ?? 0)
+        guard factor.isFinite, factor >= 0 else {
+            throw .badHyperparameter(key: "\(arch).rope.scaling.factor", reason: "must be a finite number at least 0, got \(factor)")
+        }
         let frequencyScale: Float = scaling == .none || factor == 0 ? 1 : 1 / factor
         let attentionFactor = Float(metadata.float("\(arch).rope.scaling.attn_factor") ?? 1)
         guard attentionFactor.isFinite, attentionFactor > 0 else {
@@ -188,12 +191,13 @@ extension DecoderConfiguration {
 
     /// llama.cpp's `yarn_attn_factor` (llama-context.cpp), in its float steps: for YaRN the
     /// magnitude 0.1 ln(factor) + 1 times its own inverse (the rotation then applies the
-    /// magnitude once per layer), then `attn_factor`. GCC contracts `0.1f * ln + 1.0f` into one
-    /// fma, and so does this.
+    /// magnitude once per layer), then `attn_factor`. libllama is built without FMA, so the
+    /// multiply and the add round separately here (unlike ggml-cpu's rotation, which fuses them).
     static func ropeMagnitude(_ scaling: RopeScaling, frequencyScale: Float, attentionFactor: Float) -> Float {
         guard scaling == .yarn else { return attentionFactor }
         let factor = 1 / frequencyScale
-        let corrected = Float(1).addingProduct(0.1, logf(factor))
+        let scaledLog: Float = 0.1 * logf(factor)
+        let corrected = scaledLog + 1
         return (factor <= 1 ? 1 : corrected) * (1 / corrected) * attentionFactor
     }
 

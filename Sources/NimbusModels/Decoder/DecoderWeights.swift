@@ -50,7 +50,8 @@ struct DecoderWeights {
             ? try loader.linear("output.weight", rows: c.vocabularySize, columns: dim)
             : tokenEmbedding
         outputBias = try loader.optionalVector("output.bias", count: c.vocabularySize)
-        rope = try Self.rotaryEmbeddings(loader, configuration: c, contextLength: contextLength ?? c.contextLength)
+        // The engine serves at most the model's own context, whatever was asked for.
+        rope = try Self.rotaryEmbeddings(loader, configuration: c, contextLength: min(contextLength ?? c.contextLength, c.contextLength))
         var layers: [DecoderLayerWeights] = []
         for i in 0..<c.blockCount {
             layers.append(try Self.layer(i, loader, configuration: c))

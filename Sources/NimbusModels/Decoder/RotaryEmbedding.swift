@@ -22,6 +22,9 @@ struct RotaryEmbedding {
     /// YaRN's ramp over the pair index: the unscaled angle's share falls from 1 at `low` to 0 at `high`.
     let yarnRamp: (low: Float, high: Float)?
 
+    /// C's `(float)M_PI`, π rounded to nearest; Swift's `Float.pi` is rounded down, one ulp below.
+    static let pi = Float(Double.pi)
+
     init(options: RopeOptions, headDimension: Int, plan: LayerPlan, frequencyFactors: [Float]?) {
         layout = options.layout
         self.headDimension = headDimension
@@ -34,7 +37,7 @@ struct RotaryEmbedding {
             // that turn 32 times and once over the original context.
             let n = options.dimensionCount
             func pair(turning rotations: Float) -> Float {
-                Float(n) * logf(Float(options.originalContextLength) / (rotations * 2 * Float.pi)) / (2 * logf(plan.ropeBase))
+                Float(n) * logf(Float(options.originalContextLength) / (rotations * 2 * Self.pi)) / (2 * logf(plan.ropeBase))
             }
             yarnRamp = (low: max(0, floorf(pair(turning: 32))), high: min(Float(n - 1), ceilf(pair(turning: 1))))
             magnitude = options.magnitude * Float(1).addingProduct(0.1, logf(1 / plan.ropeScale))
