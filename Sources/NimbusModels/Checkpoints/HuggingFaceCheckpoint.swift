@@ -71,9 +71,9 @@ struct HuggingFaceCheckpoint {
             ("final_logit_softcapping", "final_logit_softcapping"),
         ]
         for (from, to) in doubles { if let v = double(from) { table["\(a).\(to)"] = .float(v) } }
-        let scaling = Self.ropeParameters(config)
+        let (scaling, slidingBase) = Self.ropeParameters(config)
         if let base = (scaling["rope_theta"] as? NSNumber)?.doubleValue { table["\(a).rope.freq_base"] = .float(base) }
-        if let base = (scaling["sliding_rope_theta"] as? NSNumber)?.doubleValue { table["\(a).rope.freq_base_swa"] = .float(base) }
+        if let slidingBase { table["\(a).rope.freq_base_swa"] = .float(slidingBase) }
         let heads = int("num_attention_heads") ?? 1
         let headDimension = int("head_dim") ?? (int("hidden_size") ?? 0) / max(1, heads)
         if let partial = (scaling["partial_rotary_factor"] as? NSNumber)?.doubleValue {
@@ -124,9 +124,9 @@ struct HuggingFaceCheckpoint {
     /// `set_gguf_parameters`): transformers 5's `rope_parameters`, else `rope_scaling`, with the
     /// top-level `rope_theta`, `rope_local_base_freq` (as `sliding_attention`), `partial_rotary_factor`
     /// and `original_max_position_embeddings` filled in where it lacks them, and `type` as
-    /// `rope_type`; then the `full_attention` entry where there is one per layer type. The
-    /// sliding layers' base comes back as `sliding_rope_theta`.
-    static func ropeParameters(_ config: [String: Any]) -> [String: Any] {
+    /// `rope_type`; then the `full_attention` entry where there is one per layer type, and the
+    /// sliding layers' base.
+    static func ropeParameters(_ config: [String: Any]) -> (full: [String: Any], slidingBase: Double?) {
         var rope = config["rope_parameters"] as? [String: Any] ?? config["rope_scaling"] as? [String: Any] ?? [:]
         if rope["full_attention"] == nil, rope["sliding_attention"] == nil {
             if let local = config["rope_local_base_freq"] { rope["sliding_attention"] = ["rope_theta": local] }
@@ -135,9 +135,8 @@ struct HuggingFaceCheckpoint {
             }
             if rope["rope_type"] == nil { rope["rope_type"] = rope["type"] }
         }
-        var full = rope["full_attention"] as? [String: Any] ?? rope
-        full["sliding_rope_theta"] = (rope["sliding_attention"] as? [String: Any])?["rope_theta"]
-        return full
+        let sliding = (rope["sliding_attention"] as? [String: Any])?["rope_theta"] as? NSNumber
+        return (rope["full_attention"] as? [String: Any] ?? rope, sliding?.doubleValue)
     }
 
     /// Llama 3.1's frequency-dependent RoPE scaling as per-frequency divisors (what llama.cpp's

@@ -19,8 +19,9 @@ struct RotaryEmbedding {
     let frequencyFactors: [Float]?
     /// What cos and sin are multiplied by.
     let magnitude: Float
-    /// YaRN's ramp over the pair index: the unscaled angle's share falls from 1 at `low` to 0 at `high`.
-    let yarnRamp: (low: Float, high: Float)?
+    /// YaRN: each pair's share of the unscaled angle, falling from 1 to 0 over the ramp (it
+    /// depends on the pair only, so it is worked out once here); nil without YaRN.
+    let unscaledShares: [Float]?
 
     /// C's `(float)M_PI`, π rounded to nearest; Swift's `Float.pi` is rounded down, one ulp below.
     static let pi = Float(Double.pi)
@@ -39,10 +40,11 @@ struct RotaryEmbedding {
             func pair(turning rotations: Float) -> Float {
                 Float(n) * logf(Float(options.originalContextLength) / (rotations * 2 * Self.pi)) / (2 * logf(plan.ropeBase))
             }
-            yarnRamp = (low: max(0, floorf(pair(turning: 32))), high: min(Float(n - 1), ceilf(pair(turning: 1))))
+            let low = max(0, floorf(pair(turning: 32))), high = min(Float(n - 1), ceilf(pair(turning: 1)))
+            unscaledShares = (0..<(n / 2)).map { i in 1 - min(1, max(0, (Float(i) - low) / max(0.001, high - low))) }
             magnitude = options.magnitude * Float(1).addingProduct(0.1, logf(1 / plan.ropeScale))
         } else {
-            yarnRamp = nil
+            unscaledShares = nil
             magnitude = options.magnitude
         }
     }
@@ -65,8 +67,7 @@ struct RotaryEmbedding {
         for i in 0..<(rotatedDimensions / 2) {
             let unscaled = theta / (frequencyFactors?[i] ?? 1)
             var angle = frequencyScale * unscaled
-            if let ramp = yarnRamp {
-                let share = 1 - min(1, max(0, (Float(i) - ramp.low) / max(0.001, ramp.high - ramp.low)))
+            if let share = unscaledShares?[i] {
                 // ggml: `scaled * (1 - share) + unscaled * share`, which GCC 12 -O3 compiles to
                 // fma(scaled, 1 - share, unscaled * share) (checked in its assembly).
                 angle = (unscaled * share).addingProduct(angle, 1 - share)
