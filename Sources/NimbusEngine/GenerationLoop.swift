@@ -12,7 +12,7 @@ final class GenerationLoop {
     let cache: any KVStorage
     let contextLength: Int
     private let vocabularySize: Int
-    private var logits: UnsafeMutablePointer<Float>
+    private let logits: any LogitStorage
     private var requests: [ObjectIdentifier: ActiveRequest] = [:]
     private var owners: [Int: (request: ActiveRequest, choice: Int)] = [:]
     private var nextSequence = 0
@@ -43,7 +43,7 @@ final class GenerationLoop {
         // and the step's token budget).
         let draftRows = min(scheduler.speculativeRowLimit, scheduler.maxBatchedTokens)
         let logitRows = max(1, scheduler.maxRunningSequences) + draftRows
-        logits = .allocate(capacity: logitRows * vocabularySize)
+        logits = model.model.makeLogitStorage(rows: logitRows)
         draftModel = speculation.method == .draftModel && speculation.isOn ? draft.map {
             // As many positions as the target's pool holds with every block kept.
             DraftModel(model: $0, blockSize: scheduler.blockSize,
@@ -53,8 +53,6 @@ final class GenerationLoop {
         statistics.totalBlocks = scheduler.blockCount
         statistics.blockSize = scheduler.blockSize
     }
-
-    deinit { logits.deallocate() }
 
     var isIdle: Bool { requests.isEmpty }
 
@@ -170,7 +168,7 @@ final class GenerationLoop {
         // (a choice that ends inside the draft leaves the rest unchecked).
         var checked = 0, accepted = 0
         for index in 0..<chunk.logitRows {
-            let buffer = UnsafeMutableBufferPointer(start: logits + (first + index) * vocabularySize, count: vocabularySize)
+            let buffer = logits.hostRow(first + index)
             // The position the sampled token will occupy.
             let position = chunk.start + chunk.count - chunk.draftCount + index
             let outcome = request.choices[choice].accept(logits: buffer, atContextEnd: position + 1 >= contextLength,

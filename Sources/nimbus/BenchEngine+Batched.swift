@@ -13,7 +13,7 @@ extension BenchEngine {
         return try sequenceCounts.filter { $0 <= lm.maxBatch }.map { n in
             let layout = lm.kvLayout(blockSize: blockSize)
             let cache = lm.makePagedCache(blockSize: blockSize, blockCount: n * layout.reaches.count * blocksPerSequence)
-            var logits = [Float](repeating: 0, count: n * lm.vocabularySize)
+            let logits = lm.makeLogitStorage(rows: n)
             var rates: [Double] = []
             for run in 0...runs {
                 // Sequence s owns its own run of blocks per KV group and starts from a different
@@ -23,9 +23,9 @@ extension BenchEngine {
                                           blockTables: layout.tables(forSequence: s, blocks: blocksPerSequence),
                                           batchedOrderBelow: promptLength, logitRows: 1)
                 }
-                try step(lm, &sequences, cache: cache, logits: &logits)
+                try step(lm, &sequences, cache: cache, logits: logits)
                 let t0 = ContinuousClock.now
-                for _ in 0..<steps { try step(lm, &sequences, cache: cache, logits: &logits) }
+                for _ in 0..<steps { try step(lm, &sequences, cache: cache, logits: logits) }
                 if run > 0 { rates.append(Double(n * steps) / (ContinuousClock.now - t0).seconds) }
             }
             return (n, Stats(rates))
@@ -34,16 +34,11 @@ extension BenchEngine {
 
     /// One forward over `sequences`, then each sequence's next row is its greedy token.
     private func step(_ lm: any LanguageModel, _ sequences: inout [ForwardBatch.Sequence], cache: any KVStorage,
-                      logits: inout [Float]) throws {
-        let vocabulary = lm.vocabularySize
-        let batch = ForwardBatch(sequences: sequences)
-        try logits.withUnsafeMutableBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return }
-            try lm.forward(batch, cache: cache, logits: base)
-            for s in sequences.indices {
-                sequences[s].start += sequences[s].tokens.count
-                sequences[s].tokens = [argmax(UnsafeBufferPointer(start: base + s * vocabulary, count: vocabulary))]
-            }
+                      logits: any LogitStorage) throws {
+        try lm.forward(ForwardBatch(sequences: sequences), cache: cache, logits: logits)
+        for s in sequences.indices {
+            sequences[s].start += sequences[s].tokens.count
+            sequences[s].tokens = [argmax(UnsafeBufferPointer(logits.hostRow(s)))]
         }
     }
 }

@@ -145,14 +145,11 @@ enum BatchProbe {
                                   batchedOrderBelow: prompt.count, logitRows: 1)
         }
         var perSequence = [[Float]](repeating: [], count: n)
-        var logits = [Float](repeating: 0, count: n * lm.vocabularySize)
+        let logits = lm.makeLogitStorage(rows: n)
         for _ in 0...steps {
-            try logits.withUnsafeMutableBufferPointer { buffer in
-                guard let base = buffer.baseAddress else { return }
-                try lm.forward(ForwardBatch(sequences: sequences), cache: cache, logits: base)
-            }
+            try lm.forward(ForwardBatch(sequences: sequences), cache: cache, logits: logits)
             for i in 0..<n {
-                let row = Array(logits[i * lm.vocabularySize..<(i + 1) * lm.vocabularySize])
+                let row = Array(logits.hostRow(i))
                 perSequence[i] += row
                 let next = row.indices.max { row[$0] < row[$1] } ?? 0
                 sequences[i].start += sequences[i].tokens.count

@@ -17,10 +17,9 @@ final class DraftModel {
     private let blockSize: Int
     /// Block tables per sequence (the draft model's KV groups; nothing is freed behind a window).
     private let groups: Int
-    private let vocabularySize: Int
     /// Sequences drafted together in one forward pass (and logit rows).
     private let width: Int
-    private var logits: UnsafeMutablePointer<Float>
+    private let logits: any LogitStorage
     /// Per sequence: the tokens whose KV is in the draft cache (positions 0..<fed.count), and its
     /// block tables.
     private var states: [Int: (fed: [Int], tables: [[Int]])] = [:]
@@ -42,12 +41,9 @@ final class DraftModel {
         let blockCount = groups * ((positions + blockSize - 1) / blockSize)
         cache = model.model.makePagedCache(blockSize: blockSize, blockCount: blockCount)
         pool = BlockPool(blockCount: blockCount)
-        vocabularySize = model.model.vocabularySize
         width = max(1, min(maxSequences, model.model.maxBatch))
-        logits = .allocate(capacity: width * vocabularySize)
+        logits = model.model.makeLogitStorage(rows: width)
     }
-
-    deinit { logits.deallocate() }
 
     /// The sequence ended: its draft KV is freed.
     func forget(_ id: Int) {
@@ -142,7 +138,7 @@ final class DraftModel {
 
     /// The most likely token of logit row `row` (ties to the lowest id, as greedy sampling).
     private func argmax(_ row: Int) -> Int {
-        let values = UnsafeBufferPointer(start: logits + row * vocabularySize, count: vocabularySize)
+        let values = logits.hostRow(row)
         var best = 0
         for i in 1..<values.count where values[i] > values[best] { best = i }
         return best

@@ -80,7 +80,7 @@ public final class DecoderModel: @unchecked Sendable {
     /// Computes a batch of sequences in one pass: every weight is read once per step and applied
     /// to all rows (matrix-matrix), attention runs per row over its own sequence's blocks, and
     /// the output head runs only on the rows whose logits are wanted.
-    public func forward(_ batch: ForwardBatch, cache: PagedKVCache, logits: UnsafeMutablePointer<Float>) throws(ModelError) {
+    func forward(_ batch: ForwardBatch, cache: PagedKVCache, logits: UnsafeMutablePointer<Float>) throws(ModelError) {
         let c = configuration
         let rows = try rowLayout(batch, cache: cache)
         guard !rows.isEmpty else { return }
