@@ -79,13 +79,8 @@ final class ExpertFeedForward: @unchecked Sendable {
         guard n <= maxRows else { throw .kernel("\(n) rows for experts sized for \(maxRows)") }
         try experts.router.multiply(input, batch: n, into: probabilities, with: matmul)
         for r in 0..<n { route(row: r) }
-        for e in 0..<count {
-            // The (row, slot) pairs routed to expert e, in row order.
-            var members: [(row: Int, slot: Int)] = []
-            for r in 0..<n {
-                for k in 0..<used where chosen[r * used + k] == Int32(e) { members.append((r, k)) }
-            }
-            guard !members.isEmpty else { continue }
+        // One multiply per chosen expert, over all its rows.
+        for (e, members) in Self.members(chosen: chosen, rows: n, used: used, experts: count) {
             for (i, m) in members.enumerated() {
                 (gathered + i * width).update(from: input + m.row * width, count: width)
             }
@@ -120,6 +115,20 @@ final class ExpertFeedForward: @unchecked Sendable {
             let expert = sharedOutput + r * width
             for d in 0..<width { out[d] += expert[d] * scale }
         }
+    }
+
+    /// For each expert that `chosen` (`[row][slot]`, `used` slots per row) routes rows to, in
+    /// expert order: the (row, slot) pairs routed to it, in row order. Every pair is in exactly
+    /// one list, so each expert's weights are read once for all of its rows.
+    static func members(chosen: [Int32], rows n: Int, used: Int, experts count: Int) -> [(expert: Int, members: [(row: Int, slot: Int)])] {
+        var byExpert = [[(row: Int, slot: Int)]](repeating: [], count: count)
+        for r in 0..<n {
+            for k in 0..<used {
+                let e = Int(chosen[r * used + k])
+                if byExpert.indices.contains(e) { byExpert[e].append((r, k)) }
+            }
+        }
+        return byExpert.enumerated().compactMap { $0.element.isEmpty ? nil : ($0.offset, $0.element) }
     }
 
     /// The shared expert's output and gate logit for every row, before any output is written;
