@@ -26,11 +26,17 @@ static void nk_gelu_table_init(void) {
     }
 }
 
-// One element; `half` rounds a float to fp16 bits (to nearest even) as the caller's CPU can.
-#define NK_GEGLU_BODY(half)                                                                      \
-    for (int64_t i = 0; i < n; i++) {                                                          \
-        const float x = gate[i];                                                                \
-        gate[i] = x <= -10.0f ? 0.0f : x >= 10.0f ? x * up[i] : nk_gelu_table[half(x)] * up[i]; \
+// gelu of one value; `half` rounds a float to fp16 bits (to nearest even) as the caller's CPU can.
+#define NK_GELU(x, half) ((x) <= -10.0f ? 0.0f : (x) >= 10.0f ? (x) : nk_gelu_table[half(x)])
+#define NK_GEGLU_BODY(half)                              \
+    for (int64_t i = 0; i < n; i++) {                  \
+        const float x = gate[i];                        \
+        gate[i] = NK_GELU(x, half) * up[i];             \
+    }
+#define NK_GELU_BODY(half)                               \
+    for (int64_t i = 0; i < n; i++) {                  \
+        const float v = x[i];                           \
+        x[i] = NK_GELU(v, half);                        \
     }
 
 static inline uint16_t nk_half_portable(float x) {
@@ -41,6 +47,7 @@ static inline uint16_t nk_half_portable(float x) {
 }
 
 static void nk_geglu_portable(float *gate, const float *up, int64_t n) { NK_GEGLU_BODY(nk_half_portable) }
+static void nk_gelu_portable(float *x, int64_t n) { NK_GELU_BODY(nk_half_portable) }
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -49,6 +56,7 @@ static void nk_geglu_portable(float *gate, const float *up, int64_t n) { NK_GEGL
 __attribute__((target("f16c"))) static void nk_geglu_f16c(float *gate, const float *up, int64_t n) {
     NK_GEGLU_BODY(NK_HALF_F16C)
 }
+__attribute__((target("f16c"))) static void nk_gelu_f16c(float *x, int64_t n) { NK_GELU_BODY(NK_HALF_F16C) }
 #endif
 
 void nk_geglu(float *gate, const float *up, int64_t n) {
@@ -60,4 +68,15 @@ void nk_geglu(float *gate, const float *up, int64_t n) {
     }
 #endif
     nk_geglu_portable(gate, up, n);
+}
+
+void nk_gelu_tanh(float *x, int64_t n) {
+    pthread_once(&nk_gelu_once, nk_gelu_table_init);
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("f16c")) {
+        nk_gelu_f16c(x, n);
+        return;
+    }
+#endif
+    nk_gelu_portable(x, n);
 }

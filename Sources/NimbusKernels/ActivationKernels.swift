@@ -20,6 +20,11 @@ public enum ActivationKernels {
     public static func geGLU(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
         nk_geglu(gate, up, Int64(count))
     }
+
+    /// In place: `x = gelu_tanh(x)` (an ungated GELU MLP) as ggml_vec_gelu_f32, from the same table.
+    public static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        nk_gelu_tanh(x, Int64(count))
+    }
 }
 
 /// Rounding to fp16 precision, as llama.cpp stores K/V and converts the attention query.

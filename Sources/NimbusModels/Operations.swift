@@ -17,6 +17,47 @@ enum Operations {
         }
     }
 
+    /// `into = (x - mean) / sqrt(var + eps) * weight + bias`, as the AVX-512 build of
+    /// ggml_compute_forward_norm_f32 followed by ggml_mul and ggml_add: the mean is a double sum
+    /// rounded to float, divided in float; the squared deviations are summed 16 at a time in
+    /// `_mm512_reduce_add_ps`'s tree (GCC's: halves, quarters, then pairs), each group's float
+    /// sum added in double, the rest one by one; the variance is rounded to float before eps is
+    /// added; weight and bias are applied as two separate roundings.
+    static func layerNorm(_ x: UnsafePointer<Float>, weight: [Float], bias: [Float]?, count: Int, epsilon: Float,
+                          into y: UnsafeMutablePointer<Float>) {
+        var total: Double = 0
+        for i in 0..<count { total += Double(x[i]) }
+        let mean = Float(total) / Float(count)
+        var squares: Double = 0
+        var i = 0
+        while i + 16 <= count {
+            var d = SIMD16<Float>()
+            for j in 0..<16 { d[j] = x[i + j] - mean }
+            for j in 0..<16 { y[i + j] = d[j] }
+            let sq = d * d
+            let eighths = sq.highHalf + sq.lowHalf
+            let quarters = eighths.highHalf + eighths.lowHalf
+            squares += Double((quarters[0] + quarters[2]) + (quarters[1] + quarters[3]))
+            i += 16
+        }
+        while i < count {
+            let d = x[i] - mean
+            y[i] = d
+            squares += Double(d * d)
+            i += 1
+        }
+        let variance = Float(squares / Double(count))
+        let scale = 1 / sqrtf(variance + epsilon)
+        weight.withUnsafeBufferPointer { w in
+            for i in 0..<count { y[i] = (y[i] * scale) * w[i] }
+        }
+        if let bias {
+            bias.withUnsafeBufferPointer { b in
+                for i in 0..<count { y[i] += b[i] }
+            }
+        }
+    }
+
     /// `x *= factor` (ggml_scale).
     static func scale(_ x: UnsafeMutablePointer<Float>, count: Int, by factor: Float) {
         for i in 0..<count { x[i] *= factor }

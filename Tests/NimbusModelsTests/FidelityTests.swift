@@ -24,6 +24,9 @@ struct FidelityTests {
             /// Family fixtures: the first greedy step at which llama.cpp's default (repacked) run
             /// picks another token than its plain run, nil if none in the fixture's steps.
             let repacked_first_difference: Int?
+            /// Some tiny-model fixtures: llama.cpp's top [id, logit] pairs after the prompt,
+            /// float32 values written exactly.
+            let top_logits: [[Double]]?
         }
         let steps: Int
         let cases: [Case]

@@ -15,6 +15,8 @@ import Testing
         let tokenByToken: Bool
         /// The fixture, when not the file's own (`tiny/<file>.json`): another context size.
         var fixture: String? = nil
+        /// Its fixture holds llama.cpp's top logits after each prompt (`top_logits`).
+        var hasTopLogits = false
         var testDescription: String { fixture ?? file }
     }
 
@@ -42,6 +44,10 @@ import Testing
         // ones in an 8,192-position context (past the original 4,096), as llama.cpp chooses them.
         Model(file: "phi3_longrope.q4_k_m", architecture: "phi3", tokenByToken: true),
         Model(file: "phi3_longrope.q4_k_m", architecture: "phi3", tokenByToken: true, fixture: "phi3_longrope.q4_k_m.ctx8192"),
+        // Phi-2: LayerNorm with biases, parallel attention and GELU MLP, partial NeoX RoPE.
+        Model(file: "phi2.q4_k_m", architecture: "phi2", tokenByToken: true, hasTopLogits: true),
+        // StarCoder2: LayerNorm, grouped-query attention and a GELU MLP, all with biases.
+        Model(file: "starcoder2.q4_k_m", architecture: "starcoder2", tokenByToken: true, hasTopLogits: true),
     ]
 
     /// The model for the context its fixture was recorded in (llama.cpp's `n_ctx`; 512 where the
@@ -64,6 +70,26 @@ import Testing
             #expect(generated == c.generated,
                     "\(model.file) \(c.name): first difference at step \(first ?? -1), llama.cpp's top-2 gap there \(first.map { c.top2_gap[$0] } ?? 0)")
         }
+    }
+
+    /// Below the tokens: in ggml's order the logits after each prompt are llama.cpp's floats, bit
+    /// for bit (rounding steps that never flip a greedy token, such as LayerNorm's reduction
+    /// order, show here).
+    @Test(arguments: models.filter(\.hasTopLogits))
+    func logitsAfterThePromptAreLlamaCppsBits(_ model: Model) throws {
+        let (loaded, fixture) = try Self.load(model, order: .ggml)
+        var compared = 0
+        for c in fixture.cases {
+            let top = try #require(c.top_logits, "\(c.name) has no top_logits")
+            let logits = try HuggingFaceCheckpointTests.greedy(loaded.model, prompt: c.prompt, steps: 1, adapter: nil,
+                                                               tokenByToken: model.tokenByToken).firstLogits
+            for pair in top {
+                let id = Int(pair[0])
+                #expect(logits[id] == Float(pair[1]), "\(model.file) \(c.name) token \(id): \(logits[id]) against llama.cpp's \(pair[1])")
+                compared += 1
+            }
+        }
+        #expect(compared > 0)
     }
 
     @Test(arguments: models)
@@ -104,6 +130,21 @@ import Testing
         let prompts = [fixture.cases[0].prompt, fixture.cases[1].prompt]
         let alone = try prompts.map { try BatchProbe.logits(loaded.model, prompts: [$0], then: 3)[0] }
         #expect(alone == (try BatchProbe.logits(loaded.model, prompts: prompts, then: 3)))
+    }
+
+    /// Phi-2 needs LayerNorm's own epsilon (as llama.cpp does) and its output head's bias has
+    /// one value per token: a file without the one or with a bias of the wrong size stops loading
+    /// with one line naming the key or tensor.
+    @Test func phi2WithoutItsEpsilonOrWithAMisshapenBiasNamesIt() throws {
+        let key = "phi2.attention.layer_norm_epsilon"
+        let renamed = try TinyModelPatch.patched("phi2.q4_k_m", [(Array(key.utf8), Array("phi2.attention.layer_norm_epsilox".utf8))])
+        #expect(TinyModelPatch.loadError(renamed) == "model metadata \(key): missing")
+        // blk.0.ffn_up.bias's first dimension (256, a little-endian UInt64 after its dimension count 1) to 255.
+        let name = Array("blk.0.ffn_up.bias".utf8)
+        let shape: [UInt8] = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
+        let smaller: [UInt8] = [1, 0, 0, 0, 255, 0, 0, 0, 0, 0, 0, 0]
+        let patched = try TinyModelPatch.patched("phi2.q4_k_m", [(name + shape, name + smaller)])
+        #expect(TinyModelPatch.loadError(patched) == "tensor blk.0.ffn_up.bias has shape [255], expected [256]")
     }
 
     /// A file whose expert tensors do not fit its metadata, or that lacks one, stops loading with

@@ -160,6 +160,8 @@ void nk_swiglu_avx512(float *gate, const float *up, int64_t n);
 void nk_softmax_ggml(float *x, int64_t n);
 /// gate[i] = gelu_tanh(gate[i]) * up[i] (ggml_vec_geglu_f32: gelu looked up in ggml's fp16 table).
 void nk_geglu(float *gate, const float *up, int64_t n);
+// In place: x[i] = gelu_tanh(x[i]) as ggml_vec_gelu_f32 (the same fp16 table; Phi-2's MLP).
+void nk_gelu_tanh(float *x, int64_t n);
 
 // ---------------------------------------------------------------------------------------------
 // Compute pool: dedicated pthreads, the caller participates as worker 0.

@@ -59,7 +59,9 @@ public enum ArchitectureRegistry {
         Gemma.self,
         Gemma2.self,
         Gemma3.self,
+        Phi2.self,
         Phi3.self,
+        StarCoder2.self,
     ]
 
     /// The architecture that reads files named `name`, or nil.

@@ -15,12 +15,20 @@ public struct DecoderConfiguration: Sendable, Equatable {
     public var headDimension: Int
     public var contextLength: Int
     public var normEpsilon: Float
+    /// RMSNorm, or LayerNorm with a bias (Phi-2), for every norm of the model.
+    public var norm: NormKind = .rms
 
     /// Token embeddings are multiplied by this (Gemma: the square root of the width).
     public var embeddingScale: Float? = nil
     public var attention = AttentionOptions()
     public var rope: RopeOptions
     public var activation: FeedForwardActivation = .silu
+    /// Whether the dense feed-forward is gated (`act(gate) * up`, then down) or a plain GELU
+    /// MLP (`gelu_tanh(up)`, then down: Phi-2's, with `ffn_up`/`ffn_down` biases).
+    public var gatedFeedForward = true
+    /// Phi-2's (GPT-J's) parallel block: attention and feed-forward both read the attention
+    /// norm's output, and their sum joins the residual stream (there is no `ffn_norm`).
+    public var parallelBlocks = false
     /// Mixture of experts in place of the dense feed-forward, when the file has expert tensors.
     public var experts: ExpertOptions? = nil
     /// Gemma 2/3's "sandwich": the attention and feed-forward outputs are normalised again before
@@ -87,8 +95,15 @@ public enum RopeScaling: String, Sendable, CaseIterable {
 public enum FeedForwardActivation: String, Sendable {
     /// `silu(gate) * up` (SwiGLU).
     case silu
-    /// `gelu_tanh(gate) * up` (GeGLU), with ggml's fp16 lookup table.
+    /// `gelu_tanh(gate) * up` (GeGLU), or `gelu_tanh(up)` ungated, with ggml's fp16 lookup table.
     case gelu
+}
+
+public enum NormKind: String, Sendable {
+    /// `x / sqrt(mean(x²) + eps) * w`.
+    case rms
+    /// `(x - mean) / sqrt(var + eps) * w + b` (ggml_norm, then the weight and the bias).
+    case layer
 }
 
 public struct ExpertOptions: Sendable, Equatable {
@@ -199,6 +214,16 @@ extension DecoderConfiguration {
         let scaledLog: Float = 0.1 * logf(factor)
         let corrected = scaledLog + 1
         return (factor <= 1 ? 1 : corrected) * (1 / corrected) * attentionFactor
+    }
+
+    /// LayerNorm with biases for every norm, with its own epsilon key
+    /// (`attention.layer_norm_epsilon`), which llama.cpp requires of these families.
+    mutating func useLayerNorm(_ metadata: some ModelMetadata) throws(ModelError) {
+        let key = "\(architecture).attention.layer_norm_epsilon"
+        guard let epsilon = metadata.float(key) else { throw .badHyperparameter(key: key, reason: "missing") }
+        guard epsilon.isFinite, epsilon >= 0 else { throw .badHyperparameter(key: key, reason: "must be at least 0, got \(epsilon)") }
+        norm = .layer
+        normEpsilon = Float(epsilon)
     }
 
     /// Makes the local layers attend to a window of `window` positions with their own RoPE

@@ -91,8 +91,7 @@ public final class DecoderModel: @unchecked Sendable {
         for sequence in batch.sequences {
             end += sequence.tokens.count
             for row in (end - min(sequence.logitRows, sequence.tokens.count))..<end {
-                Operations.rmsNorm(scratch.x + row * dim, weight: weights.outputNorm, count: dim,
-                                   epsilon: c.normEpsilon, into: scratch.normed + wanted * dim)
+                normalize(scratch.x + row * dim, weights.outputNorm, into: scratch.normed + wanted * dim)
                 wanted += 1
             }
         }
@@ -157,10 +156,7 @@ public final class DecoderModel: @unchecked Sendable {
         // Per KV group, each sequence's table (every layer of the group reads the same one).
         let tablesOfGroup = layerGroups.windows.indices.map { g in batch.sequences.map { $0.blockTables[g] } }
         for (index, layer) in weights.layers.enumerated() {
-            eachRow(n) { row in
-                Operations.rmsNorm(s.x + row * dim, weight: layer.attentionNorm, count: dim,
-                                   epsilon: c.normEpsilon, into: s.normed + row * dim)
-            }
+            eachRow(n) { row in self.normalize(s.x + row * dim, layer.attentionNorm, into: s.normed + row * dim) }
             try projections.multiply(s.normed, batch: n, columns: dim,
                                      [(layer.query, s.q), (layer.key, s.k), (layer.value, s.v)], with: matmul)
             if adapters.any {
@@ -192,38 +188,66 @@ public final class DecoderModel: @unchecked Sendable {
             let starts = blockPointers.fill(slot: slot, tables: tables, cache: cache)
             Attention.run(Attention.Shape(c, layer: index), queries: s.q, rows: rows, tableStarts: starts,
                           pointers: blockPointers, blockSize: cache.blockSize, output: s.attention, pool: pool)
-            try layer.attentionOutput.multiply(s.attention, batch: n, into: s.normed, with: matmul)
-            if adapters.any { adapt(adapters, layer: index, [(.output, s.attention, c.queryDimension, s.normed, dim)]) }
-            addToResidual(s.normed, rows: n, postNorm: layer.postAttentionNorm)
-
-            eachRow(n) { row in
-                Operations.rmsNorm(s.x + row * dim, weight: layer.feedForwardNorm, count: dim,
-                                   epsilon: c.normEpsilon, into: s.normed + row * dim)
+            try layer.attentionOutput.multiply(s.attention, batch: n, into: s.attended, with: matmul)
+            if adapters.any { adapt(adapters, layer: index, [(.output, s.attention, c.queryDimension, s.attended, dim)]) }
+            if let bias = layer.attentionOutputBias { Operations.addBias(bias, to: s.attended, rows: n) }
+            // A parallel block's feed-forward reads the attention norm's output, still in `normed`.
+            if let norm = layer.feedForwardNorm {
+                addToResidual(s.attended, rows: n, postNorm: layer.postAttentionNorm)
+                eachRow(n) { row in self.normalize(s.x + row * dim, norm, into: s.normed + row * dim) }
             }
             switch layer.feedForward {
-            case .dense(let gate, let up, let down):
-                try projections.multiply(s.normed, batch: n, columns: dim, [(gate, s.gate), (up, s.up)], with: matmul)
-                if adapters.any {
-                    adapt(adapters, layer: index, [(.gate, s.normed, dim, s.gate, c.feedForwardLength),
-                                                   (.up, s.normed, dim, s.up, c.feedForwardLength)])
-                }
-                // Row by row: ggml's 16-wide blocks restart at each row, which matters for widths
-                // that are not a multiple of 16.
-                eachRow(n) { row in
-                    let offset = row * c.feedForwardLength
-                    switch c.activation {
-                    case .silu: Operations.swiGLU(gate: s.gate + offset, up: s.up + offset, count: c.feedForwardLength)
-                    case .gelu: ActivationKernels.geGLU(gate: s.gate + offset, up: s.up + offset, count: c.feedForwardLength)
-                    }
-                }
-                try down.multiply(s.gate, batch: n, into: s.normed, with: matmul)
-                if adapters.any { adapt(adapters, layer: index, [(.down, s.gate, c.feedForwardLength, s.normed, dim)]) }
+            case .dense(let gate, let up, let down, let biases):
+                let hidden = try denseFeedForward(gate: gate, up: up, biases: biases, adapters: adapters, layer: index, rows: n)
+                try down.multiply(hidden, batch: n, into: s.normed, with: matmul)
+                if adapters.any { adapt(adapters, layer: index, [(.down, hidden, c.feedForwardLength, s.normed, dim)]) }
+                if let bias = biases.down { Operations.addBias(bias, to: s.normed, rows: n) }
             case .experts(let experts):
                 guard let moe = mixture else { throw .kernel("expert weights without an expert configuration") }
                 // In place: every input row is gathered before the first output row is written.
                 try moe(s.normed, rows: n, experts: experts, matmul: matmul, into: s.normed)
             }
+            // llama.cpp's phi2 graph: (attention + feed-forward) + residual.
+            if layer.feedForwardNorm == nil { Operations.add(s.attended, into: s.normed, count: n * dim) }
             addToResidual(s.normed, rows: n, postNorm: layer.postFeedForwardNorm)
+        }
+    }
+
+    /// The dense feed-forward up to its down projection, from the rows in `normed`: SwiGLU or
+    /// GeGLU when gated, else `gelu_tanh(up x + b)`. Returns the buffer holding its output.
+    private func denseFeedForward(gate: Linear?, up: Linear, biases: FeedForwardBiases, adapters: LoRARows, layer index: Int,
+                                  rows n: Int) throws(ModelError) -> UnsafeMutablePointer<Float> {
+        let c = configuration, s = scratch, dim = c.embeddingLength, ff = c.feedForwardLength
+        guard let gate else {
+            try up.multiply(s.normed, batch: n, into: s.up, with: matmul)
+            if adapters.any { adapt(adapters, layer: index, [(.up, s.normed, dim, s.up, ff)]) }
+            if let bias = biases.up { Operations.addBias(bias, to: s.up, rows: n) }
+            eachRow(n) { row in ActivationKernels.gelu(s.up + row * ff, count: ff) }
+            return s.up
+        }
+        try projections.multiply(s.normed, batch: n, columns: dim, [(gate, s.gate), (up, s.up)], with: matmul)
+        if adapters.any { adapt(adapters, layer: index, [(.gate, s.normed, dim, s.gate, ff), (.up, s.normed, dim, s.up, ff)]) }
+        if let bias = biases.gate { Operations.addBias(bias, to: s.gate, rows: n) }
+        if let bias = biases.up { Operations.addBias(bias, to: s.up, rows: n) }
+        // Row by row: ggml's 16-wide blocks restart at each row, which matters for widths that
+        // are not a multiple of 16.
+        eachRow(n) { row in
+            let offset = row * ff
+            switch c.activation {
+            case .silu: Operations.swiGLU(gate: s.gate + offset, up: s.up + offset, count: ff)
+            case .gelu: ActivationKernels.geGLU(gate: s.gate + offset, up: s.up + offset, count: ff)
+            }
+        }
+        return s.gate
+    }
+
+    /// RMSNorm or LayerNorm of one row, as the configuration says.
+    private func normalize(_ x: UnsafePointer<Float>, _ norm: NormWeights, into y: UnsafeMutablePointer<Float>) {
+        let c = configuration
+        switch c.norm {
+        case .rms: Operations.rmsNorm(x, weight: norm.weight, count: c.embeddingLength, epsilon: c.normEpsilon, into: y)
+        case .layer:
+            Operations.layerNorm(x, weight: norm.weight, bias: norm.bias, count: c.embeddingLength, epsilon: c.normEpsilon, into: y)
         }
     }
 
@@ -342,7 +366,8 @@ struct LoRARows {
 
 /// Per-run buffers sized for `maxBatch` rows, owned by the model's one running thread.
 final class DecoderScratch: @unchecked Sendable {
-    let x, normed, q, k, v, attention, gate, up: UnsafeMutablePointer<Float>
+    /// `attended`: the attention block's output projection, before it joins the residual.
+    let x, normed, q, k, v, attention, attended, gate, up: UnsafeMutablePointer<Float>
 
     init(configuration c: DecoderConfiguration, maxBatch: Int) {
         func buffer(_ width: Int) -> UnsafeMutablePointer<Float> {
@@ -356,11 +381,12 @@ final class DecoderScratch: @unchecked Sendable {
         k = buffer(c.kvDimension)
         v = buffer(c.kvDimension)
         attention = buffer(c.queryDimension)
+        attended = buffer(c.embeddingLength)
         gate = buffer(c.feedForwardLength)
         up = buffer(c.feedForwardLength)
     }
 
     deinit {
-        for p in [x, normed, q, k, v, attention, gate, up] { p.deallocate() }
+        for p in [x, normed, q, k, v, attention, attended, gate, up] { p.deallocate() }
     }
 }

@@ -3,23 +3,37 @@ import NimbusKernels
 /// The tensors of one decoder block. Optional ones are there when the configuration (or, for
 /// biases, the file) asks for them.
 struct DecoderLayerWeights {
-    let attentionNorm: [Float]
+    let attentionNorm: NormWeights
     let query, key, value: Linear
-    /// Qwen2's projection biases, added after the matmul.
+    /// Qwen2's and Phi-2's projection biases, added after the matmul.
     let queryBias, keyBias, valueBias: [Float]?
     /// Per-head RMSNorm weights (Qwen3, Gemma 3).
     let queryNorm, keyNorm: [Float]?
     let attentionOutput: Linear
+    let attentionOutputBias: [Float]?
     let postAttentionNorm: [Float]?
-    let feedForwardNorm: [Float]
+    /// Nil in a parallel block (`DecoderConfiguration.parallelBlocks`).
+    let feedForwardNorm: NormWeights?
     let feedForward: FeedForwardWeights
     let postFeedForwardNorm: [Float]?
 }
 
-/// A dense feed-forward, or experts chosen per row by a router.
+/// A norm's gain, and its bias for LayerNorm.
+struct NormWeights {
+    let weight: [Float]
+    let bias: [Float]?
+}
+
+/// A dense feed-forward (gated, or a plain MLP without `gate`) with its optional biases, or
+/// experts chosen per row by a router.
 enum FeedForwardWeights {
-    case dense(gate: Linear, up: Linear, down: Linear)
+    case dense(gate: Linear?, up: Linear, down: Linear, biases: FeedForwardBiases)
     case experts(ExpertWeights)
+}
+
+/// `ffn_gate.bias`, `ffn_up.bias` and `ffn_down.bias`, each added right after its matmul.
+struct FeedForwardBiases {
+    var gate, up, down: [Float]?
 }
 
 /// Every tensor of a decoder, found by llama.cpp's GGUF names (in any format, through a
@@ -28,7 +42,7 @@ enum FeedForwardWeights {
 /// of the one matrix, so each output is computed exactly as from separate matrices.
 struct DecoderWeights {
     let tokenEmbedding: Linear
-    let outputNorm: [Float]
+    let outputNorm: NormWeights
     /// The output head: `output.weight`, or the token embedding when the model ties them.
     let output: Linear
     let outputBias: [Float]?
@@ -45,7 +59,7 @@ struct DecoderWeights {
         let loader = TensorLoader(source: source, interleave: interleave)
         let dim = c.embeddingLength
         tokenEmbedding = try loader.linear("token_embd.weight", rows: c.vocabularySize, columns: dim)
-        outputNorm = try loader.vector("output_norm.weight", count: dim)
+        outputNorm = try loader.norm("output_norm", count: dim, kind: c.norm)
         output = loader.has("output.weight")
             ? try loader.linear("output.weight", rows: c.vocabularySize, columns: dim)
             : tokenEmbedding
@@ -90,21 +104,28 @@ struct DecoderWeights {
                 up: try loader.stacked(p + "ffn_up_exps.weight", count: n, rows: w, columns: dim),
                 down: try loader.stacked(p + "ffn_down_exps.weight", count: n, rows: dim, columns: w),
                 shared: shared))
-        } else if loader.has(p + "ffn_gate.weight") {
-            feedForward = .dense(gate: try loader.linear(p + "ffn_gate.weight", rows: ff, columns: dim),
-                                 up: try loader.linear(p + "ffn_up.weight", rows: ff, columns: dim),
-                                 down: try loader.linear(p + "ffn_down.weight", rows: dim, columns: ff))
         } else {
-            // Phi-3 stores [gate; up] as one `ffn_up` of twice the height.
-            let parts = try loader.linear(p + "ffn_up.weight", splitInto: [ff, ff], columns: dim)
-            feedForward = .dense(gate: parts[0], up: parts[1],
-                                 down: try loader.linear(p + "ffn_down.weight", rows: dim, columns: ff))
+            let down = try loader.linear(p + "ffn_down.weight", rows: dim, columns: ff)
+            let biases = FeedForwardBiases(gate: try loader.optionalVector(p + "ffn_gate.bias", count: ff),
+                                           up: try loader.optionalVector(p + "ffn_up.bias", count: ff),
+                                           down: try loader.optionalVector(p + "ffn_down.bias", count: dim))
+            if !c.gatedFeedForward {
+                feedForward = .dense(gate: nil, up: try loader.linear(p + "ffn_up.weight", rows: ff, columns: dim),
+                                     down: down, biases: biases)
+            } else if loader.has(p + "ffn_gate.weight") {
+                feedForward = .dense(gate: try loader.linear(p + "ffn_gate.weight", rows: ff, columns: dim),
+                                     up: try loader.linear(p + "ffn_up.weight", rows: ff, columns: dim), down: down, biases: biases)
+            } else {
+                // Phi-3 stores [gate; up] as one `ffn_up` of twice the height.
+                let parts = try loader.linear(p + "ffn_up.weight", splitInto: [ff, ff], columns: dim)
+                feedForward = .dense(gate: parts[0], up: parts[1], down: down, biases: biases)
+            }
         }
         func norm(_ name: String, _ count: Int, when wanted: Bool) throws(ModelError) -> [Float]? {
             wanted ? try loader.vector(p + name, count: count) : nil
         }
         return DecoderLayerWeights(
-            attentionNorm: try loader.vector(p + "attn_norm.weight", count: dim),
+            attentionNorm: try loader.norm(p + "attn_norm", count: dim, kind: c.norm),
             query: q, key: k, value: v,
             queryBias: try loader.optionalVector(p + "attn_q.bias", count: c.queryDimension),
             keyBias: try loader.optionalVector(p + "attn_k.bias", count: c.kvDimension),
@@ -112,8 +133,9 @@ struct DecoderWeights {
             queryNorm: try norm("attn_q_norm.weight", hd, when: c.attention.headNorms),
             keyNorm: try norm("attn_k_norm.weight", hd, when: c.attention.headNorms),
             attentionOutput: try loader.linear(p + "attn_output.weight", rows: dim, columns: c.queryDimension),
+            attentionOutputBias: try loader.optionalVector(p + "attn_output.bias", count: dim),
             postAttentionNorm: try norm("post_attention_norm.weight", dim, when: c.postAttentionNorm),
-            feedForwardNorm: try loader.vector(p + "ffn_norm.weight", count: dim),
+            feedForwardNorm: c.parallelBlocks ? nil : try loader.norm(p + "ffn_norm", count: dim, kind: c.norm),
             feedForward: feedForward,
             postFeedForwardNorm: try norm("post_ffw_norm.weight", dim, when: c.postFeedForwardNorm)
         )
@@ -198,6 +220,12 @@ struct TensorLoader {
             for i in values.indices { values[i] += info.vectorOffset }
         }
         return values
+    }
+
+    /// `<name>.weight`, and for LayerNorm `<name>.bias` when the file has it.
+    func norm(_ name: String, count: Int, kind: NormKind) throws(ModelError) -> NormWeights {
+        NormWeights(weight: try vector(name + ".weight", count: count),
+                    bias: kind == .layer ? try optionalVector(name + ".bias", count: count) : nil)
     }
 
     /// `vector(name:count:)` when the file has the tensor, else nil.
