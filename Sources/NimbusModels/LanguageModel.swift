@@ -26,8 +26,9 @@ public protocol LanguageModel: AnyObject, Sendable {
     /// `logitRows` tokens (at most its token count), in batch order, into `logits` from row 0.
     /// A row's logits do not depend on the batch around it (speculative verification relies on
     /// it).
-    /// - Throws: `ModelError`, also for a cache or logit storage made by another model or too
-    ///   few logit rows; nothing is written to any block position outside the batch's.
+    /// - Throws: `ModelError`, also for a cache or logit storage this model cannot write (another
+    ///   backend's, or rows of another width) or too few logit rows; nothing is written to any
+    ///   block position outside the batch's.
     func forward(_ batch: ForwardBatch, cache: any KVStorage, logits: any LogitStorage) throws(ModelError)
 }
 
@@ -76,7 +77,8 @@ extension DecoderModel: LanguageModel {
         guard let logits = logits as? HostLogits, logits.vocabularySize == vocabularySize else {
             throw .kernel("a logit storage made by another model or backend")
         }
-        let rows = batch.sequences.reduce(0) { $0 + min(max($1.logitRows, 0), $1.tokens.count) }
+        guard batch.sequences.allSatisfy({ $0.logitRows >= 0 }) else { throw .kernel("a negative count of logit rows") }
+        let rows = batch.sequences.reduce(0) { $0 + min($1.logitRows, $1.tokens.count) }
         guard rows <= logits.rowCapacity else {
             throw .kernel("\(rows) logit rows for a storage of \(logits.rowCapacity)")
         }

@@ -138,9 +138,9 @@ import Testing
     static let floatNearTie = SummationOrder.detected == .blocked ? 0.05 : 0.1
 
     /// BF16 (llama, sharded) and F32 (qwen2, biases, untied head; gemma3, (1 + w) norms, QK-norm,
-    /// sliding-window layers) checkpoints computed as stored, with and without their PEFT
-    /// adapters, against transformers + PEFT in float32.
-    @Test(arguments: ["llama", "qwen2", "gemma3"])
+    /// sliding-window layers; llama_bias, biases on o_proj and the MLP too) checkpoints computed
+    /// as stored, with and without their PEFT adapters, against transformers + PEFT in float32.
+    @Test(arguments: ["llama", "qwen2", "gemma3", "llama_bias"])
     func checkpointsWithPEFTAdaptersMatchTransformers(_ name: String) throws {
         let root = try Self.root()
         let model = try ModelLoader.load(path: root + "/" + name, threads: 2)

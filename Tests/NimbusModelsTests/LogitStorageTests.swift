@@ -3,8 +3,8 @@ import NimbusModels
 import Testing
 
 /// `LanguageModel.forward` writes logits into a `LogitStorage` the model made, and refuses
-/// storage it cannot write: another model's (another vocabulary), or fewer rows than the batch
-/// asks for. Nothing is computed then, so the KV cache is unchanged.
+/// storage it cannot write: another model's (another vocabulary), fewer rows than the batch asks
+/// for, or a negative row count. Nothing is computed then, so the KV cache is unchanged.
 @Suite(.serialized) struct LogitStorageTests {
     static func tiny(_ file: String) throws -> LoadedModel {
         let url = try #require(Bundle.module.url(forResource: "Fixtures/tiny/\(file)", withExtension: "gguf"))
@@ -16,7 +16,7 @@ import Testing
                               batchedOrderBelow: tokens.count, logitRows: logitRows)
     }
 
-    @Test func refusesAnotherModelsStorageAndTooFewRows() throws {
+    @Test func refusesAnotherModelsStorageAndWrongRowCounts() throws {
         let qwen = try Self.tiny("qwen3.q4_k_m").model, phi = try Self.tiny("phi3.q4_k_m").model
         let layout = qwen.kvLayout(blockSize: 16)
         let cache = qwen.makePagedCache(blockSize: 16, blockCount: 4 * layout.reaches.count)
@@ -28,6 +28,10 @@ import Testing
                                            Self.sequence([4, 5], slot: 1, layout: layout, logitRows: 1)])
         #expect(throws: ModelError.kernel("2 logit rows for a storage of 1")) {
             try qwen.forward(two, cache: cache, logits: qwen.makeLogitStorage(rows: 1))
+        }
+        let negative = ForwardBatch(sequences: [Self.sequence([1, 2, 3], slot: 0, layout: layout, logitRows: -1)])
+        #expect(throws: ModelError.kernel("a negative count of logit rows")) {
+            try qwen.forward(negative, cache: cache, logits: qwen.makeLogitStorage(rows: 4))
         }
     }
 

@@ -54,7 +54,6 @@ struct NormFixtureTests {
                         }
                     }
                 }
-                #expect(y.count == weight.count)
                 if y != row.y.values { differingRows += 1 }
             }
             #expect(differingRows == 0,

@@ -46,6 +46,8 @@ import Testing
         Model(file: "phi3_longrope.q4_k_m", architecture: "phi3", tokenByToken: true, fixture: "phi3_longrope.q4_k_m.ctx8192"),
         // Phi-2: LayerNorm with biases, parallel attention and GELU MLP, partial NeoX RoPE.
         Model(file: "phi2.q4_k_m", architecture: "phi2", tokenByToken: true, hasTopLogits: true),
+        // The same Phi-2 as converted from its original fused `Wqkv`: attn_qkv weight and bias.
+        Model(file: "phi2_fused.q4_k_m", architecture: "phi2", tokenByToken: true, hasTopLogits: true),
         // StarCoder2: LayerNorm, grouped-query attention and a GELU MLP, all with biases.
         Model(file: "starcoder2.q4_k_m", architecture: "starcoder2", tokenByToken: true, hasTopLogits: true),
     ]

@@ -35,7 +35,8 @@ TINY = [("tiny/qwen3", "qwen3.q4_k_m", "qwen3"), ("tiny/gemma2", "gemma2.q4_k_m"
         ("tiny/qwen3moe", "qwen3moe.q4_k_m", "qwen3moe"), ("tiny/qwen2moe", "qwen2moe.q4_k_m", "qwen2moe"),
         ("tiny/llama-linear", "llama_linear.q4_k_m", "llama"), ("tiny/llama-yarn", "llama_yarn.q4_k_m", "llama"),
         ("tiny/phi3-longrope", "phi3_longrope.q4_k_m", "phi3"), ("tiny/mistral", "mistral.q4_k_m", "llama"),
-        ("tiny/phi2", "phi2.q4_k_m", "phi2"), ("tiny/starcoder2", "starcoder2.q4_k_m", "starcoder2")]
+        ("tiny/phi2", "phi2.q4_k_m", "phi2"), ("tiny/starcoder2", "starcoder2.q4_k_m", "starcoder2"),
+        ("tiny/phi2-fused", "phi2_fused.q4_k_m", "phi2")]
 
 
 @pytest.fixture(scope="module")

@@ -251,12 +251,16 @@ final class HuggingFaceTensors: DecoderTensorSource, @unchecked Sendable {
         case "self_attn.k_proj.bias": "attn_k.bias"
         case "self_attn.v_proj.bias": "attn_v.bias"
         case "self_attn.o_proj.weight": "attn_output.weight"
+        case "self_attn.o_proj.bias": "attn_output.bias"
         case "self_attn.qkv_proj.weight": "attn_qkv.weight"
         case "self_attn.q_norm.weight": "attn_q_norm.weight"
         case "self_attn.k_norm.weight": "attn_k_norm.weight"
         case "mlp.gate_proj.weight": "ffn_gate.weight"
         case "mlp.up_proj.weight": "ffn_up.weight"
         case "mlp.down_proj.weight": "ffn_down.weight"
+        case "mlp.gate_proj.bias": "ffn_gate.bias"
+        case "mlp.up_proj.bias": "ffn_up.bias"
+        case "mlp.down_proj.bias": "ffn_down.bias"
         case "mlp.gate_up_proj.weight": "ffn_up.weight"
         default: nil
         }

@@ -11,7 +11,8 @@ import NimbusKernels
 /// build's reduction orders and vectorized exp (`AttentionKernels`, `ActivationKernels`), and
 /// matmuls quantize activations exactly as ggml does (see NimbusKernels). The blocks other
 /// architectures add (biases, head norms, NeoX RoPE, GeGLU, soft-capping, sandwich norms,
-/// sliding windows) follow llama.cpp's graph for that architecture in the same way.
+/// sliding windows, LayerNorm, a plain GELU MLP, parallel attention and feed-forward) follow
+/// llama.cpp's graph for that architecture in the same way.
 ///
 /// llama.cpp's result depends on how tokens are batched: a multi-token ubatch uses the batched
 /// (tinyBLAS) attention order, a single token the decode (vec_dot) order, and the two differ in
@@ -53,6 +54,9 @@ public final class DecoderModel: @unchecked Sendable {
     init(source: any DecoderTensorSource, configuration: DecoderConfiguration, pool: ComputePool, maxBatch: Int = 512,
          order: SummationOrder = .detected, contextLength: Int? = nil) throws(ModelError) {
         self.configuration = configuration
+        guard configuration.gatedFeedForward || configuration.activation == .gelu else {
+            throw .kernel("an ungated feed-forward computes GELU only, not \(configuration.activation.rawValue)")
+        }
         layerGroups = LayerGroups(layerWindows: configuration.layers.map(\.window))
         do {
             matmul = try MatMul(pool: pool, order: order)

@@ -77,14 +77,22 @@ struct DecoderWeights {
         let p = "blk.\(i)."
         let dim = c.embeddingLength, ff = c.feedForwardLength, hd = c.headDimension
         let q, k, v: Linear
+        let qd = c.queryDimension, kvd = c.kvDimension
+        var qkvBias: (q: [Float]?, k: [Float]?, v: [Float]?) = (nil, nil, nil)
         if loader.has(p + "attn_qkv.weight") {
-            let parts = try loader.linear(p + "attn_qkv.weight", splitInto: [c.queryDimension, c.kvDimension, c.kvDimension],
-                                          columns: dim)
+            let parts = try loader.linear(p + "attn_qkv.weight", splitInto: [qd, kvd, kvd], columns: dim)
             (q, k, v) = (parts[0], parts[1], parts[2])
+            // Phi-2 converted from its `Wqkv` also fuses the bias; adding it after the split
+            // adds the same value to the same output.
+            if let b = try loader.optionalVector(p + "attn_qkv.bias", count: qd + 2 * kvd) {
+                qkvBias = (Array(b[0..<qd]), Array(b[qd..<qd + kvd]), Array(b[(qd + kvd)...]))
+            }
         } else {
-            q = try loader.linear(p + "attn_q.weight", rows: c.queryDimension, columns: dim)
-            k = try loader.linear(p + "attn_k.weight", rows: c.kvDimension, columns: dim)
-            v = try loader.linear(p + "attn_v.weight", rows: c.kvDimension, columns: dim)
+            q = try loader.linear(p + "attn_q.weight", rows: qd, columns: dim)
+            k = try loader.linear(p + "attn_k.weight", rows: kvd, columns: dim)
+            v = try loader.linear(p + "attn_v.weight", rows: kvd, columns: dim)
+            qkvBias = (try loader.optionalVector(p + "attn_q.bias", count: qd), try loader.optionalVector(p + "attn_k.bias", count: kvd),
+                       try loader.optionalVector(p + "attn_v.bias", count: kvd))
         }
         let feedForward: FeedForwardWeights
         if let experts = c.experts {
@@ -127,9 +135,7 @@ struct DecoderWeights {
         return DecoderLayerWeights(
             attentionNorm: try loader.norm(p + "attn_norm", count: dim, kind: c.norm),
             query: q, key: k, value: v,
-            queryBias: try loader.optionalVector(p + "attn_q.bias", count: c.queryDimension),
-            keyBias: try loader.optionalVector(p + "attn_k.bias", count: c.kvDimension),
-            valueBias: try loader.optionalVector(p + "attn_v.bias", count: c.kvDimension),
+            queryBias: qkvBias.q, keyBias: qkvBias.k, valueBias: qkvBias.v,
             queryNorm: try norm("attn_q_norm.weight", hd, when: c.attention.headNorms),
             keyNorm: try norm("attn_k_norm.weight", hd, when: c.attention.headNorms),
             attentionOutput: try loader.linear(p + "attn_output.weight", rows: dim, columns: c.queryDimension),
