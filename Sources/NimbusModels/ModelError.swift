@@ -10,6 +10,9 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case unsupportedTensorType(tensor: String, type: String)
     /// A tensor the architecture needs is absent.
     case missingTensor(String)
+    /// The file holds a tensor the architecture never reads (llama.cpp refuses such files too):
+    /// computing without it would give wrong results without a word.
+    case unusedTensor(String, architecture: String)
     /// A tensor has a shape other than the hyperparameters imply.
     case badTensorShape(tensor: String, expected: [Int], actual: [Int])
     /// A hyperparameter is absent or out of range.
@@ -33,6 +36,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case .unsupportedTensorType(let t, let type):
             "tensor \(t) has type \(type), which Nimbus cannot compute with yet (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K)"
         case .missingTensor(let t): "model file has no tensor \(t)"
+        case .unusedTensor(let t, let a): "model file has tensor \(t), which Nimbus's \(a) architecture does not read (a different variant of the architecture?)"
         case .badTensorShape(let t, let e, let a): "tensor \(t) has shape \(a), expected \(e)"
         case .badHyperparameter(let k, let why): "model metadata \(k): \(why)"
         case .tokenizer(let why): "tokenizer: \(why)"

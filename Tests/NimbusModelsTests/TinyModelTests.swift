@@ -149,6 +149,15 @@ import Testing
         #expect(TinyModelPatch.loadError(patched) == "tensor blk.0.ffn_up.bias has shape [255], expected [256]")
     }
 
+    /// A tensor no block reads stops loading, as in llama.cpp, rather than being left out of the
+    /// computation: here Phi-2's attention output bias under a name nothing asks for.
+    @Test func aTensorNothingReadsIsRefused() throws {
+        let name = "blk.1.attn_output.bias"
+        let renamed = try TinyModelPatch.patched("phi2.q4_k_m", [(Array(name.utf8), Array("blk.1.attn_outpux.bias".utf8))])
+        #expect(TinyModelPatch.loadError(renamed)
+                == "model file has tensor blk.1.attn_outpux.bias, which Nimbus's phi2 architecture does not read (a different variant of the architecture?)")
+    }
+
     /// A file whose expert tensors do not fit its metadata, or that lacks one, stops loading with
     /// an error naming the tensor (one line, as the server prints it).
     @Test func misshapenOrMissingExpertTensorsNameTheTensor() throws {

@@ -203,6 +203,10 @@ final class HuggingFaceTensors: DecoderTensorSource, @unchecked Sendable {
         for buffer in computed.values { buffer.deallocate() }
     }
 
+    /// Checkpoints also hold tensors no GGUF has (rotary buffers, vision towers); only mapped
+    /// names are seen.
+    var allTensorNames: [String]? { nil }
+
     /// The checkpoint name `ggufName` maps to, for messages.
     func checkpointName(_ ggufName: String) -> String? { names[ggufName] }
 

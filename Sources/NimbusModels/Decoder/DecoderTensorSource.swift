@@ -20,6 +20,9 @@ struct SourceTensor {
 /// owns the bytes (a memory map) and must outlive the model.
 protocol DecoderTensorSource: AnyObject, Sendable {
     func sourceTensor(named name: String) -> SourceTensor?
+    /// Every tensor name, where the format names them all as llama.cpp does (GGUF), so that a
+    /// tensor no block reads is refused; nil where the source maps only what it knows.
+    var allTensorNames: [String]? { get }
     /// Elements and types of every weight, for `/v1/models`.
     var inventory: [(typeName: String, elements: Int)] { get }
 }
@@ -34,4 +37,6 @@ extension GGUFFile: DecoderTensorSource {
     var inventory: [(typeName: String, elements: Int)] {
         tensors.map { ($0.type.name, $0.elementCount) }
     }
+
+    var allTensorNames: [String]? { tensors.map(\.name) }
 }

@@ -71,6 +71,9 @@ struct DecoderWeights {
             layers.append(try Self.layer(i, loader, configuration: c))
         }
         self.layers = layers
+        // LongRoPE files carry both factor sets and one is used; the other is not a stray tensor.
+        loader.markRead(["rope_factors_long.weight", "rope_factors_short.weight"])
+        if let stray = loader.unread().first { throw .unusedTensor(stray, architecture: c.architecture) }
     }
 
     private static func layer(_ i: Int, _ loader: TensorLoader, configuration c: DecoderConfiguration) throws(ModelError) -> DecoderLayerWeights {
@@ -167,16 +170,33 @@ struct DecoderWeights {
     }
 }
 
-/// Finds tensors by name and checks their shape and type against what the architecture needs.
+/// Finds tensors by name and checks their shape and type against what the architecture needs;
+/// remembers which it read, so that a tensor no block reads can be refused.
 struct TensorLoader {
     let source: any DecoderTensorSource
     /// Whether `linear` adds the blocked-order layout (`WeightMatrix.interleavedForBlockedOrder`).
     var interleave = false
+    private let read = NameSet()
+
+    init(source: any DecoderTensorSource, interleave: Bool = false) {
+        self.source = source
+        self.interleave = interleave
+    }
+
+    /// The names read so far (a class, so that the loader stays a value passed around freely).
+    private final class NameSet { var names: Set<String> = [] }
 
     func has(_ name: String) -> Bool { source.sourceTensor(named: name) != nil }
 
+    func markRead(_ names: [String]) { read.names.formUnion(names) }
+
+    /// The source's tensors that nothing has read, in file order (empty when the source does not
+    /// list its tensors).
+    func unread() -> [String] { (source.allTensorNames ?? []).filter { !read.names.contains($0) } }
+
     func info(_ name: String, shape: [Int]) throws(ModelError) -> SourceTensor {
         guard let info = source.sourceTensor(named: name) else { throw .missingTensor(name) }
+        read.names.insert(name)
         var actual = info.dimensions
         while actual.count > shape.count, actual.last == 1 { actual.removeLast() }
         guard actual == shape else { throw .badTensorShape(tensor: name, expected: shape, actual: info.dimensions) }
