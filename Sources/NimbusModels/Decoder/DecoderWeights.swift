@@ -71,8 +71,10 @@ struct DecoderWeights {
             layers.append(try Self.layer(i, loader, configuration: c))
         }
         self.layers = layers
-        // LongRoPE files carry both factor sets and one is used; the other is not a stray tensor.
-        loader.markRead(["rope_factors_long.weight", "rope_factors_short.weight"])
+        // Known tensors left unread: LongRoPE files carry both factor sets and one is used;
+        // Qwen3-Reranker's classifier rows serve llama.cpp's rank pooling only (the language
+        // model's head is `output.weight` or the tied embedding, as llama.cpp also reads it).
+        loader.markRead(["rope_factors_long.weight", "rope_factors_short.weight", "cls.output.weight"])
         if let stray = loader.unread().first { throw .unusedTensor(stray, architecture: c.architecture) }
     }
 
