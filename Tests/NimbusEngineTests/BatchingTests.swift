@@ -157,14 +157,10 @@ struct BatchingTests {
             $0.streamBacklog = 2048  // the long answer below is read only after the queue checks
         }
         try await run(e) { engine in
-            // Without speculation, and long (about 3 s alone), so it is surely still running when
-            // the queue is filled below: prompt lookup can accept most of a repetitive answer in a
-            // few steps, and on a loaded CI host this task can lose its core for longer than 200
-            // tokens take (the fourth submission was once accepted after the first had finished).
             var long = GenerationRequest(prompt: try prompt("Count:"), maxTokens: 1000, ignoreEOS: true)
-            long.speculative = false
-            let running = try engine.submit(long)
-            for _ in 0..<500 where engine.statistics.runningSequences == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            long.speculative = false  // prompt lookup could accept most of a repetitive answer at once
+            let running = try await submitSeenRunning(long, on: engine)
+            // Nothing suspends from the check above to the refusal below.
             let queued = try (0..<2).map { _ in try engine.submit(GenerationRequest(prompt: try prompt("Hi"), maxTokens: 2)) }
             #expect(engine.waitingRequests == 2)
             // One running plus two waiting fill the sequence slot and the queue.
@@ -178,6 +174,33 @@ struct BatchingTests {
                 #expect(t[0].count >= 1)
             }
         }
+    }
+
+    /// Submits `request` to an idle engine and returns its stream once the engine is seen computing
+    /// it, alone, with at least `remaining` of its tokens still to come (a third of a second for
+    /// 100 tokens alone), so the caller can queue work behind it with no suspension in between.
+    /// A loaded CI host can starve this task for longer than a whole answer takes (seen three
+    /// times, at 200, 400 and 1,000 tokens), so a fixed wait proves nothing; a request that ends
+    /// unseen is read to its end and replaced by a new one.
+    func submitSeenRunning(_ request: GenerationRequest, on engine: Engine, remaining: Int = 100) async throws
+        -> AsyncThrowingStream<GenerationEvent, any Error> {
+        for _ in 0..<5 {
+            let before = engine.statistics.generatedTokens
+            let stream = try engine.submit(request)
+            while engine.statistics.generatedTokens - before < request.maxTokens - remaining {
+                let s = engine.statistics
+                if s.runningSequences == 1, s.waitingRequests == 0, s.generatedTokens - before < request.maxTokens - remaining {
+                    return stream
+                }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            _ = try await tokens(stream)
+        }
+        throw NeverSeenRunning()
+    }
+
+    struct NeverSeenRunning: Error, CustomStringConvertible {
+        var description: String { "five long requests each ended before this task saw one running" }
     }
 
     /// A burst as large as the sequence slots plus the queue is taken whole, even though the
@@ -228,15 +251,11 @@ struct BatchingTests {
             $0.policy = .priority
         }
         try await run(e) { engine in
-            // Long enough to still be running when the three below are queued, even when the
-            // model tests beside this one keep both cores busy.
             // Without speculation: prompt lookup can accept most of a repetitive answer and end it
             // in a fraction of its 400 steps, before the three are queued.
             var blocking = GenerationRequest(prompt: try prompt("Wait:"), maxTokens: 400, ignoreEOS: true)
             blocking.speculative = false
-            let blocker = try engine.submit(blocking)
-            for _ in 0..<6000 where engine.statistics.runningSequences == 0 { try await Task.sleep(for: .milliseconds(10)) }
-            try #require(engine.statistics.runningSequences == 1)
+            let blocker = try await submitSeenRunning(blocking, on: engine)
             let order = OrderLog()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for (name, priority) in [("low", 10), ("urgent", -5), ("normal", 0)] {

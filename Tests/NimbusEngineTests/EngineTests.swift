@@ -106,9 +106,9 @@ struct EngineTests {
         }
     }
 
-    /// Polls the engine's statistics until nothing runs and no block is held (or 5 s pass).
+    /// Polls the engine's statistics until nothing runs and no block is held (or 30 s pass, for a loaded host).
     func waitUntilIdle(_ engine: Engine) async -> Bool {
-        for _ in 0..<500 {
+        for _ in 0..<3000 {
             let s = engine.statistics
             if s.runningSequences == 0, s.usedBlocks == 0, s.waitingRequests == 0 { return true }
             try? await Task.sleep(for: .milliseconds(10))

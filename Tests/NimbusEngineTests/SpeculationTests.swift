@@ -38,7 +38,7 @@ struct SpeculationTests {
     /// The engine's statistics once it has published the step that finished the last sequence
     /// (a stream can end just before that).
     func settled(_ engine: Engine) async throws -> EngineStatistics {
-        for _ in 0..<200 where engine.statistics.runningSequences > 0 { try await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<3000 where engine.statistics.runningSequences > 0 { try await Task.sleep(for: .milliseconds(10)) }
         return engine.statistics
     }
 
