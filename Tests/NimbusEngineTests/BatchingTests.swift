@@ -159,7 +159,7 @@ struct BatchingTests {
         try await run(e) { engine in
             var long = GenerationRequest(prompt: try prompt("Count:"), maxTokens: 1000, ignoreEOS: true)
             long.speculative = false  // prompt lookup could accept most of a repetitive answer at once
-            let running = try await submitSeenRunning(long, on: engine)
+            let running = try await submitSeenRunning(long, on: engine, remaining: 500)
             // Nothing suspends from the check above to the refusal below.
             let queued = try (0..<2).map { _ in try engine.submit(GenerationRequest(prompt: try prompt("Hi"), maxTokens: 2)) }
             #expect(engine.waitingRequests == 2)
@@ -177,21 +177,25 @@ struct BatchingTests {
     }
 
     /// Submits `request` to an idle engine and returns its stream once the engine is seen computing
-    /// it, alone, with at least `remaining` of its tokens still to come (a third of a second for
-    /// 100 tokens alone), so the caller can queue work behind it with no suspension in between.
-    /// A loaded CI host can starve this task for longer than a whole answer takes (seen three
-    /// times, at 200, 400 and 1,000 tokens), so a fixed wait proves nothing; a request that ends
-    /// unseen is read to its end and replaced by a new one.
-    func submitSeenRunning(_ request: GenerationRequest, on engine: Engine, remaining: Int = 100) async throws
+    /// it, alone, with at least `remaining` of its tokens still to come, so the caller can queue
+    /// work behind it with no suspension in between. A loaded CI host can starve this task for
+    /// longer than a whole answer takes (seen three times, at 200, 400 and 1,000 tokens), so a
+    /// fixed wait proves nothing; a request that ends unseen is read to its end (which throws if
+    /// it failed) and replaced by a new one.
+    /// Progress is counted as generated tokens since the submission, which is exact for one
+    /// single-choice, non-speculative request that ignores EOS, on an otherwise idle engine.
+    func submitSeenRunning(_ request: GenerationRequest, on engine: Engine, remaining: Int) async throws
         -> AsyncThrowingStream<GenerationEvent, any Error> {
+        precondition(request.maxTokens > remaining && request.choices == 1 && !request.speculative && request.ignoreEOS)
         for _ in 0..<5 {
             let before = engine.statistics.generatedTokens
             let stream = try engine.submit(request)
-            while engine.statistics.generatedTokens - before < request.maxTokens - remaining {
+            for _ in 0..<6000 {
                 let s = engine.statistics
-                if s.runningSequences == 1, s.waitingRequests == 0, s.generatedTokens - before < request.maxTokens - remaining {
-                    return stream
-                }
+                let done = s.generatedTokens - before
+                if done >= request.maxTokens - remaining { break }
+                if s.runningSequences == 1, s.waitingRequests == 0 { return stream }
+                if s.runningSequences == 0, s.waitingRequests == 0, done > 0 { break }  // started and ended
                 try await Task.sleep(for: .milliseconds(10))
             }
             _ = try await tokens(stream)
@@ -255,26 +259,23 @@ struct BatchingTests {
             // in a fraction of its 400 steps, before the three are queued.
             var blocking = GenerationRequest(prompt: try prompt("Wait:"), maxTokens: 400, ignoreEOS: true)
             blocking.speculative = false
-            let blocker = try await submitSeenRunning(blocking, on: engine)
-            let order = OrderLog()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for (name, priority) in [("low", 10), ("urgent", -5), ("normal", 0)] {
-                    let s = try engine.submit(GenerationRequest(prompt: try prompt(name), maxTokens: 1, priority: priority))
-                    group.addTask {
-                        _ = try await tokens(s)
-                        order.append(name)
-                    }
-                }
-                _ = try await tokens(blocker)
-                try await group.waitForAll()
+            let blocker = try await submitSeenRunning(blocking, on: engine, remaining: 300)
+            // The order is the engine's own: when each request was first scheduled (one at a
+            // time, a step apart), not when this task happened to read each answer.
+            var timelines: [(name: String, timeline: RequestTimeline, stream: AsyncThrowingStream<GenerationEvent, any Error>)] = []
+            for (name, priority) in [("low", 10), ("urgent", -5), ("normal", 0)] {
+                var request = GenerationRequest(prompt: try prompt(name), maxTokens: 1, priority: priority)
+                let timeline = RequestTimeline()
+                request.timeline = timeline
+                timelines.append((name, timeline, try engine.submit(request)))
             }
-            #expect(order.names == ["urgent", "normal", "low"])
+            _ = try await tokens(blocker)
+            var scheduled: [(name: String, at: ContinuousClock.Instant)] = []
+            for t in timelines {
+                #expect(try await tokens(t.stream)[0].count == 1)
+                scheduled.append((t.name, try #require(t.timeline.scheduled, "\(t.name) was never scheduled")))
+            }
+            #expect(scheduled.sorted { $0.at < $1.at }.map(\.name) == ["urgent", "normal", "low"])
         }
     }
-}
-
-final class OrderLog: Sendable {
-    private let lock = Mutex<[String]>([])
-    func append(_ name: String) { lock.withLock { $0.append(name) } }
-    var names: [String] { lock.withLock { $0 } }
 }

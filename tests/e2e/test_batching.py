@@ -17,7 +17,7 @@ def status(base):
     return requests.get(base + "/v1/status", timeout=10).json()
 
 
-def wait_idle(base, timeout=5.0):
+def wait_idle(base, timeout=30.0):
     """Polls /v1/status until nothing runs or waits and no KV block is held."""
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -58,8 +58,10 @@ def raw_request(base, body):
 @pytest.mark.parametrize("stream", [True, False])
 def test_client_that_hangs_up_frees_its_blocks(server, stream):
     wait_idle(server)
+    # Without speculation, so 1500 tokens take 1500 steps (prompt lookup could accept most of a
+    # repetitive answer at once) and the request is surely still running when it is looked at.
     sock = raw_request(server, {"model": SERVED_NAME, "prompt": "Tell me a long story.", "max_tokens": 1500,
-                                "ignore_eos": True, "stream": stream})
+                                "ignore_eos": True, "stream": stream, "speculative": False})
     deadline = time.time() + 30
     while status(server)["generated_tokens"] == 0 or status(server)["running_sequences"] == 0:
         assert time.time() < deadline, "the request never started"
@@ -101,19 +103,22 @@ def test_full_queue_answers_429_and_loses_nothing(tiny_queue_server):
     results = {}
 
     def run(name, tokens):
-        r = client.completions.create(model=SERVED_NAME, prompt=f"{name}:", max_tokens=tokens, extra_body={"ignore_eos": True})
+        r = client.completions.create(model=SERVED_NAME, prompt=f"{name}:", max_tokens=tokens,
+                                      extra_body={"ignore_eos": True, "speculative": False})
         results[name] = r.usage.completion_tokens
 
-    running = threading.Thread(target=run, args=("running", 150))
+    # Long and without speculation (1000 steps), so a loaded host cannot let it end before the
+    # queue is shown full; each wait below fails with what it saw rather than hanging.
+    running = threading.Thread(target=run, args=("running", 1000))
     running.start()
     deadline = time.time() + 30
     while status(base)["running_sequences"] == 0:
-        assert time.time() < deadline
+        assert time.time() < deadline and "running" not in results, "the long request was never seen running"
         time.sleep(0.01)
     waiting = threading.Thread(target=run, args=("waiting", 5))
     waiting.start()
     while status(base)["waiting_requests"] == 0:
-        assert time.time() < deadline
+        assert time.time() < deadline and "running" not in results, f"the second request was never seen waiting: {results}"
         time.sleep(0.01)
     r = requests.post(base + "/v1/completions", json={"model": SERVED_NAME, "prompt": "x", "max_tokens": 2}, timeout=30)
     assert r.status_code == 429
@@ -124,4 +129,4 @@ def test_full_queue_answers_429_and_loses_nothing(tiny_queue_server):
         client.completions.create(model=SERVED_NAME, prompt="y", max_tokens=2)
     running.join(60)
     waiting.join(60)
-    assert results == {"running": 150, "waiting": 5}
+    assert results == {"running": 1000, "waiting": 5}

@@ -22,8 +22,10 @@ class Stream(threading.Thread):
         self.chunks, self.completion_tokens, self.finish_reason, self.done, self.error = 0, None, None, False, None
 
     def run(self):
+        # Without speculation, so max_tokens is also the number of steps: prompt lookup could
+        # accept most of a counting answer at once and end it before the test is ready for it.
         body = {"model": SERVED_NAME, "prompt": "Count slowly:", "max_tokens": self.max_tokens, "stream": True,
-                "temperature": 0, "ignore_eos": True, "stream_options": {"include_usage": True}}
+                "temperature": 0, "ignore_eos": True, "speculative": False, "stream_options": {"include_usage": True}}
         try:
             with requests.post(self.base + "/v1/completions", json=body, stream=True, timeout=300) as r:
                 assert r.status_code == 200, r.text
@@ -59,7 +61,7 @@ def start_streams(base, count, max_tokens):
 def test_sigterm_drains_in_flight_streams(tmp_path):
     proc, base, log = server_util.start(str(tmp_path / "drain.log"), NIM_SHUTDOWN_GRACE_SECONDS="120")
     try:
-        streams = start_streams(base, 4, max_tokens=96)
+        streams = start_streams(base, 4, max_tokens=400)
         assert all(s.error is None and not s.done for s in streams), "streams ended before SIGTERM"
         proc.send_signal(signal.SIGTERM)
         sent = time.monotonic()
@@ -83,7 +85,7 @@ def test_sigterm_drains_in_flight_streams(tmp_path):
             s.join(180)
         for s in streams:
             assert s.error is None, f"a stream was cut: {s.error!r}"
-            assert s.done and s.finish_reason == "length" and s.completion_tokens == 96, \
+            assert s.done and s.finish_reason == "length" and s.completion_tokens == 400, \
                 (s.done, s.finish_reason, s.completion_tokens)
         assert proc.wait(timeout=30) == 0
     finally:

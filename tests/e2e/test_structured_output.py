@@ -223,7 +223,10 @@ def test_json_schema_spellings(server, model, path, spelling):
 
 
 def test_json_object_mode(server, model):
-    body = chat_body(model, "Describe a cat as a JSON object.", response_format={"type": "json_object"})
+    # A prompt whose short greedy answer closes its object: "Describe a cat as a JSON object."
+    # did so in the blocked order, but in ggml's (the default without AVX-512 VNNI) it repeats one
+    # phrase inside a string until max_tokens, which shows nothing about the mode.
+    body = chat_body(model, "Describe a cat as a JSON object with its name and age.", response_format={"type": "json_object"})
     text, finish = generate(server, body)
     assert finish == "stop", text
     assert isinstance(json.loads(text), dict), text
